@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, quote } from '../core/errors.js';
 import { planDocker } from '../core/docker-plan.js';
@@ -48,6 +48,13 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(
       `memtune: ${quote(relative(root, out) || out)} already exists; memtune docker does not replace it without --force.\n` +
         'Re-run with --force to replace it, or write elsewhere: memtune docker --out Dockerfile.memtune',
+    );
+  }
+
+  if (!toStdout && !existsSync(dirname(out))) {
+    throw new UsageError(
+      `memtune: cannot write --out ${quote(values.out ?? 'Dockerfile')}: its directory does not exist.\n` +
+        `Create it first (mkdir -p ${relative(root, dirname(out)) || dirname(out)}) or choose another --out.`,
     );
   }
 
