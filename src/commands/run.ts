@@ -16,7 +16,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   print: { type: 'boolean' },
   explain: { type: 'boolean' },
-  'env-file': { type: 'string', multiple: true },
+  dotenv: { type: 'string', multiple: true },
   'override-env': { type: 'boolean' },
   'node-option': { type: 'string', multiple: true },
   spawn: { type: 'boolean' },
@@ -36,7 +36,7 @@ function usage(profiles: Profiles): string {
     '  --print              print the resolved environment as KEY=VALUE lines and exit 0; nothing is started',
     '  --explain            show where each value comes from (preset, file:line, environment, flag) and exit 0',
     '  --node-option=FLAG   add a Node flag, after every other source (repeatable), e.g. --node-option=--max-old-space-size=70%',
-    '  --env-file=PATH      load variables from a dotenv file after ./.env (repeatable); a missing file is an error',
+    '  --dotenv=PATH        load variables from a dotenv file after ./.env (repeatable); a missing file is an error',
     '  --override-env       let .env files replace variables already in the environment',
     '  --spawn              stay resident and forward signals even where process.execve could replace memtune',
     '',
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const dirs = findPackageDirs(cwd);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  const envOrigins = await loadEnvFiles(env, dirs.packageDir, values['env-file'] ?? [], values['override-env'] === true);
+  const envOrigins = await loadEnvFiles(env, dirs.packageDir, values.dotenv ?? [], values['override-env'] === true);
   const limit = detectMemoryLimit({ env });
 
   const files: NodeOptionsFile[] = [];
@@ -149,7 +149,7 @@ function readNodeOptionsFile(path: string, profiles: string[]): NodeOptionsFile 
 }
 
 /**
- * Loads `./.env` of the package, then each --env-file, into `env`. Variables already in the real
+ * Loads `./.env` of the package, then each --dotenv file (not --env-file: Node 20 reads that flag even after the script name), into `env`. Variables already in the real
  * environment stay unless `override`. Returns, for each variable set, the file it came from.
  */
 async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: string[], override: boolean): Promise<Record<string, string>> {
@@ -164,7 +164,7 @@ async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: s
       text = readFileSync(source.path, 'utf8');
     } catch (error) {
       if (!source.required && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new UsageError(`memtune: cannot read the env file ${quote(source.path)}: ${(error as Error).message}\nCheck the path given to --env-file.`);
+      throw new UsageError(`memtune: cannot read the env file ${quote(source.path)}: ${(error as Error).message}\nCheck the path given to --dotenv.`);
     }
     // Loaded only when a file exists: most runs have none, and run's start-up is on every script's path.
     const { parse } = await import('dotenv');
