@@ -67,6 +67,7 @@ test('the CMD is node with the percentage flag on Node >= 24 and memtune run sta
     app: { dir: '', name: 'svc' },
     start: { nodeFlags: ['--enable-source-maps'], entry: 'dist/server.js', args: ['--port', '8080'], source: 'start' },
     manifests: ['package.json', 'package-lock.json'],
+    rootFiles: [],
     warnings: [],
   });
   const profile = { heapPercent: 60, nodeFlags: ['--report-on-fatalerror'] };

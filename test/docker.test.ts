@@ -295,6 +295,9 @@ for (const fixture of [
     const { stages, runtime } = assertRules(stdout, { nodeTag: fixture.nodeTag, install: fixture.install, prune: fixture.prune, monorepo: true, cmd: fixture.cmd });
     assert.equal(args(runtime.instructions.filter((i) => i.getKeyword() === 'WORKDIR').at(-1)!), '/app/apps/api');
     assert.match(stdout, /RUN memtune run build -- turbo run build --filter=@acme\/api\n/);
+    const rootCopy = /^COPY \.node-options \.\/$/m;
+    if (fixture.name === 'pnpm') assert.match(stdout, rootCopy, 'the root .node-options, which turbo prune leaves out, is copied for memtune run');
+    else assert.doesNotMatch(stdout, rootCopy);
 
     // Run the prune stage's own command with the real turbo on a copy of the repository.
     const repo = tempDir(t, 'memtune-docker-prune-');
@@ -449,4 +452,32 @@ test('unknown options are named, with the valid ones', () => {
   const result = runMemtune(['docker', '--app-dir', 'x'], { cwd: join(FIXTURES, 'docker-single-npm'), env: cleanEnv() });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /^memtune: Unknown option '--app-dir'.*\nThe options are --app DIR, --out FILE and --force/);
+});
+
+test('a monorepo root without "packageManager" is refused: turbo prune will not run without it', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-monorepo-npm'), repo, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as Record<string, unknown>;
+  delete manifest.packageManager;
+  writeFileSync(join(repo, 'package.json'), JSON.stringify(manifest));
+  const result = runMemtune(['docker', '--app', 'apps/api'], { cwd: repo, env: cleanEnv() });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: the root package\.json has no "packageManager"; turbo prune .*\nSet it, e\.g\.: npm pkg set packageManager=npm@<version>/);
+  assert.ok(!existsSync(join(repo, 'Dockerfile')));
+});
+
+test('a repository .npmrc is copied for the install, and a literal token in it is warned about', (t) => {
+  const repo = tempDir(t);
+  writeTree(repo, { ...SINGLE, '.nvmrc': '26\n', '.npmrc': '//registry.npmjs.org/:_authToken=npm_abc123\n' });
+  const { stdout, stderr } = render(repo);
+  assert.match(stdout, /^COPY package\.json package-lock\.json \.npmrc \.\/$/m);
+  assert.match(stderr, /\.npmrc holds a registry token in plain text.*\nWrite it as _authToken=\$\{NPM_TOKEN\} and pass your ~\/\.npmrc as a build secret/);
+  writeTree(repo, { '.npmrc': '//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n' });
+  assert.doesNotMatch(render(repo).stderr, /plain text/);
+});
+
+test('memtune docker --help lists the options and exits 0', () => {
+  const result = runMemtune(['docker', '--help']);
+  assert.equal(result.status, 0);
+  assert.match(result.stdout, /^Usage: memtune docker \[--app DIR\] \[--out FILE\] \[--force\]/);
 });

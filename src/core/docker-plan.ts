@@ -56,6 +56,8 @@ export interface DockerPlan {
   start: StartCommand;
   /** Root files copied beside package.json and the lockfile before the install (single package). */
   manifests: string[];
+  /** Root files that turbo prune leaves out but `memtune run` reads (monorepo): `.node-options`. */
+  rootFiles: string[];
   warnings: string[];
 }
 
@@ -360,6 +362,7 @@ export function planDocker(options: PlanOptions): DockerPlan {
     ...(buildCommand ? { buildCommand } : {}),
     start: start.start,
     manifests,
+    rootFiles: app.dir !== '' && existsSync(join(root, '.node-options')) ? ['.node-options'] : [],
     warnings,
   };
 }

@@ -113,6 +113,8 @@ export function renderDockerfile(plan: DockerPlan, template = readPreset('docker
     appName: plan.app.name,
     turboVersion: plan.monorepo?.turboVersion ?? '',
     manifests: plan.manifests.join(' '),
+    rootFiles: plan.rootFiles.length > 0,
+    rootFileList: plan.rootFiles.join(' '),
     installMounts: steps.mounts,
     installCommand: steps.install,
     pruneCommand: steps.prune,
