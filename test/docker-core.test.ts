@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../src/core/errors.js';
-import { detectPackageManager, parseNvmrc, parseStartScript, type DockerPlan } from '../src/core/docker-plan.js';
+import { detectPackageManager, parseNvmrc, parseStartScript, resolveNodeVersion, type DockerPlan } from '../src/core/docker-plan.js';
 import { jsonArray, startCommand } from '../src/core/docker-render.js';
 import { renderTemplate } from '../src/core/docker-template.js';
 import { findWorkspacePackage, listWorkspacePackages } from '../src/core/docker-workspace.js';
@@ -117,4 +118,12 @@ test('lockfiles: package.json "packageManager" settles two of them, Yarn 2+ is t
   assert.match(detected.warnings.join('\n'), /no "packageManager" for yarn; corepack in the image will pick its own default version/);
   writeTree(berry, { '.pnp.cjs': '' });
   assert.throws(() => detectPackageManager(berry, {}), /uses Yarn Plug'n'Play \(\.pnp\.cjs\)/);
+});
+
+test('the nearest .nvmrc from the app upwards wins, as with nvm', (t) => {
+  const root = tempDir(t);
+  writeTree(root, { '.nvmrc': '26\n', 'apps/api/.nvmrc': '24\n', 'apps/web/package.json': {} });
+  assert.equal(resolveNodeVersion(root, 'apps/api').version.source, 'apps/api/.nvmrc says 24');
+  assert.equal(resolveNodeVersion(root, 'apps/web').version.source, '.nvmrc says 26');
+  assert.equal(resolveNodeVersion(join(root, 'apps/web'), '').version.source, '../../.nvmrc says 26');
 });

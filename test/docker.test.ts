@@ -356,7 +356,7 @@ test('no .nvmrc: renders for Node 26, the active LTS, with a warning that says s
   writeTree(repo, SINGLE);
   const { stdout, stderr } = render(repo);
   assert.match(stdout, /^FROM node:26-slim AS base$/m);
-  assert.match(stderr, /^memtune: warning: no \.nvmrc in .*; rendering for Node 26, the current active LTS\.\nPin the Node major your app is tested on: echo 26 > \.nvmrc\n/);
+  assert.match(stderr, /^memtune: warning: no \.nvmrc in .* or above it; rendering for Node 26, the current active LTS\.\nPin the Node major your app is tested on: echo 26 > \.nvmrc\n/);
 });
 
 test('no lockfile: refused with the lockfiles it knows, nothing written', (t) => {

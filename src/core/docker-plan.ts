@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError, quote } from './errors.js';
 import {
   findWorkspacePackage,
@@ -109,16 +109,20 @@ export function parseNvmrc(text: string, file = '.nvmrc'): { version: NodeVersio
   return { version: { tag, major, source: `${file} says ${value}`, heapPercentageFlag }, warnings };
 }
 
+/** The `.nvmrc` nvm would use for the app: the nearest one from the app's directory upwards. */
 export function resolveNodeVersion(root: string, appDir: string): { version: NodeVersion; warnings: string[] } {
-  for (const dir of appDir === '' ? [''] : [appDir, '']) {
-    const file = dir === '' ? '.nvmrc' : `${dir}/.nvmrc`;
-    const path = join(root, file);
-    if (existsSync(path)) return parseNvmrc(readFileSync(path, 'utf8'), file);
+  let dir = resolve(root, appDir);
+  for (;;) {
+    const path = join(dir, '.nvmrc');
+    if (existsSync(path)) return parseNvmrc(readFileSync(path, 'utf8'), relative(root, path).split(sep).join('/'));
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
   }
   return {
     version: { tag: String(ACTIVE_LTS_MAJOR), major: ACTIVE_LTS_MAJOR, source: 'no .nvmrc: the active LTS', heapPercentageFlag: true },
     warnings: [
-      `memtune: warning: no .nvmrc in ${root}; rendering for Node ${ACTIVE_LTS_MAJOR}, the current active LTS.\n` +
+      `memtune: warning: no .nvmrc in ${root} or above it; rendering for Node ${ACTIVE_LTS_MAJOR}, the current active LTS.\n` +
         `Pin the Node major your app is tested on: echo ${ACTIVE_LTS_MAJOR} > .nvmrc`,
     ],
   };
