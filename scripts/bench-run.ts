@@ -1,0 +1,54 @@
+/**
+ * `npm run bench:run`: the start-up cost of `memtune run` against cross-env, the tool it replaces.
+ * Times `memtune run build -- node -e 0` and `cross-env A=1 node -e 0`, interleaved, RUNS times each,
+ * both through their bin files (the `#!/usr/bin/env node` shebang), and prints the median ratio.
+ * Progress goes to stderr, results to stdout. Usage: node --import tsx scripts/bench-run.ts [runs]
+ */
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const RUNS = Math.max(20, Number(process.argv[2] ?? 30) || 30);
+
+const env: NodeJS.ProcessEnv = { ...process.env };
+delete env.NODE_OPTIONS;
+delete env.MEMTUNE_NODE_OPTIONS;
+
+const CASES = [
+  { name: 'memtune run build -- node -e 0', file: join(ROOT, 'bin', 'memtune.js'), args: ['run', 'build', '--', 'node', '-e', '0'] },
+  { name: 'cross-env A=1 node -e 0', file: join(ROOT, 'node_modules', '.bin', 'cross-env'), args: ['A=1', 'node', '-e', '0'] },
+];
+
+function time(file: string, args: string[]): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(file, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.status ?? result.signal}: ${String(result.stderr)}`);
+  return elapsed;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+// One warm-up each so the first measured run does not pay for a cold file cache.
+for (const c of CASES) time(c.file, c.args);
+const samples = CASES.map(() => [] as number[]);
+for (let run = 0; run < RUNS; run++) {
+  // Alternate which goes first, so neither always runs right after the other.
+  const order = run % 2 === 0 ? [0, 1] : [1, 0];
+  for (const index of order) samples[index]!.push(time(CASES[index]!.file, CASES[index]!.args));
+  process.stderr.write(`\rrun ${run + 1}/${RUNS}`);
+}
+process.stderr.write('\n');
+
+const [memtune, crossEnv] = samples.map((values) => ({ min: Math.min(...values), median: median(values) }));
+console.log(`node ${process.version}, ${RUNS} interleaved runs each`);
+CASES.forEach((c, index) => {
+  const stats = index === 0 ? memtune! : crossEnv!;
+  console.log(`${c.name.padEnd(32)} min ${stats.min.toFixed(1)} ms  median ${stats.median.toFixed(1)} ms`);
+});
+console.log(`median ratio memtune/cross-env: ${(memtune!.median / crossEnv!.median).toFixed(3)} (target <= 1.10)`);
+console.log(`min ratio memtune/cross-env:    ${(memtune!.min / crossEnv!.min).toFixed(3)}`);
