@@ -287,7 +287,7 @@ export function planDocker(options: PlanOptions): DockerPlan {
           `For example: memtune docker --app ${packages[0]?.dir ?? 'apps/api'}`,
       );
     }
-    app = findWorkspacePackage(packages, options.app);
+    app = findWorkspacePackage(packages, options.app, root);
   } else {
     if (options.app !== undefined && options.app !== '.' && options.app !== '') {
       throw new UsageError(

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { isAbsolute, join, posix, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, quote } from './errors.js';
 
@@ -106,8 +106,8 @@ function matches(glob: string[], path: string[]): boolean {
 }
 
 /** `--app` by directory (relative to the root) or by package name. */
-export function findWorkspacePackage(packages: WorkspacePackage[], app: string): WorkspacePackage {
-  const dir = normalize(app);
+export function findWorkspacePackage(packages: WorkspacePackage[], app: string, root?: string): WorkspacePackage {
+  const dir = normalize(root !== undefined && isAbsolute(app) ? relative(root, app) : app);
   const found = packages.find((pkg) => pkg.dir === dir || pkg.name === app);
   if (found) return found;
   throw new UsageError(
