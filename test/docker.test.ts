@@ -481,3 +481,11 @@ test('memtune docker --help lists the options and exits 0', () => {
   assert.equal(result.status, 0);
   assert.match(result.stdout, /^Usage: memtune docker \[--app DIR\] \[--out FILE\] \[--force\]/);
 });
+
+test('no build script: rendered without a build step, and a dist/ entry that .dockerignore leaves out is warned about', (t) => {
+  const repo = tempDir(t);
+  writeTree(repo, { ...SINGLE, '.nvmrc': '26\n', 'package.json': { ...SINGLE['package.json'], scripts: { start: 'node dist/index.js' } } });
+  const { stdout, stderr } = render(repo);
+  assert.doesNotMatch(stdout, /memtune run build/);
+  assert.match(stderr, /has no build script; the image runs dist\/index\.js as it is in the repository\. But memtune's \.dockerignore leaves dist\/ out/);
+});

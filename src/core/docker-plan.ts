@@ -337,8 +337,9 @@ export function planDocker(options: PlanOptions): DockerPlan {
   } else if (app.manifest.scripts?.build !== undefined) {
     buildCommand = runScriptCommand(packageManager, 'build');
   } else {
+    const ignored = /^(\.\/)?dist\//.test(start.start.entry) ? ` But memtune's .dockerignore leaves dist/ out of the build context, so ${start.start.entry} will be missing.` : '';
     warnings.push(
-      `memtune: warning: ${where} has no build script; the image runs ${start.start.entry} as it is in the repository.\n` +
+      `memtune: warning: ${where} has no build script; the image runs ${start.start.entry} as it is in the repository.${ignored}\n` +
         'Add "build" (e.g. "memtune run build -- tsc -b") if the app is compiled.',
     );
   }
