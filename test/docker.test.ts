@@ -489,3 +489,9 @@ test('no build script: rendered without a build step, and a dist/ entry that .do
   assert.doesNotMatch(stdout, /memtune run build/);
   assert.match(stderr, /has no build script; the image runs dist\/index\.js as it is in the repository\. But memtune's \.dockerignore leaves dist\/ out/);
 });
+
+test('run inside a workspace package, it points at the root where the lockfile is', () => {
+  const result = runMemtune(['docker', '--out', '-'], { cwd: join(FIXTURES, 'docker-monorepo-npm/apps/api'), env: cleanEnv() });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: no lockfile in .*apps\/api, but \.\.\/\.\.\/package-lock\.json is: memtune docker runs at the repository root, where the lockfile is\.\nRun it there: cd \.\.\/\.\. && memtune docker --app apps\/api\n/);
+});

@@ -128,6 +128,15 @@ export function resolveNodeVersion(root: string, appDir: string): { version: Nod
   };
 }
 
+/** The nearest directory above `dir` with a known lockfile: run in a workspace package instead of its root. */
+function lockfileAbove(dir: string): { dir: string; file: string } | undefined {
+  for (let parent = dirname(dir); parent !== dir; dir = parent, parent = dirname(parent)) {
+    const found = KNOWN_LOCKFILES.find(({ file }) => existsSync(join(parent, file)));
+    if (found) return { dir: parent, file: found.file };
+  }
+  return undefined;
+}
+
 export function detectPackageManager(root: string, manifest: PackageManifest): { packageManager: PackageManager; warnings: string[] } {
   const warnings: string[] = [];
   const found = KNOWN_LOCKFILES.filter(({ file }) => existsSync(join(root, file)));
@@ -139,6 +148,15 @@ export function detectPackageManager(root: string, manifest: PackageManifest): {
       throw new UsageError(
         `memtune: the lockfile in ${root} is ${quote(other)}, which memtune docker cannot render for; it knows ${SUPPORTED_LIST}.\n` +
           'Use npm, pnpm or yarn for this app, or write the install stage of the Dockerfile by hand.',
+      );
+    }
+    const above = lockfileAbove(root);
+    if (above) {
+      const up = relative(root, above.dir).split(sep).join('/');
+      const app = relative(above.dir, root).split(sep).join('/');
+      throw new UsageError(
+        `memtune: no lockfile in ${root}, but ${up}/${above.file} is: memtune docker runs at the repository root, where the lockfile is.\n` +
+          `Run it there: cd ${up} && memtune docker --app ${app}`,
       );
     }
     throw new UsageError(
