@@ -495,3 +495,36 @@ test('run inside a workspace package, it points at the root where the lockfile i
   assert.equal(result.status, 2);
   assert.match(result.stderr, /^memtune: no lockfile in .*apps\/api, but \.\.\/\.\.\/package-lock\.json is: memtune docker runs at the repository root, where the lockfile is\.\nRun it there: cd \.\.\/\.\. && memtune docker --app apps\/api\n/);
 });
+
+test('the rule checks have teeth: each classic mistake written into a rendering fails them', () => {
+  const good = render(join(FIXTURES, 'docker-single-npm')).stdout;
+  const expect: Expect = {
+    nodeTag: '26', install: /^npm ci$/, prune: /^npm prune --omit=dev$/, monorepo: false,
+    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
+  };
+  assertRules(good, expect);
+  const cmdLine = /^CMD .*$/m;
+  const mistakes: Array<[string, (text: string) => string]> = [
+    ['a token in ARG', (text) => text.replace('FROM base AS build\n', 'FROM base AS build\nARG NPM_TOKEN\n')],
+    ['a token in ENV', (text) => text.replace('FROM base AS build\n', 'FROM base AS build\nENV NPM_AUTH=abc\n')],
+    ['no secret mount', (text) => text.replaceAll(' --mount=type=secret,id=npmrc,target=/root/.npmrc', '')],
+    ['no cache mount', (text) => text.replaceAll('--mount=type=cache,target=/root/.npm ', '')],
+    ['a fixed heap', (text) => text.replace('--max-old-space-size-percentage=60', '--max-old-space-size=4096')],
+    ['NODE_OPTIONS baked in', (text) => text.replace('ENV NODE_ENV=production', 'ENV NODE_ENV=production NODE_OPTIONS=--max-old-space-size=4096')],
+    ['shell-form CMD', (text) => text.replace(cmdLine, 'CMD node dist/server.js')],
+    ['running as root', (text) => text.replace('USER node', 'USER root')],
+    ['no init process', (text) => text.replace(/^ENTRYPOINT .*\n/m, '')],
+    ['no NODE_ENV', (text) => text.replace('ENV NODE_ENV=production\n', '')],
+    ['a full image', (text) => text.replace('node:26-slim', 'node:26')],
+    ['another major', (text) => text.replace('node:26-slim', 'node:20-slim')],
+    ['single stage', (text) => text.replace(/FROM base AS runtime\n/, '')],
+    ['dev dependencies kept', (text) => text.replace('npm prune --omit=dev', 'true')],
+    ['built without the build profile', (text) => text.replace('memtune run build -- npm run build', 'npm run build')],
+    ['install without the lockfile', (text) => text.replace('npm ci', 'npm install')],
+  ];
+  for (const [name, mutate] of mistakes) {
+    const bad = mutate(good);
+    assert.notEqual(bad, good, `${name}: the mutation applies`);
+    assert.throws(() => assertRules(bad, expect), assert.AssertionError, name);
+  }
+});
