@@ -97,6 +97,9 @@ for (const c of BAD_INPUT) {
 
 test('passes the exit code of the command through', (t) => {
   const cwd = project(t);
+  const failed = runMemtune(['run', 'test', '--spawn', '--', 'node', '-e', 'process.exit(7)'], { cwd });
+  assert.equal(failed.status, 7);
+  assert.match(failed.stderr, /^memtune: "node -e process.exit\(7\)" exited with code 7 \(profile test, NODE_OPTIONS=--max-old-space-size=\d+\)\.$/m);
   assert.equal(runMemtune(['run', 'test', '--', 'node', '-e', 'process.exit(7)'], { cwd }).status, 7);
   assert.equal(runMemtune(['run', 'test', '--', 'node', '-e', ''], { cwd }).status, 0);
 });

@@ -124,6 +124,7 @@ export async function run(argv: string[]): Promise<number> {
   const exit = await startCommand(resolved!, commandName!, result.args, childEnv, { execve: values.spawn !== true });
   if (exit.error) process.stderr.write(`${exit.error}\n`);
   else if (exit.signal) process.stderr.write(`${failure(command, exit.signal, result)}\n`);
+  else if (exit.code !== 0) process.stderr.write(`memtune: ${quote(command.join(' '))} exited with code ${exit.code} (profile ${profile.name}, NODE_OPTIONS=${childEnv.NODE_OPTIONS}).\n`);
   return exit.code;
 }
 
