@@ -209,5 +209,5 @@ test('resolveRun replaces NODE_OPTIONS that an outer memtune run wrote, and keep
 test('resolveRun makes the diagnostics directory of dev absolute, under the package', () => {
   const dev = resolveRun(input({ profile: PROFILES.dev! }));
   assert.deepEqual(dev.directories, ['/repo/pkg/.memtune/diagnostics']);
-  assert.match(dev.env[0]!.value, /--heapsnapshot-near-heap-limit=1 --report-on-fatalerror --diagnostic-dir=\/repo\/pkg\/\.memtune\/diagnostics/);
+  assert.match(dev.env[0]!.value, / --report-directory=\/repo\/pkg\/\.memtune\/diagnostics --diagnostic-dir=\/repo\/pkg\/\.memtune\/diagnostics$/);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadProfiles, profileHeapMiB } from '../src/core/profiles.js';
@@ -206,4 +206,26 @@ test('memtune run --help lists every profile with its description', () => {
   const result = runMemtune(['run', '--help']);
   assert.equal(result.status, 0);
   for (const profile of Object.values(PROFILES)) assert.ok(result.stdout.includes(`  ${profile.name}`) && result.stdout.includes(profile.description), profile.name);
+});
+
+const WRITE_REPORT = ['node', '-e', 'process.report.writeReport()'];
+
+test('the diagnostics directory reaches node intact from a path with spaces', (t) => {
+  const root = tempDir(t, 'memtune-run-');
+  const cwd = join(root, 'my project');
+  writeTree(cwd, { 'package.json': { name: 'spaced' } });
+  const result = runMemtune(['run', 'dev', '--', ...WRITE_REPORT], { cwd });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(readdirSync(join(cwd, '.memtune', 'diagnostics')).join(), /^report\..*\.json$/);
+});
+
+test('when the diagnostics directory cannot be created, the command still starts and reports go to a temp directory', (t) => {
+  const cwd = project(t, { '.memtune': 'a file where the directory should be\n' });
+  const result = runMemtune(['run', 'start', '--', ...WRITE_REPORT], { cwd });
+  assert.equal(result.status, 0, result.stderr);
+  const fallback = /^memtune: cannot create ".*\.memtune\/diagnostics" \((?:ENOTDIR|EEXIST)\); diagnostics go to (.*)\.$/m.exec(result.stderr);
+  assert.ok(fallback, result.stderr);
+  const report = /Writing Node\.js report to file: (\S+)/.exec(result.stderr)?.[1];
+  assert.ok(report && existsSync(join(fallback[1]!, report)), result.stderr);
+  rmSync(join(fallback[1]!, report));
 });

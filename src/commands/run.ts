@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, quote } from '../core/errors.js';
 import { detectMemoryLimit } from '../core/memory-limit.js';
 import { allowedFlagsOfThisNode, type AllowedNodeFlags } from '../core/node-flags.js';
-import { parseNodeOptionsEnv, parseNodeOptionsFile, type NodeOptionsFile } from '../core/node-options.js';
+import { formatNodeOptions, parseNodeOptionsEnv, parseNodeOptionsFile, type NodeOptionsFile } from '../core/node-options.js';
 import { binDirs, findPackageDirs } from '../core/package-dirs.js';
 import { loadProfiles, resolveProfile, type Profiles } from '../core/profiles.js';
 import { OUTER_MARKER, resolveRun, type ResolvedRun } from '../core/resolve-run.js';
@@ -117,9 +118,20 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  for (const dir of result.directories) mkdirSync(dir, { recursive: true });
   const childEnv: NodeJS.ProcessEnv = { ...env, PATH: path };
   for (const setting of result.env) childEnv[setting.key] = setting.value;
+  for (const dir of result.directories) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      // A service in a container often runs as a user who cannot write its app directory: reports still need a home.
+      const fallback = join(tmpdir(), 'memtune-diagnostics');
+      mkdirSync(fallback, { recursive: true });
+      process.stderr.write(`memtune: cannot create ${quote(dir)} (${(error as NodeJS.ErrnoException).code}); diagnostics go to ${fallback}.\n`);
+      result.nodeOptions = result.nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: fallback } : flag));
+      childEnv.NODE_OPTIONS = formatNodeOptions(result.nodeOptions);
+    }
+  }
   childEnv[OUTER_MARKER] = childEnv.NODE_OPTIONS;
   const exit = await startCommand(resolved!, commandName!, result.args, childEnv, { execve: values.spawn !== true });
   if (exit.error) process.stderr.write(`${exit.error}\n`);

@@ -4,6 +4,7 @@ import type { MemoryLimit } from './memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from './node-flags.js';
 import {
   flagKey,
+  formatNodeOptions,
   isRepeatable,
   parseHeapSize,
   parseNodeOptionsEnv,
@@ -130,7 +131,7 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
   const env: EnvSetting[] = [];
   env.push({
     key: 'NODE_OPTIONS',
-    value: merged.map((flag) => (flag.value === undefined ? flag.name : `${flag.name}=${flag.value}`)).join(' '),
+    value: formatNodeOptions(merged),
     origin: { kind: 'preset', label: 'merged: preset < .node-options < environment < command line' },
   });
   env.push(...goSettings(input, limitText));
@@ -187,7 +188,7 @@ function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: s
       const base = flag.origin.kind === 'preset' ? input.packageDir : dirname(flag.origin.label.replace(/:\d+$/, ''));
       value = resolve(base, value);
     }
-    directories.push(value);
+    if (!directories.includes(value)) directories.push(value);
     return { ...flag, value };
   }
   return flag;
