@@ -209,5 +209,8 @@ test('resolveRun replaces NODE_OPTIONS that an outer memtune run wrote, and keep
 test('resolveRun makes the diagnostics directory of dev absolute, under the package', () => {
   const dev = resolveRun(input({ profile: PROFILES.dev! }));
   assert.deepEqual(dev.directories, ['/repo/pkg/.memtune/diagnostics']);
-  assert.match(dev.env[0]!.value, / --report-directory=\/repo\/pkg\/\.memtune\/diagnostics --diagnostic-dir=\/repo\/pkg\/\.memtune\/diagnostics$/);
+  assert.match(dev.env[0]!.value, / --diagnostic-dir=\/repo\/pkg\/\.memtune\/diagnostics --report-directory=\/repo\/pkg\/\.memtune\/diagnostics$/);
+  assert.match(dev.nodeOptions.at(-1)!.origin.label, /^memtune: reports follow --diagnostic-dir from preset dev/);
+  const own = parseNodeOptionsFile('--report-directory=/var/reports\n', '/repo/.node-options', NAMES);
+  assert.equal(resolveRun(input({ profile: PROFILES.dev!, files: [own] })).nodeOptions.filter((flag) => flag.name === '--report-directory').length, 1);
 });

@@ -113,6 +113,18 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
     merged[index] = flag;
   }
 
+  // Node writes heap snapshots to --diagnostic-dir but fatal-error reports to --report-directory (else the
+  // working directory): one directory for both, unless the user chose a report directory.
+  const diagnosticDir = merged.find((flag) => flagKey(flag.name) === '--diagnostic-dir');
+  const reportDir = merged.find((flag) => ['--report-directory', '--report-dir'].includes(flagKey(flag.name)));
+  if (diagnosticDir?.value !== undefined && !reportDir && merged.some((flag) => flagKey(flag.name) === '--report-on-fatalerror')) {
+    merged.push({
+      name: '--report-directory',
+      value: diagnosticDir.value,
+      origin: { kind: diagnosticDir.origin.kind, label: `memtune: reports follow --diagnostic-dir from ${diagnosticDir.origin.label}` },
+    });
+  }
+
   problems.push(...nodeFlagProblems(merged, input.allowed));
 
   const heapFlag = merged.find((flag) => flagKey(flag.name) === '--max-old-space-size');
