@@ -73,6 +73,10 @@ test('the CMD is node with the percentage flag on Node >= 24 and memtune run sta
   });
   const profile = { heapPercent: 60, nodeFlags: ['--report-on-fatalerror'] };
   assert.deepEqual(startCommand(plan(true), profile), ['node', '--max-old-space-size-percentage=60', '--report-on-fatalerror', '--enable-source-maps', 'dist/server.js', '--port', '8080']);
+  // Reports follow the diagnostics directory, as memtune run makes them do.
+  assert.deepEqual(startCommand(plan(true), { heapPercent: 50, nodeFlags: ['--report-on-fatalerror', '--diagnostic-dir=diag'] }).slice(1, 5), [
+    '--max-old-space-size-percentage=50', '--report-on-fatalerror', '--diagnostic-dir=diag', '--report-directory=diag',
+  ]);
   assert.deepEqual(startCommand(plan(false), profile), ['memtune', 'run', 'start', '--', 'node', '--enable-source-maps', 'dist/server.js', '--port', '8080']);
   assert.equal(jsonArray(['node', 'a "b".js']), '["node", "a \\"b\\".js"]');
 });

@@ -178,7 +178,7 @@ const HEAP_PROBE = [
   "import v8 from 'node:v8';",
   "import os from 'node:os';",
   'const constrained = typeof process.constrainedMemory === "function" ? process.constrainedMemory() : 0;',
-  'process.stdout.write(JSON.stringify({ heapLimit: v8.getHeapStatistics().heap_size_limit, total: os.totalmem(), constrained, argv: process.argv.slice(2), execArgv: process.execArgv }));',
+  'process.stdout.write(JSON.stringify({ heapLimit: v8.getHeapStatistics().heap_size_limit, total: os.totalmem(), constrained, argv: process.argv.slice(2), execArgv: process.execArgv, reportDirectory: process.report.directory }));',
 ].join('\n');
 
 /** A node that knows --max-old-space-size-percentage (Node >= 24.6): this one, or the .nvmrc major CI installs. */
@@ -212,7 +212,7 @@ test('single npm package on Node 26: every Dockerfile rule holds, and the CMD is
     install: /^npm ci$/,
     prune: /^npm prune --omit=dev$/,
     monorepo: false,
-    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
+    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--report-directory=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
   });
 });
 
@@ -220,7 +220,7 @@ test("the Node 26 CMD gives the started node the start profile's percentage of t
   const { stdout } = render(join(FIXTURES, 'docker-single-npm'));
   const { cmd } = assertRules(stdout, {
     nodeTag: '26', install: /^npm ci$/, prune: /^npm prune --omit=dev$/, monorepo: false,
-    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
+    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--report-directory=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
   });
   const app = appTree(t, 'dist/server.js');
   const node = nodeWithHeapPercentage();
@@ -234,8 +234,11 @@ test("the Node 26 CMD gives the started node the start profile's percentage of t
   }
   const result = spawnSync(node, cmd.slice(1), { cwd: app, env: cleanEnv(), encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
-  const probe = JSON.parse(result.stdout) as { heapLimit: number; total: number; constrained: number; argv: string[] };
+  const probe = JSON.parse(result.stdout) as { heapLimit: number; total: number; constrained: number; argv: string[]; reportDirectory: string };
   assert.deepEqual(probe.argv, ['--port', '8080']);
+  // A fatal-error report goes to the one directory the image makes writable for the node user.
+  assert.equal(probe.reportDirectory, '.memtune/diagnostics');
+  assert.match(stdout, /^RUN install -d -o node -g node \.memtune\/diagnostics$/m);
   // Node sizes from the cgroup limit when there is one (uv_get_constrained_memory), else the machine's memory.
   const seen = probe.constrained > 0 && probe.constrained < probe.total ? probe.constrained : probe.total;
   const share = (seen * START_PROFILE.percent) / 100 / MiB;
@@ -286,7 +289,7 @@ test('the memtune run start CMD, run with MEMTUNE_MEMORY_LIMIT=512MiB, gives nod
 
 for (const fixture of [
   { name: 'npm', dir: 'docker-monorepo-npm', nodeTag: '26', install: /^npm ci$/, prune: /^npm prune --omit=dev$/,
-    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js'] },
+    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--report-directory=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js'] },
   { name: 'pnpm', dir: 'docker-monorepo-pnpm', nodeTag: '22', install: /^pnpm install --frozen-lockfile/, prune: /pnpm install --prod --frozen-lockfile/,
     cmd: ['memtune', 'run', 'start', '--', 'node', 'dist/server.js'] },
 ]) {
@@ -500,7 +503,7 @@ test('the rule checks have teeth: each classic mistake written into a rendering 
   const good = render(join(FIXTURES, 'docker-single-npm')).stdout;
   const expect: Expect = {
     nodeTag: '26', install: /^npm ci$/, prune: /^npm prune --omit=dev$/, monorepo: false,
-    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
+    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--report-directory=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
   };
   assertRules(good, expect);
   const cmdLine = /^CMD .*$/m;

@@ -69,11 +69,26 @@ function installSteps(pm: PackageManager): InstallSteps {
   }
 }
 
+/**
+ * The start profile's flags as node gets them without memtune in front: node writes fatal-error reports to
+ * --report-directory (else the working directory, which the image's user cannot write), not to --diagnostic-dir,
+ * so the report follows the diagnostics directory as it does under `memtune run`.
+ */
+export function profileNodeFlags(profile: StartProfile): string[] {
+  const flags = [...profile.nodeFlags];
+  const diagnosticDir = flags.map((flag) => /^--diagnostic-dir=(.+)$/.exec(flag)?.[1]).find((dir) => dir !== undefined);
+  const reports = flags.some((flag) => /^--report-(on-fatalerror|uncaught-exception|on-signal)$/.test(flag));
+  if (diagnosticDir !== undefined && reports && !flags.some((flag) => flag.startsWith('--report-directory'))) {
+    flags.push(`--report-directory=${diagnosticDir}`);
+  }
+  return flags;
+}
+
 /** The exec-form command of the runtime stage: node's own percentage flag, or memtune's start profile. */
 export function startCommand(plan: DockerPlan, profile: StartProfile): string[] {
   const node = ['node', ...plan.start.nodeFlags, plan.start.entry, ...plan.start.args];
   if (plan.node.heapPercentageFlag) {
-    return ['node', `--max-old-space-size-percentage=${profile.heapPercent}`, ...profile.nodeFlags, ...node.slice(1)];
+    return ['node', `--max-old-space-size-percentage=${profile.heapPercent}`, ...profileNodeFlags(profile), ...node.slice(1)];
   }
   return ['memtune', 'run', 'start', '--', ...node];
 }
@@ -94,7 +109,7 @@ export function renderDockerfile(plan: DockerPlan, template = readPreset('docker
   const cmd = startCommand(plan, profile);
   const usesProfileFlags = !plan.node.heapPercentageFlag || profile.nodeFlags.length > 0;
   const diagnosticDir = usesProfileFlags
-    ? profile.nodeFlags.map((flag) => /^--diagnostic-dir=(.+)$/.exec(flag)?.[1]).find((dir) => dir !== undefined && !dir.startsWith('/'))
+    ? profileNodeFlags(profile).map((flag) => /^--diagnostic-dir=(.+)$/.exec(flag)?.[1]).find((dir) => dir !== undefined && !dir.startsWith('/'))
     : undefined;
   const heapNote = plan.node.heapPercentageFlag
     ? `node --max-old-space-size-percentage=${profile.heapPercent} gives V8's old space ${profile.heapPercent}% of the memory node sees (the cgroup limit)`
