@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadProfiles, profileHeapMiB } from '../src/core/profiles.js';
 import { GiB } from '../src/core/size.js';
-import { cleanEnv, runMemtune, tempDir, writeTree } from './helpers.js';
+import { BIN, cleanEnv, runMemtune, tempDir, writeTree } from './helpers.js';
 
 const PROFILES = loadProfiles();
 /** A command that leaves a file behind if it ever starts: "nothing started" is checked by its absence. */
@@ -228,4 +228,12 @@ test('when the diagnostics directory cannot be created, the command still starts
   const report = /Writing Node\.js report to file: (\S+)/.exec(result.stderr)?.[1];
   assert.ok(report && existsSync(join(fallback[1]!, report)), result.stderr);
   rmSync(join(fallback[1]!, report));
+});
+
+test('a memtune run nested in another applies its own profile, not the NODE_OPTIONS the outer one wrote', (t) => {
+  const cwd = project(t);
+  const inner = ['node', BIN, 'run', 'test', '--', 'node', '-p', 'process.env.NODE_OPTIONS'];
+  const result = runMemtune(['run', 'build', '--', ...inner], { cwd, env: cleanEnv({ MEMTUNE_MEMORY_LIMIT: '2GiB' }) });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), `--max-old-space-size=${profileHeapMiB(PROFILES.test!.heap, 2 * GiB)}`);
 });
