@@ -1,0 +1,136 @@
+/** The shape of `memtune-report.json` and of each journal line. Bump SCHEMA_VERSION on any breaking change. */
+export const SCHEMA_VERSION = 1;
+
+export type RunStatus = 'ok' | 'failed' | 'oom' | 'timeout' | 'killed' | 'crashed';
+
+export interface CompilerInfo {
+  name: 'typescript';
+  version: string;
+  /** TypeScript >= 7: the Go compiler; V8 heap figures do not apply. */
+  native: boolean;
+  /** The `bin/tsc` that ran. */
+  path: string;
+}
+
+/** What the compiler printed with --extendedDiagnostics; the fields differ per major, so all are optional. */
+export interface CompilerDiagnostics {
+  files?: number;
+  lines?: number;
+  identifiers?: number;
+  symbols?: number;
+  types?: number;
+  instantiations?: number;
+  memoryUsedBytes?: number;
+  checkTimeMs?: number;
+  totalTimeMs?: number;
+}
+
+/** One measured process. Byte figures are null where they do not apply (V8 figures for a native compiler). */
+export interface RunFigures {
+  status: RunStatus;
+  exitCode: number | null;
+  signal: string | null;
+  wallMs: number;
+  cpuMs: number | null;
+  peakRssBytes: number | null;
+  peakHeapUsedBytes: number | null;
+  retainedHeapBytes: number | null;
+  heapLimitBytes: number | null;
+  gcCount: number | null;
+  gcMs: number | null;
+  goHeapPeakBytes: number | null;
+  goHeapLiveBytes: number | null;
+  diagnostics: CompilerDiagnostics;
+  /** True when other measured runs overlapped this one: its timings are not clean. */
+  parallel: boolean;
+  /** The last lines of the compiler's output when the run was not ok. */
+  outputTail?: string;
+}
+
+export const SUMMARY_FIELDS = [
+  'peakRssBytes',
+  'peakHeapUsedBytes',
+  'retainedHeapBytes',
+  'heapLimitBytes',
+  'wallMs',
+  'cpuMs',
+  'gcCount',
+  'gcMs',
+  'goHeapPeakBytes',
+  'goHeapLiveBytes',
+] as const;
+export type SummaryField = (typeof SUMMARY_FIELDS)[number];
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface PackageResult {
+  name: string;
+  /** Relative to the workspace root, `.` for the root itself. */
+  dir: string;
+  /** What was measured, e.g. `tsc -p tsconfig.json --noEmit` or `npm run build`. */
+  task: string;
+  compiler: CompilerInfo;
+  /** The worst status over the runs (oom > timeout > killed > crashed > failed > ok). */
+  status: RunStatus;
+  exitCode: number | null;
+  /** Medians over the runs. */
+  peakRssBytes: number | null;
+  peakHeapUsedBytes: number | null;
+  retainedHeapBytes: number | null;
+  heapLimitBytes: number | null;
+  wallMs: number;
+  cpuMs: number | null;
+  gcCount: number | null;
+  gcMs: number | null;
+  goHeapPeakBytes: number | null;
+  goHeapLiveBytes: number | null;
+  diagnostics: CompilerDiagnostics;
+  /** median/min/max of each figure that has a value in at least one run. */
+  spread: Partial<Record<SummaryField, Spread>>;
+  parallel: boolean;
+  runs: RunFigures[];
+}
+
+export interface SkippedPackage {
+  name: string;
+  dir: string;
+  reason: string;
+}
+
+export interface BenchEnvironment {
+  node: string;
+  platform: string;
+  arch: string;
+  cpu: { model: string; count: number };
+  memoryLimit: { bytes: number; source: string; detail: string };
+  gitCommit: string | null;
+  compilers: Array<{ version: string; native: boolean }>;
+}
+
+export interface BenchReport {
+  schemaVersion: typeof SCHEMA_VERSION;
+  generatedAt: string;
+  root: string;
+  environment: BenchEnvironment;
+  options: { runs: number; concurrency: number; budgetBytes: number; warm: boolean; script: string | null; timeoutMs: number };
+  packages: PackageResult[];
+  skipped: SkippedPackage[];
+  /** `tsc -b --force` at the root, with --solution. */
+  solution: PackageResult | null;
+}
+
+/** One line of the JSON-lines journal: a finished run of one package. */
+export interface JournalEntry {
+  schemaVersion: typeof SCHEMA_VERSION;
+  key: string;
+  name: string;
+  dir: string;
+  run: number;
+  compiler: CompilerInfo;
+  task: string;
+  figures: RunFigures;
+}
