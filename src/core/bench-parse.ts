@@ -65,6 +65,11 @@ export function withoutGcTrace(output: string): string {
   return output.replace(/^gc \d+ @.*\n?/gm, '');
 }
 
+/** The compiler's own messages without the --extendedDiagnostics block we asked for: what a failure shows. */
+export function withoutDiagnostics(output: string): string {
+  return output.replace(/^[ \t]*[A-Za-z][\w /()-]*:[ \t]+[\d.]+[KMGs]?[ \t]*\n?/gm, '');
+}
+
 export interface ExitFacts {
   exitCode: number | null;
   signal: string | null;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { classifyExit, outputTail, parseExtendedDiagnostics, parseGoGcTrace, withoutGcTrace } from '../core/bench-parse.js';
+import { classifyExit, outputTail, parseExtendedDiagnostics, parseGoGcTrace, withoutDiagnostics, withoutGcTrace } from '../core/bench-parse.js';
 import type { RunFigures } from '../core/bench-types.js';
 
 export interface MeasureSpec {
@@ -188,7 +188,7 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
         goHeapPeakBytes: go?.peakBytes ?? null,
         goHeapLiveBytes: go?.liveBytes ?? null,
         diagnostics: parseExtendedDiagnostics(compilerOutput),
-        ...(status === 'ok' ? {} : { outputTail: outputTail(compilerOutput) }),
+        ...(status === 'ok' ? {} : { outputTail: outputTail(withoutDiagnostics(compilerOutput)) }),
       });
     });
   });

@@ -1,0 +1,58 @@
+import { summarizeRuns } from './bench-stats.js';
+import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type PackageResult, type SkippedPackage } from './bench-types.js';
+
+export interface MeasuredTarget {
+  key: string;
+  name: string;
+  dir: string;
+  task: string;
+  compiler: CompilerInfo;
+}
+
+export interface ReportInput {
+  generatedAt: string;
+  root: string;
+  environment: BenchEnvironment;
+  options: BenchReport['options'];
+  targets: MeasuredTarget[];
+  /** The journal's entries: this bench's runs and, with --resume, those of the bench it continues. */
+  entries: JournalEntry[];
+  skipped: SkippedPackage[];
+  solution?: MeasuredTarget;
+}
+
+function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], runs: number): PackageResult | undefined {
+  const own = entries
+    .filter((entry) => entry.key === target.key)
+    .sort((a, b) => a.run - b.run)
+    .slice(0, runs);
+  if (own.length === 0) return undefined;
+  const figures = own.map((entry) => entry.figures);
+  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, ...summarizeRuns(figures), runs: figures };
+}
+
+/** The report of a bench: every target with at least one finished run, in plan order. */
+export function buildReport(input: ReportInput): BenchReport {
+  const packages = input.targets.flatMap((target) => resultOf(target, input.entries, input.options.runs) ?? []);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    generatedAt: input.generatedAt,
+    root: input.root,
+    environment: input.environment,
+    options: input.options,
+    packages,
+    skipped: input.skipped,
+    solution: input.solution ? (resultOf(input.solution, input.entries, input.options.runs) ?? null) : null,
+  };
+}
+
+/** Runs still to do per key: all of them, or with --resume those the journal does not have yet. */
+export function missingRuns(key: string, entries: readonly JournalEntry[], runs: number): number[] {
+  const done = new Set(entries.filter((entry) => entry.key === key).map((entry) => entry.run));
+  return Array.from({ length: runs }, (_, index) => index + 1).filter((run) => !done.has(run));
+}
+
+/** Runs that ended badly enough that the bench must not pass: not type errors, but the compiler not finishing. */
+export function brokenPackages(report: BenchReport): PackageResult[] {
+  return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => pkg.status !== 'ok' && pkg.status !== 'failed');
+}

@@ -1,0 +1,57 @@
+import { SUMMARY_FIELDS, type PackageResult, type RunFigures, type RunStatus, type Spread, type SummaryField } from './bench-types.js';
+
+/** Worst first: the status a package gets is the worst of its runs. */
+const SEVERITY: readonly RunStatus[] = ['oom', 'timeout', 'killed', 'crashed', 'failed', 'ok'];
+
+export type RunSummary = Omit<PackageResult, 'name' | 'dir' | 'task' | 'compiler' | 'runs'>;
+
+export function worstStatus(statuses: readonly RunStatus[]): RunStatus {
+  return SEVERITY.find((status) => statuses.includes(status)) ?? 'ok';
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length % 2 === 1) return sorted[middle]!;
+  return Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
+}
+
+export function spreadOf(values: readonly number[]): Spread | undefined {
+  if (values.length === 0) return undefined;
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+
+/**
+ * One package's figures over its runs: medians, and median/min/max per figure. A figure that no run
+ * has (V8 heap for a native compiler) stays null.
+ */
+export function summarizeRuns(runs: readonly RunFigures[]): RunSummary {
+  if (runs.length === 0) throw new Error('summarizeRuns needs at least one run');
+  const status = worstStatus(runs.map((run) => run.status));
+  const worst = runs.find((run) => run.status === status)!;
+  const spread: Partial<Record<SummaryField, Spread>> = {};
+  const medians = {} as Record<SummaryField, number | null>;
+  for (const field of SUMMARY_FIELDS) {
+    const values = runs.map((run) => run[field]).filter((value): value is number => typeof value === 'number');
+    const figure = spreadOf(values);
+    if (figure) spread[field] = figure;
+    medians[field] = figure?.median ?? null;
+  }
+  // Counts (files, types) are the same in every run; the first complete run has them all.
+  const diagnostics = (runs.find((run) => run.status === 'ok' || run.status === 'failed') ?? runs[0]!).diagnostics;
+  return {
+    status,
+    exitCode: worst.exitCode,
+    ...medians,
+    wallMs: medians.wallMs ?? 0,
+    diagnostics,
+    spread,
+    parallel: runs.some((run) => run.parallel),
+  };
+}
+
+/** The largest peak RSS any run of a package reached: what the scheduler must leave room for. */
+export function largestPeakRss(runs: readonly RunFigures[]): number | undefined {
+  const peaks = runs.map((run) => run.peakRssBytes).filter((value): value is number => typeof value === 'number');
+  return peaks.length === 0 ? undefined : Math.max(...peaks);
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { BenchReport } from '../src/core/bench-types.js';
+import { REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from './helpers.js';
+
+const LIB = "export const pair = <T,>(value: T): [T, T] => [value, value];\n";
+
+/** Links a real compiler as the package's own `typescript`, as an npm install would. */
+function linkTypeScript(dir: string, alias: 'typescript' | 'typescript-5' | 'typescript-6'): void {
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules', alias), join(dir, 'node_modules', 'typescript'), 'dir');
+}
+
+function readReport(out: string): BenchReport {
+  return JSON.parse(readFileSync(join(out, 'memtune-report.json'), 'utf8')) as BenchReport;
+}
+
+/** A workspace: a JS-compiled package, a native one, one without tsconfig, one that resolves no typescript. */
+function workspace(root: string): void {
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    'packages/js/package.json': { name: '@m/js', type: 'module' },
+    'packages/js/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/js/src/index.ts': LIB,
+    'packages/native/package.json': { name: '@m/native', type: 'module' },
+    'packages/native/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/native/src/index.ts': LIB,
+    'packages/docs/package.json': { name: '@m/docs' },
+    'packages/bare/package.json': { name: '@m/bare', type: 'module' },
+    'packages/bare/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'packages/bare/src/index.ts': LIB,
+  });
+  linkTypeScript(join(root, 'packages/js'), 'typescript-5');
+  linkTypeScript(join(root, 'packages/native'), 'typescript');
+}
+
+test('bench measures each workspace package with its own compiler, skips what it cannot measure, and writes nothing into the packages', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const out = join(root, 'reports');
+  const result = runMemtune(['bench', '--out', out, '--concurrency', '1'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(out);
+  assert.equal(report.schemaVersion, 1);
+  assert.equal(report.environment.node, process.version);
+  assert.ok(report.environment.memoryLimit.bytes > 0);
+  const js = report.packages.find((pkg) => pkg.name === '@m/js');
+  const native = report.packages.find((pkg) => pkg.name === '@m/native');
+  assert.ok(js && native, JSON.stringify(report.packages.map((pkg) => pkg.name)));
+  assert.deepEqual([js.compiler.version, js.compiler.native, native.compiler.version, native.compiler.native], ['5.9.3', false, '7.0.2', true]);
+  for (const pkg of [js, native]) {
+    assert.equal(pkg.status, 'ok');
+    assert.equal(pkg.exitCode, 0);
+    assert.ok(pkg.peakRssBytes! > 20 * 1024 * 1024, `${pkg.name} peak RSS ${pkg.peakRssBytes}`);
+    assert.ok(pkg.wallMs > 0);
+    assert.equal(pkg.runs.length, 1);
+    assert.ok(pkg.diagnostics.files! > 0, `${pkg.name} diagnostics parsed`);
+  }
+  assert.ok(js.peakHeapUsedBytes! > 0 && js.retainedHeapBytes! > 0 && js.retainedHeapBytes! <= js.peakHeapUsedBytes!);
+  assert.ok(js.heapLimitBytes! > js.peakHeapUsedBytes! && js.gcCount! >= 0);
+  assert.equal(native.peakHeapUsedBytes, null);
+  assert.equal(native.retainedHeapBytes, null);
+  assert.ok(native.goHeapPeakBytes! > 0);
+  assert.deepEqual(
+    report.skipped.map((pkg) => [pkg.name, pkg.reason.split(':')[0]]).sort(),
+    [['@m/bare', 'typescript cannot be resolved from packages/bare'], ['@m/docs', 'no tsconfig.json']],
+  );
+  for (const dir of ['packages/js', 'packages/native']) {
+    assert.deepEqual(readdirSync(join(root, dir)).sort(), ['node_modules', 'package.json', 'src', 'tsconfig.json'], `${dir} untouched`);
+  }
+  assert.match(readFileSync(join(out, 'memtune-report.md'), 'utf8'), /@m\/js/);
+  assert.match(readFileSync(join(out, 'memtune-report.svg'), 'utf8'), /^<svg/);
+  const journal = readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(journal.length, 2);
+});
+
+test('bench builds the projects a package references first, outside the measurement', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    'packages/lib/package.json': { name: 'lib', type: 'module' },
+    'packages/lib/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/lib/src/index.ts': LIB,
+    'packages/app/package.json': { name: 'app', type: 'module' },
+    'packages/app/tsconfig.json': { extends: 'memtune/tsconfig/library.json', references: [{ path: '../lib' }] },
+    'packages/app/src/main.ts': "import { pair } from '../../lib/dist/index.js';\nexport const twice = pair(1);\n",
+  });
+  linkTypeScript(root, 'typescript-6');
+  const out = join(root, '.memtune');
+  const result = runMemtune(['bench', '--filter', 'app'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /building packages\/lib\/tsconfig\.json first \(app references it\)/);
+  const [app] = readReport(out).packages;
+  assert.equal(app?.name, 'app');
+  assert.equal(app?.status, 'ok', app?.runs[0]?.outputTail);
+  assert.ok(existsSync(join(root, 'packages/lib/dist/index.d.ts')));
+  assert.ok(!existsSync(join(root, 'packages/app/dist')), 'the measured package itself is left as it was');
+});
+
+test('a package with type errors is measured as failed, its figures kept', (t) => {
+  const root = tempDir(t);
+  writeTree(root, {
+    'package.json': { name: 'single', type: 'module' },
+    'tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'src/index.ts': 'export const n: number = "not a number";\n',
+  });
+  linkTypeScript(root, 'typescript-5');
+  const result = runMemtune(['bench', '--runs', '2'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  const [pkg] = report.packages;
+  assert.equal(pkg?.status, 'failed');
+  assert.equal(pkg?.exitCode, 2);
+  assert.equal(pkg?.runs.length, 2);
+  assert.ok(pkg!.peakHeapUsedBytes! > 0);
+  assert.match(pkg!.runs[0]!.outputTail!, /TS2322/);
+});
+
+/**
+ * A stand-in compiler package for the failures a real compiler cannot be made to show on demand. It
+ * answers --showConfig as tsc does, then misbehaves when asked to check.
+ */
+function fakeCompiler(root: string, body: string): string {
+  const dir = join(root, 'fake-typescript');
+  const showConfig = "if (process.argv.includes('--showConfig')) { console.log('{}'); process.exit(0); }\n";
+  writeTree(root, {
+    'fake-typescript/package.json': { name: 'typescript', version: '6.0.0' },
+    'fake-typescript/bin/tsc': showConfig + body,
+  });
+  return dir;
+}
+
+test('a compiler at its V8 heap limit is reported as oom, one killed by a signal as killed, one past --timeout as timeout', (t) => {
+  const cases = [
+    ['oom', "const keep = []; for (;;) keep.push(new Array(1e5).fill({ x: Math.random() }));\n", { NODE_OPTIONS: '--max-old-space-size=24' }],
+    ['killed', "process.kill(process.pid, 'SIGKILL');\n", {}],
+    ['timeout', 'setTimeout(() => {}, 60_000);\n', {}],
+  ] as const;
+  for (const [status, body, env] of cases) {
+    const root = tempDir(t);
+    writeTree(root, { 'package.json': { name: `crash-${status}` }, 'tsconfig.json': { files: [] } });
+    const compiler = fakeCompiler(root, body);
+    const result = runMemtune(['bench', '--compiler', compiler, '--timeout', '2'], { cwd: root, env: cleanEnv(env) });
+    assert.equal(result.status, 1, `${status}: ${result.stderr}`);
+    const [pkg] = readReport(join(root, '.memtune')).packages;
+    assert.equal(pkg?.status, status, result.stderr);
+  }
+});
+
+test('bench outside any package says so and starts nothing', (t) => {
+  const dir = tempDir(t);
+  const result = runMemtune(['bench'], { cwd: dir });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: .* is neither a workspace nor a package: no package\.json here or above\.\n/);
+});
+
+test('an --out that cannot be written fails before any run starts', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  writeFileSync(join(root, 'a-file'), '');
+  const result = runMemtune(['bench', '--out', join(root, 'a-file', 'reports')], { cwd: root });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: --out ".*a-file\/reports" cannot be written \(ENOTDIR\)\.\nPass a directory/);
+  assert.doesNotMatch(result.stderr, /started/);
+});
+
+test('--resume refuses a journal with a corrupt line and names file:line', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const out = join(root, '.memtune');
+  mkdirSync(out);
+  writeFileSync(join(out, 'memtune-journal.jsonl'), '{"this is": not json}\n{"schemaVersion":1}\n');
+  const result = runMemtune(['bench', '--resume'], { cwd: root });
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /memtune-journal\.jsonl:1/);
+});
+
+test('--resume continues from the journal and measures only what is missing', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const first = runMemtune(['bench', '--filter', '@m/js'], { cwd: root });
+  assert.equal(first.status, 0, first.stderr);
+  const journal = join(root, '.memtune', 'memtune-journal.jsonl');
+  const result = runMemtune(['bench', '--resume'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.doesNotMatch(result.stderr, /@m\/js started/);
+  assert.match(result.stderr, /@m\/native started/);
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name).sort(), ['@m/js', '@m/native']);
+  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 2);
+});
+
+test('--filter that matches nothing lists the packages', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const result = runMemtune(['bench', '--filter', '@other/*'], { cwd: root });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--filter "@other\/\*" matches no package; the packages are: .*@m\/js/);
+});
