@@ -360,6 +360,7 @@ test('no .nvmrc: renders for Node 26, the active LTS, with a warning that says s
   const { stdout, stderr } = render(repo);
   assert.match(stdout, /^FROM node:26-slim AS base$/m);
   assert.match(stderr, /^memtune: warning: no \.nvmrc in .* or above it; rendering for Node 26, the current active LTS\.\nPin the Node major your app is tested on: echo 26 > \.nvmrc\n/);
+  assert.match(stdout, /^CMD \["node", "--max-old-space-size-percentage=\d+"/m, 'Node 26 sizes the heap with its own flag');
 });
 
 test('no lockfile: refused with the lockfiles it knows, nothing written', (t) => {
@@ -377,20 +378,28 @@ test('an unknown lockfile (bun.lock) is named and refused, nothing written', (t)
   const result = runMemtune(['docker'], { cwd: repo, env: cleanEnv() });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /^memtune: the lockfile in .* is "bun\.lock", which memtune docker cannot render for; it knows package-lock\.json/);
-  assert.ok(!existsSync(join(repo, 'Dockerfile')));
+  assert.deepEqual(readdirSync(repo).sort(), ['bun.lock', 'package.json']);
 });
 
-test('--app that is not a package of the workspace is named, the packages listed', () => {
-  const result = runMemtune(['docker', '--app', 'apps/web', '--out', '-'], { cwd: join(FIXTURES, 'docker-monorepo-npm'), env: cleanEnv() });
+test('--app that is not a package of the workspace is named, the packages listed, nothing written', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-monorepo-npm'), repo, { recursive: true });
+  const before = readdirSync(repo).sort();
+  const result = runMemtune(['docker', '--app', 'apps/web'], { cwd: repo, env: cleanEnv() });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: --app "apps\/web" is not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\n/);
+  assert.match(result.stderr, /^memtune: --app "apps\/web" is not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\nPass one of them/);
   assert.equal(result.stdout, '');
+  assert.deepEqual(readdirSync(repo).sort(), before);
 });
 
-test('--app in a single-package repository is refused: it is not a workspace', () => {
-  const result = runMemtune(['docker', '--app', 'api', '--out', '-'], { cwd: join(FIXTURES, 'docker-single-npm'), env: cleanEnv() });
+test('--app in a single-package repository is refused: it is not a workspace; nothing written', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-single-npm'), repo, { recursive: true });
+  const before = readdirSync(repo).sort();
+  const result = runMemtune(['docker', '--app', 'api'], { cwd: repo, env: cleanEnv() });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: --app "api" is not a package of the workspace: .* is a single package/);
+  assert.match(result.stderr, /^memtune: --app "api" is not a package of the workspace: .* is a single package.*\nLeave out --app/);
+  assert.deepEqual(readdirSync(repo).sort(), before);
 });
 
 test('a workspace without --app is refused, with the packages to choose from', () => {
@@ -530,4 +539,104 @@ test('the rule checks have teeth: each classic mistake written into a rendering 
     assert.notEqual(bad, good, `${name}: the mutation applies`);
     assert.throws(() => assertRules(bad, expect), assert.AssertionError, name);
   }
+});
+
+// ---------- the docs ----------
+
+const RULES = [
+  'multi-stage', 'install from the lockfile', 'manifests before sources', 'build', 'dev dependencies dropped', 'slim image',
+  'non-root', 'init', 'NODE_ENV=production', 'exec', 'heap', 'secret',
+];
+
+test('docs/docker.md and presets/docker/README.md give every Dockerfile rule a reason', () => {
+  const doc = readFileSync(join(REPO, 'docs/docker.md'), 'utf8');
+  const rows = doc.split('\n').filter((line) => line.startsWith('| ')).map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  const header = rows.findIndex((cells) => cells.join(',') === 'rule,why,how');
+  assert.ok(header >= 0, 'docs/docker.md has a rule | why | how table');
+  const table = rows.slice(header + 2);
+  const readme = readFileSync(join(REPO, 'presets/docker/README.md'), 'utf8').split('\n').filter((line) => line.startsWith('- **'));
+  for (const rule of RULES) {
+    const row = table.find((cells) => cells[0]!.toLowerCase().includes(rule.toLowerCase()));
+    assert.ok(row && row[1]!.length > 20 && row[2]!.length > 0, `docs/docker.md: a reason and a how for ${rule}`);
+    const line = readme.find((item) => item.toLowerCase().includes(rule.toLowerCase()));
+    assert.ok(line && /\*\*:? .{20,}/.test(line), `presets/docker/README.md: one line with a reason for ${rule}`);
+  }
+});
+
+/** Splits a shell line of the docs into words: double quotes only, nothing that a shell would expand. */
+function shellWords(line: string): string[] {
+  assert.doesNotMatch(line, /[$\\`]/, `nothing to expand in ${line}`);
+  const words: string[] = [];
+  let word: string | undefined;
+  let quoted = false;
+  for (const char of line) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && /\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+      continue;
+    } else word = (word ?? '') + char;
+    word ??= '';
+  }
+  assert.ok(!quoted, `balanced quotes in ${line}`);
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** The smoke-test `docker run` lines of docs/docker.md: the container's environment and its command (empty: the image's CMD). */
+function smokeRuns(): Array<{ env: Record<string, string>; command: string[] }> {
+  const doc = readFileSync(join(REPO, 'docs/docker.md'), 'utf8');
+  assert.match(doc, /There is no Docker engine on memtune's development machines/);
+  assert.match(doc, /^docker build -t my-api \./m);
+  return doc.split('\n').filter((line) => line.startsWith('docker run --rm --memory=512m ')).map((line) => {
+    const words = shellWords(line).slice(4);
+    const env: Record<string, string> = {};
+    while (words[0] !== 'my-api') {
+      const [flag, value] = words.splice(0, 2);
+      if (flag === '-e') env[value!.slice(0, value!.indexOf('='))] = value!.slice(value!.indexOf('=') + 1);
+      else assert.equal(flag, '-p', `docker run option ${flag}`);
+    }
+    return { env, command: words.slice(1) };
+  });
+}
+
+test('the smoke test in docs/docker.md, run here without Docker under MEMTUNE_MEMORY_LIMIT=512MiB, prints the start profile\'s heap', (t) => {
+  const runs = smokeRuns();
+  assert.equal(runs.length, 3, 'the CMD flag, memtune run start, and the service itself');
+  const [flagRun, memtuneRun, serviceRun] = runs as [typeof runs[0], typeof runs[0], typeof runs[0]];
+  assert.deepEqual(flagRun.command.slice(0, 2), ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`], 'the docs use the start profile\'s share');
+  const percentageNode = nodeWithHeapPercentage();
+  if (percentageNode !== undefined) {
+    // Node reads the limit itself (none here: the machine's memory), so this line is checked against that.
+    const flagged = spawnSync(percentageNode, flagRun.command.slice(1), { env: cleanEnv(), encoding: 'utf8' });
+    assert.equal(flagged.status, 0, flagged.stderr);
+    const seen = Number(spawnSync(percentageNode, ['-p', 'const c = process.constrainedMemory(); c > 0 && c < os.totalmem() ? c : os.totalmem()'], { env: cleanEnv(), encoding: 'utf8' }).stdout);
+    const reference = heapLimitWith(percentageNode, Math.floor((seen * START_PROFILE.percent) / 100 / MiB)) / MiB;
+    assert.ok(Math.abs(Number(flagged.stdout.trim()) - reference) <= 2, `${flagged.stdout.trim()} MiB, reference ${reference} MiB`);
+  }
+
+  const share = Math.floor((512 * START_PROFILE.percent) / 100);
+  const expected = heapLimitWith(process.execPath, share) / MiB;
+  const { stdout } = render(join(FIXTURES, 'docker-single-yarn'));
+  const { cmd, path } = assertRules(stdout, {
+    nodeTag: '20', install: /^yarn install --frozen-lockfile$/, prune: /^yarn install --production/, monorepo: false,
+    cmd: ['memtune', 'run', 'start', '--', 'node', 'dist/worker.js'],
+  });
+  const app = appTree(t, 'dist/worker.js');
+  const PATH = `${join(process.execPath, '..')}:${path.replaceAll('/app', app).replace(/\$PATH$/, process.env.PATH ?? '')}`;
+  const inContainer = (command: string[], env: Record<string, string>) =>
+    spawnSync(command[0]!, command.slice(1), { cwd: app, env: cleanEnv({ PATH, MEMTUNE_MEMORY_LIMIT: '512MiB', ...env }), encoding: 'utf8', timeout: 60_000 });
+
+  const viaMemtune = inContainer(memtuneRun.command, memtuneRun.env);
+  assert.equal(viaMemtune.status, 0, viaMemtune.stderr);
+  assert.equal(Number(viaMemtune.stdout.trim()), expected, `memtune run start -- node -e: ${viaMemtune.stdout}`);
+
+  // The service with the image's own CMD and the docs' preload: memtune's node prints first, the app's last.
+  assert.deepEqual(serviceRun.command, []);
+  const service = inContainer(cmd, serviceRun.env);
+  assert.equal(service.status, 0, service.stderr);
+  const printed = [...service.stderr.matchAll(/^heap_size_limit_MiB (\d+(?:\.\d+)?)$/gm)].map((match) => Number(match[1]));
+  assert.equal(printed.length, 2, service.stderr);
+  assert.equal(printed[1], expected);
+  assert.equal((JSON.parse(service.stdout.slice(service.stdout.indexOf('{'))) as { heapLimit: number }).heapLimit / MiB, expected);
 });
