@@ -1,0 +1,437 @@
+/**
+ * `npm run bench:self`: how far memtune bench's figures are from independent references, and what
+ * measuring costs, on examples/monorepo. Each scenario is data: steps run interleaved (their order
+ * alternates per pair) after one discarded warm-up pair, and each comparison prints as ratios
+ * (min, mean±stdev, median) against its target. No absolute figure is judged, only ratios.
+ * Progress goes to stderr, the results table to stdout.
+ *
+ * Usage: npx tsc -b && node --import tsx scripts/bench-self.ts [--runs N] [--scenario ID]...
+ * Needs examples/monorepo installed and built (`npm run example`).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { MeasureSpec } from '../src/effects/measure.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const EXAMPLE = join(ROOT, 'examples', 'monorepo');
+const REFERENCE_PRELOAD = join(import.meta.dirname, 'bench-self-reference.cjs');
+const GNU_TIME = '/usr/bin/time';
+const MB = 1024 * 1024;
+
+const SCENARIO_IDS = ['rss', 'heap', 'wall', 'concurrency'] as const;
+type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+const { values: options } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    scenario: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (options.help) {
+  console.log(
+    'Usage: node --import tsx scripts/bench-self.ts [--runs N] [--scenario rss|heap|wall|concurrency]...\n' +
+      'N measured pairs per comparison (default 10; wall time takes at least 10, the concurrency bench at least 3).',
+  );
+  process.exit(0);
+}
+const RUNS = Number(options.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs ${JSON.stringify(options.runs)} is not a whole number >= 1.\nPass e.g. --runs 5`);
+const selected = new Set<string>(options.scenario ?? SCENARIO_IDS);
+for (const id of selected) if (!(SCENARIO_IDS as readonly string[]).includes(id)) fail(`--scenario ${JSON.stringify(id)} is unknown.\nPick from ${SCENARIO_IDS.join(', ')}.`);
+
+function fail(message: string): never {
+  process.stderr.write(`bench-self: ${message}\n`);
+  process.exit(1);
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+// measureRun preloads dist/effects/probe.cjs beside itself, so it must come from the compiled dist/.
+const MEASURE_JS = join(ROOT, 'dist', 'effects', 'measure.js');
+if (!existsSync(MEASURE_JS) || !existsSync(join(ROOT, 'dist', 'effects', 'probe.cjs'))) fail(`${MEASURE_JS} is missing.\nRun npx tsc -b first.`);
+const { measureRun, PROBE_PATH } = (await import(pathToFileURL(MEASURE_JS).href)) as typeof import('../src/effects/measure.js');
+
+if (!existsSync(join(EXAMPLE, 'node_modules'))) fail(`${EXAMPLE} is not installed.\nRun npm run example first.`);
+if (!existsSync(GNU_TIME)) fail(`${GNU_TIME} (GNU time) is missing: the RSS reference needs it.\nInstall it, e.g. apt-get install time`);
+
+// A referencing package cannot be checked until what it references is built; do that outside any measurement.
+if (!['util', 'schema'].every((pkg) => existsSync(join(EXAMPLE, 'packages', pkg, 'dist', 'tsconfig.tsbuildinfo')))) {
+  log('building examples/monorepo (project references) ...');
+  const built = spawnSync('npm', ['run', 'build', '--prefix', EXAMPLE], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) fail('npm run build --prefix examples/monorepo failed (see above).');
+}
+
+const env: NodeJS.ProcessEnv = { ...process.env };
+for (const key of Object.keys(env)) if (key === 'NODE_OPTIONS' || key.startsWith('MEMTUNE_') || key === 'GODEBUG') delete env[key];
+
+const work = mkdtempSync(join(tmpdir(), 'memtune-bench-self-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+let fresh = 0;
+/** A path nothing has written yet: every run is cold, and nothing lands in the package. */
+const freshPath = (suffix: string) => join(work, `${++fresh}${suffix}`);
+
+interface Subject {
+  pkg: string;
+  tsconfig: string;
+  /** The package's own `typescript/bin/tsc`. */
+  tsc: string;
+  version: string;
+  native: boolean;
+}
+
+function subject(pkg: string): Subject {
+  const dir = join(EXAMPLE, 'packages', pkg);
+  const own = join(dir, 'node_modules', 'typescript');
+  const typescript = existsSync(own) ? own : join(EXAMPLE, 'node_modules', 'typescript');
+  const { version } = JSON.parse(readFileSync(join(typescript, 'package.json'), 'utf8')) as { version: string };
+  return { pkg, tsconfig: join(dir, 'tsconfig.json'), tsc: join(typescript, 'bin', 'tsc'), version, native: Number(version.split('.')[0]) >= 7 };
+}
+
+const JS = subject('report');
+const NATIVE = subject('api');
+if (JS.native || !NATIVE.native) fail(`expected report on a JS TypeScript and api on the native one, found ${JS.version} and ${NATIVE.version}.\nRun npm run example.`);
+/** The Go binary the native launcher starts, found the way the launcher finds it. */
+const GO_EXE = ((await import(pathToFileURL(join(NATIVE.tsc, '..', '..', 'lib', 'getExePath.js')).href)) as { default: () => string }).default();
+
+/** The compiler arguments memtune bench uses for a cold check: no emit, build info to a temporary file. */
+const checkArgs = (s: Subject) => ['-p', s.tsconfig, '--noEmit', '--tsBuildInfoFile', freshPath('.tsbuildinfo'), '--extendedDiagnostics'];
+/** memtune bench reads the Go heap from gctrace on the native compiler. */
+const measuredEnv = (s: Subject, extra: NodeJS.ProcessEnv = {}) => ({ ...env, ...(s.native ? { GODEBUG: 'gctrace=1' } : {}), ...extra });
+
+async function measured(s: Subject, spec: Partial<MeasureSpec> = {}) {
+  const started = performance.now();
+  const figures = await measureRun({
+    command: process.execPath,
+    args: [s.tsc, ...checkArgs(s)],
+    cwd: EXAMPLE,
+    env: measuredEnv(s),
+    timeoutMs: 120_000,
+    probe: s.native ? 'none' : 'argv',
+    ...spec,
+  });
+  if (figures.status !== 'ok') throw new Error(`measured ${s.pkg} was ${figures.status}:\n${figures.outputTail ?? ''}`);
+  return { figures, elapsedMs: performance.now() - started };
+}
+
+function checked(what: string, result: ReturnType<typeof spawnSync>): void {
+  if (result.status !== 0) throw new Error(`${what} exited ${result.status ?? result.signal}:\n${String(result.stdout).slice(-2000)}${String(result.stderr).slice(-2000)}`);
+}
+
+/** GNU time's %M: the largest RSS of the process or any one child it waited for, from the kernel. */
+function gnuTimeRssBytes(command: string, args: string[], extraEnv: NodeJS.ProcessEnv): number {
+  const out = freshPath('.time');
+  checked(`time ${command}`, spawnSync(GNU_TIME, ['-f', '%M', '-o', out, command, ...args], { cwd: EXAMPLE, env: { ...env, ...extraEnv }, maxBuffer: 64 * MB }));
+  return Number(readFileSync(out, 'utf8').trim().split('\n').at(-1)) * 1024;
+}
+
+/** The same compiler command with nothing of memtune around it. */
+function bareMs(s: Subject): number {
+  const started = performance.now();
+  checked(`tsc ${s.pkg}`, spawnSync(process.execPath, [s.tsc, ...checkArgs(s)], { cwd: EXAMPLE, env, maxBuffer: 64 * MB }));
+  return performance.now() - started;
+}
+
+/** Peak used heap from `--trace-gc` lines (`… ms: Scavenge 12.2 (12.3) -> 11.6 (13.3) MB, …`): the size before each GC. */
+function traceGcPeakBytes(output: string): number | undefined {
+  let peak: number | undefined;
+  for (const match of output.matchAll(/^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: [A-Za-z -]+?(?: \([a-z ]+\))? ([\d.]+) \([\d.]+\) -> [\d.]+ \([\d.]+\) MB/gm)) {
+    peak = Math.max(peak ?? 0, Number(match[1]) * MB);
+  }
+  return peak;
+}
+
+type Target = { kind: 'within'; fraction: number } | { kind: 'at-most'; ratio: number } | { kind: 'none'; why: string };
+
+interface Step {
+  name: string;
+  run: () => Promise<Record<string, number>>;
+}
+
+interface Comparison {
+  label: string;
+  /** Sample keys: the ratio is `of / to`. */
+  of: string;
+  to: string;
+  unit: 'MB' | 'ms';
+  target: Target;
+}
+
+interface Scenario {
+  id: ScenarioId;
+  subject: string;
+  pairs: number;
+  steps: Step[];
+  comparisons: Comparison[];
+  /** Why the scenario cannot run here, if it cannot. */
+  unavailable?: () => string | undefined;
+  notes?: () => string[];
+}
+
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+const launcherExecs = typeof (process as { execve?: unknown }).execve === 'function';
+
+const memtuneBin = join(ROOT, 'bin', 'memtune.js');
+const benchCliMissing = (): string | undefined => {
+  const help = spawnSync(process.execPath, [memtuneBin, 'bench', '--help'], { cwd: EXAMPLE, env, encoding: 'utf8' });
+  return help.status === 0 ? undefined : `not yet: \`memtune bench --help\` exits ${help.status}: ${(help.stderr || help.stdout).trim().split('\n')[0]}`;
+};
+/** A whole `memtune bench` of the example, timed from outside, with the package wall times it reports. */
+function bench(concurrency: number): { elapsedMs: number; packageWallMs: number[] } {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [memtuneBin, 'bench', '--concurrency', String(concurrency), '--out', freshPath('-out'), '--json'], {
+    cwd: EXAMPLE,
+    env,
+    maxBuffer: 64 * MB,
+    encoding: 'utf8',
+  });
+  const elapsedMs = performance.now() - started;
+  checked(`memtune bench --concurrency ${concurrency}`, result);
+  const report = JSON.parse(result.stdout) as { packages: Array<{ wallMs: number | null }> };
+  return { elapsedMs, packageWallMs: report.packages.map((pkg) => pkg.wallMs ?? 0) };
+}
+
+/**
+ * The best 2 workers could do with the sequential run's own figures: its fixed cost (start-up, discovery)
+ * plus the longer of the longest package and half of all packages' time.
+ */
+function twoWorkerFloorMs(sequential: { elapsedMs: number; packageWallMs: number[] }): number {
+  const sum = sequential.packageWallMs.reduce((a, b) => a + b, 0);
+  return sequential.elapsedMs - sum + Math.max(Math.max(...sequential.packageWallMs), sum / 2);
+}
+
+const rss = (bytes: number | null | undefined) => {
+  if (!bytes) throw new Error('no peak RSS figure');
+  return bytes;
+};
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: 'rss',
+    subject: `${JS.pkg} (TypeScript ${JS.version}, JS)`,
+    pairs: RUNS,
+    steps: [
+      { name: 'memtune', run: async () => ({ memtune: rss((await measured(JS)).figures.peakRssBytes) }) },
+      { name: 'sampler', run: async () => ({ sampler: rss((await measured(JS, { probe: 'none' })).figures.peakRssBytes) }) },
+      { name: 'GNU time', run: async () => ({ time: gnuTimeRssBytes(process.execPath, [JS.tsc, ...checkArgs(JS)], {}) }) },
+    ],
+    comparisons: [
+      { label: 'peak RSS: measureRun (probe) / GNU time', of: 'memtune', to: 'time', unit: 'MB', target: { kind: 'within', fraction: 0.03 } },
+      { label: 'peak RSS: /proc sampler alone / GNU time', of: 'sampler', to: 'time', unit: 'MB', target: { kind: 'within', fraction: 0.03 } },
+    ],
+  },
+  {
+    id: 'rss',
+    subject: `${NATIVE.pkg} (TypeScript ${NATIVE.version}, native)`,
+    pairs: RUNS,
+    steps: [
+      { name: 'memtune tsc', run: async () => ({ tree: rss((await measured(NATIVE)).figures.peakRssBytes) }) },
+      { name: 'GNU time tsc', run: async () => ({ time: gnuTimeRssBytes(process.execPath, [NATIVE.tsc, ...checkArgs(NATIVE)], { GODEBUG: 'gctrace=1' }) }) },
+      {
+        name: 'memtune Go',
+        run: async () => ({ goTree: rss((await measured(NATIVE, { command: GO_EXE, args: checkArgs(NATIVE) })).figures.peakRssBytes) }),
+      },
+      { name: 'GNU time Go', run: async () => ({ goTime: gnuTimeRssBytes(GO_EXE, checkArgs(NATIVE), { GODEBUG: 'gctrace=1' }) }) },
+    ],
+    comparisons: [
+      {
+        label: 'peak RSS: measureRun tree / GNU time, via the node launcher',
+        of: 'tree',
+        to: 'time',
+        unit: 'MB',
+        target: launcherExecs ? { kind: 'within', fraction: 0.03 } : { kind: 'none', why: 'launcher + Go vs the larger one (see note)' },
+      },
+      { label: 'peak RSS: /proc sampler / GNU time, Go binary alone', of: 'goTree', to: 'goTime', unit: 'MB', target: { kind: 'within', fraction: 0.03 } },
+    ],
+    notes: () => [
+      `The native tsc is a node launcher (bin/tsc) that starts the Go binary ${GO_EXE.slice(EXAMPLE.length + 1)}.`,
+      launcherExecs
+        ? `On Node ${process.versions.node} the launcher execve()s into the Go binary: one process, so memtune's tree figure and GNU time's %M measure the same thing.`
+        : `On Node ${process.versions.node} (< 22.15, no process.execve) the launcher stays alive in execFileSync beside the Go binary: memtune's tree figure is launcher + Go, ` +
+          'the memory the tree holds at once, while GNU time %M reports only the largest single process (the launcher or Go), so the launcher row is expected above 1 by about the launcher\'s RSS. ' +
+          'The Go-binary-alone row is the like-for-like check of the /proc sampler.',
+      'The Go binary has no probe: its peak RSS comes from /proc VmHWM polled every 20 ms, so only growth in the last interval before exit can be missed.',
+    ],
+  },
+  {
+    id: 'heap',
+    subject: `${JS.pkg} (TypeScript ${JS.version}, JS)`,
+    pairs: RUNS,
+    steps: [
+      {
+        name: 'probe + references',
+        run: async () => {
+          const referenceDir = mkdtempSync(join(work, 'reference-'));
+          const trace = freshPath('.trace');
+          // One process carries memtune's probe, the reference preload and --trace-gc; sh only redirects
+          // stdout (where V8 prints the trace) to a file and execs node, so the tree is that one process.
+          const { figures } = await measured(JS, {
+            command: '/bin/sh',
+            args: ['-c', 'exec "$@" > "$BENCH_SELF_TRACE"', 'sh', process.execPath, '--require', REFERENCE_PRELOAD, '--require', PROBE_PATH, '--trace-gc', JS.tsc, ...checkArgs(JS)],
+            env: measuredEnv(JS, { BENCH_SELF_REFERENCE_DIR: referenceDir, BENCH_SELF_TRACE: trace }),
+            probe: 'none',
+          });
+          const [file, ...others] = readdirSync(referenceDir);
+          if (!file || others.length > 0) throw new Error(`expected one reference file, found ${readdirSync(referenceDir).length}`);
+          const reference = JSON.parse(readFileSync(join(referenceDir, file), 'utf8')) as { peakHeapUsedBytes: number };
+          const traced = traceGcPeakBytes(readFileSync(trace, 'utf8'));
+          if (!figures.peakHeapUsedBytes || !traced) throw new Error('no peak heap figure from the probe or --trace-gc');
+          return { probe: figures.peakHeapUsedBytes, profiler: reference.peakHeapUsedBytes, traceGc: traced };
+        },
+      },
+    ],
+    comparisons: [
+      { label: 'peak used heap: probe / reference GCProfiler', of: 'probe', to: 'profiler', unit: 'MB', target: { kind: 'within', fraction: 0.02 } },
+      { label: 'peak used heap: probe / --trace-gc', of: 'probe', to: 'traceGc', unit: 'MB', target: { kind: 'within', fraction: 0.02 } },
+    ],
+    notes: () => ['--trace-gc prints sizes to 0.1 MB; its before-GC figure counts objects the way V8 sizes them for GC, so a small gap to heap statistics is expected.'],
+  },
+  {
+    id: 'wall',
+    subject: `${JS.pkg} (TypeScript ${JS.version}, JS)`,
+    pairs: Math.max(10, RUNS),
+    steps: [
+      {
+        name: 'measured',
+        run: async () => {
+          const { figures, elapsedMs } = await measured(JS);
+          return { elapsed: elapsedMs, reported: figures.wallMs };
+        },
+      },
+      { name: 'bare', run: async () => ({ bare: bareMs(JS) }) },
+    ],
+    comparisons: [
+      { label: 'wall: measured run (elapsed) / bare compiler', of: 'elapsed', to: 'bare', unit: 'ms', target: { kind: 'at-most', ratio: 1.05 } },
+      { label: 'wall: reported wallMs / bare compiler', of: 'reported', to: 'bare', unit: 'ms', target: { kind: 'within', fraction: 0.05 } },
+    ],
+  },
+  {
+    id: 'wall',
+    subject: `${NATIVE.pkg} (TypeScript ${NATIVE.version}, native)`,
+    pairs: Math.max(10, RUNS),
+    steps: [
+      {
+        name: 'measured',
+        run: async () => {
+          const { figures, elapsedMs } = await measured(NATIVE);
+          return { elapsed: elapsedMs, reported: figures.wallMs };
+        },
+      },
+      { name: 'bare', run: async () => ({ bare: bareMs(NATIVE) }) },
+    ],
+    comparisons: [
+      { label: 'wall: measured run (elapsed) / bare compiler', of: 'elapsed', to: 'bare', unit: 'ms', target: { kind: 'at-most', ratio: 1.05 } },
+      { label: 'wall: reported wallMs / bare compiler', of: 'reported', to: 'bare', unit: 'ms', target: { kind: 'within', fraction: 0.05 } },
+    ],
+  },
+  {
+    id: 'concurrency',
+    subject: `examples/monorepo, 4 packages, ${cpus().length} cores`,
+    pairs: Math.max(3, Math.ceil(RUNS / 3)),
+    unavailable: benchCliMissing,
+    steps: [
+      { name: '--concurrency 2', run: async () => ({ parallel: bench(2).elapsedMs }) },
+      {
+        name: '--concurrency 1',
+        run: async () => {
+          const sequential = bench(1);
+          return { sequential: sequential.elapsedMs, floor: twoWorkerFloorMs(sequential) };
+        },
+      },
+    ],
+    comparisons: [
+      { label: 'wall: memtune bench --concurrency 2 / 1', of: 'parallel', to: 'sequential', unit: 'ms', target: { kind: 'at-most', ratio: 0.65 } },
+      { label: 'wall: 2-worker floor / --concurrency 1', of: 'floor', to: 'sequential', unit: 'ms', target: { kind: 'none', why: 'the best any scheduler can do' } },
+    ],
+    notes: () => [
+      'The 2-worker floor is the sequential run minus its packages\' wall times plus max(longest package, half their sum): ' +
+        'when one package takes most of the time, no concurrency gets below it.',
+    ],
+  },
+];
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+const stdev = (values: number[]) => {
+  const m = mean(values);
+  return Math.sqrt(mean(values.map((value) => (value - m) ** 2)));
+};
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function samplesOf(scenario: Scenario): Promise<Record<string, number>[]> {
+  const samples: Record<string, number>[] = [];
+  for (let pair = -1; pair < scenario.pairs; pair++) {
+    // Alternate the order so no step always runs right after another (page cache, CPU clocks).
+    const steps = pair % 2 === 0 ? scenario.steps : [...scenario.steps].reverse();
+    const sample: Record<string, number> = {};
+    for (const step of steps) Object.assign(sample, await step.run());
+    if (pair >= 0) samples.push(sample);
+    const progress = `${scenario.id} ${scenario.subject}: ${pair < 0 ? 'warm-up' : `${pair + 1}/${scenario.pairs}`}`;
+    process.stderr.write(process.stderr.isTTY ? `\r${progress}   ` : `${progress}\n`);
+  }
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  return samples;
+}
+
+function verdict(target: Target, ratio: number): string {
+  if (target.kind === 'none') return 'n/a';
+  const ok = target.kind === 'within' ? Math.abs(ratio - 1) <= target.fraction : ratio <= target.ratio;
+  return ok ? 'ok' : 'OVER';
+}
+
+const targetText = (target: Target) =>
+  target.kind === 'within' ? `within ${(target.fraction * 100).toFixed(0)} %` : target.kind === 'at-most' ? `<= ${target.ratio.toFixed(2)}` : `none: ${target.why}`;
+
+const figure = (value: number, unit: 'MB' | 'ms') => (unit === 'MB' ? `${(value / MB).toFixed(1)} MB` : `${value.toFixed(0)} ms`);
+
+const rows: string[][] = [];
+const notes: string[] = [];
+const started = performance.now();
+for (const scenario of SCENARIOS) {
+  if (!selected.has(scenario.id)) continue;
+  const reason = scenario.unavailable?.();
+  if (reason) {
+    log(`${scenario.id} ${scenario.subject}: skipped, ${reason}`);
+    for (const c of scenario.comparisons) rows.push([scenario.id, scenario.subject, c.label, '0', '-', '-', '-', '-', '-', targetText(c.target), reason]);
+    continue;
+  }
+  const samples = await samplesOf(scenario);
+  for (const c of scenario.comparisons) {
+    const ratios = samples.map((sample) => sample[c.of]! / sample[c.to]!);
+    const of = samples.map((sample) => sample[c.of]!);
+    const to = samples.map((sample) => sample[c.to]!);
+    rows.push([
+      scenario.id,
+      scenario.subject,
+      c.label,
+      String(samples.length),
+      `${figure(mean(of), c.unit)} / ${figure(mean(to), c.unit)}`,
+      Math.min(...ratios).toFixed(3),
+      `${mean(ratios).toFixed(3)}±${stdev(ratios).toFixed(3)}`,
+      median(ratios).toFixed(3),
+      Math.max(...ratios).toFixed(3),
+      targetText(c.target),
+      verdict(c.target, median(ratios)),
+    ]);
+  }
+  for (const note of scenario.notes?.() ?? []) notes.push(`[${scenario.id}, ${scenario.subject}] ${note}`);
+}
+
+const header = ['scenario', 'subject', 'comparison', 'n', 'mean figures', 'min', 'mean±sd', 'median', 'max', 'target (median)', 'verdict'];
+const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+console.log(`memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s`);
+console.log(line(header));
+console.log(line(widths.map((width) => '-'.repeat(width))));
+for (const row of rows) console.log(line(row));
+if (notes.length > 0) {
+  console.log('\nNotes:');
+  for (const note of notes) console.log(`- ${note}`);
+}
