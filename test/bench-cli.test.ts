@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BenchReport } from '../src/core/bench-types.js';
-import { REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from './helpers.js';
+import { BIN, REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from './helpers.js';
 
 const LIB = "export const pair = <T,>(value: T): [T, T] => [value, value];\n";
 
@@ -151,6 +153,28 @@ test('a compiler at its V8 heap limit is reported as oom, one killed by a signal
   }
 });
 
+test('a compiler crawling in back-to-back GCs near its heap limit is stopped and reported as oom', (t) => {
+  const root = tempDir(t);
+  writeTree(root, { 'package.json': { name: 'thrash' }, 'tsconfig.json': { files: [] } });
+  // Most of a 40 MB heap stays live while garbage keeps coming: V8 collects for seconds before it gives up.
+  const compiler = fakeCompiler(
+    root,
+    [
+      'const live = [];',
+      "for (let i = 0; i < 280000; i++) live.push({ i, s: 'x' + i });",
+      'for (let n = 0; ; n++) {',
+      '  const garbage = new Array(200).fill(n);',
+      "  if (n % 400 === 0) live.push({ n, s: 'x' + n, garbage });",
+      '}',
+    ].join('\n'),
+  );
+  const result = runMemtune(['bench', '--compiler', compiler], { cwd: root, env: cleanEnv({ NODE_OPTIONS: '--max-old-space-size=40' }) });
+  assert.equal(result.status, 1, result.stderr);
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.status, 'oom');
+  assert.match(pkg!.runs[0]!.outputTail!, /memtune stopped it: garbage collection took \d+ ms of the last 4000 ms/);
+});
+
 test('bench outside any package says so and starts nothing', (t) => {
   const dir = tempDir(t);
   const result = runMemtune(['bench'], { cwd: dir });
@@ -199,4 +223,127 @@ test('--filter that matches nothing lists the packages', (t) => {
   const result = runMemtune(['bench', '--filter', '@other/*'], { cwd: root });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /--filter "@other\/\*" matches no package; the packages are: .*@m\/js/);
+});
+
+test('a package starts beside another only while their expected peaks fit the --budget', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    'packages/a/package.json': { name: 'a', type: 'module' },
+    'packages/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'packages/a/src/index.ts': LIB,
+    'packages/b/package.json': { name: 'b', type: 'module' },
+    'packages/b/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'packages/b/src/index.ts': LIB,
+  });
+  linkTypeScript(root, 'typescript-5');
+  const tight = runMemtune(['bench', '--concurrency', '2', '--budget', '1MiB'], { cwd: root });
+  assert.equal(tight.status, 0, tight.stderr);
+  assert.match(tight.stderr, /a started\n\[1\/2\] a: .*\nb started\n/, 'b waits until a ended');
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [false, false]);
+  const roomy = runMemtune(['bench', '--concurrency', '2', '--budget', '100%'], { cwd: root });
+  assert.equal(roomy.status, 0, roomy.stderr);
+  assert.match(roomy.stderr, /a started\nb started\n/);
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [true, true], 'overlapping timings are marked');
+});
+
+test('Ctrl-C stops the running compiler, keeps the finished runs and says how to resume', async (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    'packages/a/package.json': { name: 'a', type: 'module' },
+    'packages/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'packages/a/src/index.ts': LIB,
+    'packages/b/package.json': { name: 'b' },
+    'packages/b/tsconfig.json': { files: [] },
+  });
+  linkTypeScript(join(root, 'packages/a'), 'typescript-5');
+  const slow = fakeCompiler(join(root, 'packages/b'), `require('node:fs').writeFileSync(${JSON.stringify(join(root, 'slow.pid'))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`);
+  mkdirSync(join(root, 'packages/b/node_modules'));
+  symlinkSync(slow, join(root, 'packages/b/node_modules/typescript'), 'dir');
+
+  const child = spawn(process.execPath, [BIN, 'bench', '--concurrency', '1'], { cwd: root, env: cleanEnv() });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // Interrupt once the slow compiler really runs: the first one has finished by then.
+  const poll = setInterval(() => /b started/.test(stderr) && existsSync(join(root, 'slow.pid')) && child.kill('SIGINT'), 50);
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearInterval(poll);
+  clearTimeout(watchdog);
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted; 1 of 2 runs finished and are kept\.\nRun memtune bench --resume/);
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name), ['a']);
+  assert.equal(readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8').trim().split('\n').length, 1);
+  const pid = Number(readFileSync(join(root, 'slow.pid'), 'utf8'));
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the interrupted compiler is not left running');
+});
+
+test('--script measures the package script with the probe in every node it starts, and skips packages without it', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    'packages/a/package.json': { name: 'a', type: 'module', scripts: { typecheck: 'node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit' } },
+    'packages/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'packages/a/src/index.ts': LIB,
+    'packages/b/package.json': { name: 'b', type: 'module' },
+    'packages/b/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+  });
+  linkTypeScript(join(root, 'packages/a'), 'typescript-6');
+  linkTypeScript(join(root, 'packages/b'), 'typescript-6');
+  const result = runMemtune(['bench', '--script', 'typecheck'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  const [a] = report.packages;
+  assert.equal(a?.task, 'npm run typecheck');
+  assert.equal(a?.status, 'ok', a?.runs[0]?.outputTail);
+  assert.ok(a!.peakHeapUsedBytes! > 10 * 1024 * 1024, 'the compiler inside npm run is probed');
+  assert.deepEqual(report.skipped, [{ name: 'b', dir: 'packages/b', reason: 'no "typecheck" script in package.json' }]);
+});
+
+test('--warm measures the re-check beside the build info and --solution the root tsc -b --force', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    'tsconfig.json': { extends: 'memtune/tsconfig/solution.json', references: [{ path: 'packages/lib' }] },
+    'packages/lib/package.json': { name: 'lib', type: 'module' },
+    'packages/lib/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/lib/src/index.ts': LIB,
+  });
+  linkTypeScript(root, 'typescript-6');
+  const result = runMemtune(['bench', '--warm', '--solution'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  assert.equal(report.options.warm, true);
+  assert.equal(report.packages[0]?.task, 'tsc -p tsconfig.json --noEmit (warm)');
+  assert.equal(report.packages[0]?.status, 'ok', report.packages[0]?.runs[0]?.outputTail);
+  assert.equal(report.solution?.task, 'tsc -b --force');
+  assert.equal(report.solution?.status, 'ok', report.solution?.runs[0]?.outputTail);
+  assert.ok(report.solution!.diagnostics.files! > 0);
+});
+
+test('refuses option values it cannot use, naming them, before anything runs', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const cases: Array<[string[], RegExp]> = [
+    [['--runs', '0'], /^memtune: --runs "0" is not a positive whole number\.\nWrite e\.g\. --runs=2/],
+    [['--concurrency', 'two'], /^memtune: --concurrency "two" is not a positive whole number/],
+    [['--budget', '150%'], /^memtune: --budget "150%" is not a memory size\.\nWrite a share/],
+    [['--budget', '4gb'], /^memtune: --budget "4gb" is not a memory size/],
+    [['--timeout', 'soon'], /^memtune: --timeout "soon" is not a positive number of seconds/],
+    [['--warm', '--script', 'build'], /^memtune: --warm and --script cannot be combined/],
+    [['--compiler', 'nowhere'], /^memtune: --compiler "nowhere" is not a TypeScript compiler/],
+    [['--solution'], /^memtune: --solution needs the root's typescript/],
+    [['--bogus'], /^memtune: Unknown option '--bogus'.*\nRun memtune bench --help/],
+  ];
+  for (const [args, message] of cases) {
+    const result = runMemtune(['bench', ...args], { cwd: root });
+    assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.ok(!existsSync(join(root, '.memtune')), `${args.join(' ')} wrote nothing`);
+  }
 });

@@ -214,10 +214,9 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('memtune: --warm and --script cannot be combined: --warm is about the type-check.\nDrop one of them.');
   }
   const plan = planBench({ cwd, filters: values.filter ?? [], ...(values.compiler === undefined ? {} : { compilerOverride: values.compiler }) });
+
   const outGiven = values.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
   const out = resolve(cwd, outGiven);
-  ensureWritable(out, outGiven);
-
   const journalPath = join(out, JOURNAL_FILE);
   let previous: JournalEntry[] = [];
   if (values.resume) {
@@ -260,6 +259,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`memtune: nothing to measure in ${plan.root}:\n${reasons || '  no packages'}\nGive the packages a tsconfig.json and a typescript to resolve, or pass --compiler.`, 1);
   }
 
+  ensureWritable(out, outGiven);
   const progress = new Progress(0);
   const configs = new Map(targets.map((target) => [target, readProjectConfig(target.compiler, target.tsconfig, process.env)]));
   if (script === undefined) buildReferences(targets, plan.root, configs, (text) => progress.line(text));

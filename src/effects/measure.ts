@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classifyExit, outputTail, parseExtendedDiagnostics, parseGoGcTrace, withoutDiagnostics, withoutGcTrace } from '../core/bench-parse.js';
 import type { RunFigures } from '../core/bench-types.js';
+import { GcThrashDetector, parseTraceGcLine, withoutTraceGc, type Thrash } from '../core/gc-thrash.js';
 
 export interface MeasureSpec {
   command: string;
@@ -115,7 +116,8 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
   const probeDir = mkdtempSync(join(tmpdir(), 'memtune-probe-'));
   const env: NodeJS.ProcessEnv = { ...spec.env, MEMTUNE_PROBE_DIR: probeDir };
   let args = spec.args;
-  if (spec.probe === 'argv') args = ['--require', PROBE_PATH, ...args];
+  // On node's own argv, --trace-gc is allowed (NODE_OPTIONS refuses it): it feeds the GC-thrash guard.
+  if (spec.probe === 'argv') args = ['--trace-gc', '--require', PROBE_PATH, ...args];
   if (spec.probe === 'node-options') env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PROBE_PATH)}`.trim();
 
   return new Promise((resolve, reject) => {
@@ -123,9 +125,24 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
     const child = spawn(spec.command, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const sampler = new TreeSampler();
     let output = '';
+    let pending = '';
+    const detector = new GcThrashDetector();
+    let thrash: Thrash | undefined;
     const collect = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
+      const text = chunk.toString('utf8');
+      output += text;
       if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT / 2);
+      if (spec.probe !== 'argv' || thrash) return;
+      const lines = (pending + text).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const event = parseTraceGcLine(line);
+        thrash = event && detector.observe(event);
+        if (thrash) {
+          killGroup();
+          break;
+        }
+      }
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -166,8 +183,11 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
       // The process with the largest heap is the compiler (under npm run, the others are npm and memtune).
       const probe = probes.sort((a, b) => b.peakHeapUsedBytes - a.peakHeapUsedBytes)[0];
       const go = parseGoGcTrace(output);
-      const compilerOutput = withoutGcTrace(output);
-      const status = classifyExit({ exitCode, signal, timedOut, interrupted, output: compilerOutput });
+      let compilerOutput = withoutTraceGc(withoutGcTrace(output));
+      if (thrash) {
+        compilerOutput += `\nmemtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)\n`;
+      }
+      const status = thrash ? 'oom' : classifyExit({ exitCode, signal, timedOut, interrupted, output: compilerOutput });
       const polledPeak = sampler.peakRssBytes;
       const probePeak = probes.length > 0 ? Math.max(...probes.map((p) => p.maxRssBytes)) : null;
       // The kernel's own maxRSS at exit (from the probe) sees the last moments that polling can miss.
