@@ -72,12 +72,13 @@ test('the Markdown table shows one row per package with sizes in MiB and wall in
 test('the Markdown header names the environment and the options', () => {
   const md = renderMarkdownReport(reportOf([pkg('app')], {}, { warm: true, script: 'typecheck' }));
   assert.match(md, /Generated 2026-11-22T10:00:00\.000Z · Node v20\.20\.2 \(linux\/x64\) · 4 CPUs \(Test CPU\) · memory limit 24 GiB \(cgroup\) · commit 0123456 · TypeScript 5\.9\.3, 7\.0\.2 \(native\)/);
-  assert.match(md, /Options: 1 run per package · concurrency 2 · budget 1000 MiB · warm \(reusing \.tsbuildinfo\) · script: typecheck · timeout 600\.00 s/);
+  assert.match(md, /Options: 1 run per package · concurrency 2 · budget 1000 MiB · warm \(reusing \.tsbuildinfo\) · script: typecheck · timeout 600 s/);
 });
 
-test('native packages show n/a in the heap columns', () => {
-  const md = renderMarkdownReport(reportOf([native('fast')]));
-  assert.deepEqual(rowCells(md, 'fast').slice(1, 7), ['TS 7.0.2 (native)', 'ok', '250 MiB', 'n/a (native)', 'n/a (native)', 'n/a (native)']);
+test('native packages show their Go heap in the heap columns, n/a for the V8 heap limit', () => {
+  const md = renderMarkdownReport(reportOf([native('fast'), native('untraced', { goHeapPeakBytes: null, goHeapLiveBytes: null })]));
+  assert.deepEqual(rowCells(md, 'fast').slice(1, 7), ['TS 7.0.2 (native)', 'ok', '250 MiB', '90 MiB (Go)', '60 MiB live (Go)', 'n/a (native)']);
+  assert.deepEqual(rowCells(md, 'untraced').slice(4, 7), ['n/a (native)', 'n/a (native)', 'n/a (native)']);
 });
 
 test('a failed package shows its exit code, a killed one its signal', () => {

@@ -61,16 +61,19 @@ function compilerText(result: PackageResult): string {
 
 function tableRow(result: PackageResult, runs: number): string {
   const native = result.compiler.native;
-  const heap = (field: SummaryField, withSpread: boolean): string =>
-    native ? NATIVE : figure(result, field, withSpread ? runs : 1, mib);
+  // The native compiler has no V8 heap; its Go heap (peak before a GC, live after) stands in those columns.
+  const goHeap = (field: 'goHeapPeakBytes' | 'goHeapLiveBytes', withSpread: boolean, label: string): string => {
+    const text = figure(result, field, withSpread ? runs : 1, mib);
+    return text === NONE ? NATIVE : `${text} ${label}`;
+  };
   const cells = [
     result.name,
     compilerText(result),
     statusText(result),
     figure(result, 'peakRssBytes', runs, mib),
-    heap('peakHeapUsedBytes', true),
-    heap('retainedHeapBytes', false),
-    heap('heapLimitBytes', false),
+    native ? goHeap('goHeapPeakBytes', true, '(Go)') : figure(result, 'peakHeapUsedBytes', runs, mib),
+    native ? goHeap('goHeapLiveBytes', false, 'live (Go)') : figure(result, 'retainedHeapBytes', 1, mib),
+    native ? NATIVE : figure(result, 'heapLimitBytes', 1, mib),
     figure(result, 'wallMs', runs, seconds) + (result.parallel ? ` ${DAGGER}` : ''),
     result.diagnostics.files === undefined ? NONE : grouped(result.diagnostics.files),
     result.diagnostics.types === undefined ? NONE : grouped(result.diagnostics.types),
@@ -99,7 +102,7 @@ function optionsLine(report: BenchReport): string {
     `budget ${formatBytes(o.budgetBytes)}`,
     o.warm ? 'warm (reusing .tsbuildinfo)' : 'cold',
     o.script === null ? 'script: none (the compiler directly)' : `script: ${o.script}`,
-    `timeout ${seconds(o.timeoutMs)}`,
+    `timeout ${Math.round(o.timeoutMs / 1000)} s`,
   ];
   return `Options: ${escapeText(parts.join(' · '))}`;
 }
