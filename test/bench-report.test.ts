@@ -257,7 +257,7 @@ function barsOf(svg: string): Bar[][] {
   );
 }
 
-test('the SVG sorts packages by peak RSS and draws bars proportional to their values', () => {
+test('the SVG sorts packages by peak RSS and draws bars proportional to their values, the Go heap for native ones', () => {
   const svg = renderSvgReport(FULL);
   const names = [...svg.matchAll(/font-weight="bold" fill="#222222">([^<]*)<\/text>/g)].map((m) => m[1]).slice(1);
   assert.deepEqual(names, ['big', 'mid', '&lt;native &amp; co&gt;', 'no-rss', 'Solution build']);
@@ -265,17 +265,20 @@ test('the SVG sorts packages by peak RSS and draws bars proportional to their va
   assert.deepEqual(groups.map((bars) => bars.map((bar) => bar.kind)), [
     ['peak-heap', 'retained-heap', 'peak-rss'],
     ['peak-heap', 'retained-heap', 'peak-rss'],
-    ['peak-rss'],
+    ['peak-heap', 'retained-heap', 'peak-rss'],
     ['peak-heap', 'retained-heap'],
     ['peak-heap', 'retained-heap', 'peak-rss'],
   ]);
   const widthPerMiB = (groups[0]?.[2]?.width ?? 0) / 600;
-  const expected = [[450, 150, 600], [200, 100, 300], [250], [200, 120], [200, 120, 700]];
+  const expected = [[450, 150, 600], [200, 100, 300], [90, 60, 250], [200, 120], [200, 120, 700]];
   groups.forEach((bars, i) => bars.forEach((bar, j) => {
     assert.ok(Math.abs(bar.width - (expected[i]?.[j] ?? 0) * widthPerMiB) < 0.02, `${bar.kind} of group ${i}: ${bar.width}`);
   }));
   assert.match(svg, />600 MiB<\/text>/);
-  assert.equal(svg.match(/>n\/a \(native\)<\/text>/g)?.length, 2);
+  assert.match(svg, />90 MiB \(Go heap\)<\/text>/, 'a native package shows its Go heap in the heap bars');
+  assert.match(svg, />60 MiB live \(Go heap\)<\/text>/);
+  const untraced = renderSvgReport(reportOf([native('untraced', { goHeapPeakBytes: null, goHeapLiveBytes: null })]));
+  assert.equal(untraced.match(/>n\/a \(native\)<\/text>/g)?.length, 2);
   assert.match(svg, />not measured<\/text>/);
 });
 

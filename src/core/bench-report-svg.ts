@@ -19,6 +19,12 @@ const BARS = [
   { key: 'peakRssBytes', label: 'Peak RSS', className: 'peak-rss', color: '#f28e2b', heap: false },
 ] as const;
 
+/** The native compiler has no V8 heap: its Go heap (peak before a GC, live after) takes the heap bars. */
+function barValue(result: PackageResult, bar: (typeof BARS)[number]): { bytes: number | null; suffix: string } {
+  if (!bar.heap || !result.compiler.native) return { bytes: result[bar.key], suffix: '' };
+  return bar.key === 'peakHeapUsedBytes' ? { bytes: result.goHeapPeakBytes, suffix: ' (Go heap)' } : { bytes: result.goHeapLiveBytes, suffix: ' live (Go heap)' };
+}
+
 export function escapeXml(text: string): string {
   return text
     .replace(/&/g, '&amp;')
@@ -100,11 +106,11 @@ function groupLines(group: Group, top: number, axisMaxMiB: number): string[] {
   BARS.forEach((bar, index) => {
     const y = top + index * (BAR_H + BAR_GAP);
     const textY = px(y + BAR_H - 1);
-    if (bar.heap && result.compiler.native) {
+    const { bytes, suffix } = barValue(result, bar);
+    if (bytes === null && bar.heap && result.compiler.native) {
       lines.push(`<text x="${PLOT_X + 4}" y="${textY}" font-size="10" font-style="italic" fill="#666666">n/a (native)</text>`);
       return;
     }
-    const bytes = result[bar.key];
     if (bytes === null) {
       lines.push(`<text x="${PLOT_X + 4}" y="${textY}" font-size="10" font-style="italic" fill="#666666">not measured</text>`);
       return;
@@ -112,7 +118,7 @@ function groupLines(group: Group, top: number, axisMaxMiB: number): string[] {
     const width = (bytes / MiB / axisMaxMiB) * PLOT_W;
     lines.push(
       `<rect class="bar ${bar.className}" x="${PLOT_X}" y="${px(y)}" width="${px(width)}" height="${BAR_H}" fill="${bar.color}"/>`,
-      `<text x="${px(PLOT_X + width + 5)}" y="${textY}" font-size="10" fill="#222222">${escapeXml(mibText(bytes))}</text>`,
+      `<text x="${px(PLOT_X + width + 5)}" y="${textY}" font-size="10" fill="#222222">${escapeXml(mibText(bytes) + suffix)}</text>`,
     );
   });
   lines.push('</g>');
@@ -125,8 +131,7 @@ export function renderSvgReport(report: BenchReport): string {
   let maxBytes = 0;
   for (const { result } of groups) {
     for (const bar of BARS) {
-      if (bar.heap && result.compiler.native) continue;
-      maxBytes = Math.max(maxBytes, result[bar.key] ?? 0);
+      maxBytes = Math.max(maxBytes, barValue(result, bar).bytes ?? 0);
     }
   }
   const step = maxBytes > 0 ? tickStep(maxBytes / MiB) : 100;
