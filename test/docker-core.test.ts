@@ -5,7 +5,7 @@ import { UsageError } from '../src/core/errors.js';
 import { detectPackageManager, parseNvmrc, parseStartScript, resolveNodeVersion, type DockerPlan } from '../src/core/docker-plan.js';
 import { jsonArray, startCommand } from '../src/core/docker-render.js';
 import { renderTemplate } from '../src/core/docker-template.js';
-import { findWorkspacePackage, listWorkspacePackages } from '../src/core/docker-workspace.js';
+import { findWorkspacePackage, listWorkspacePackages } from '../src/core/workspace.js';
 import { tempDir, writeTree } from './helpers.js';
 
 test('.nvmrc values become an image tag, a major and whether --max-old-space-size-percentage exists', () => {

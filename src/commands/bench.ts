@@ -16,7 +16,7 @@ import { detectMemoryLimit } from '../core/memory-limit.js';
 import { formatBytes, parseByteSize } from '../core/size.js';
 import { runJobs, type BenchJob } from '../effects/bench-run.js';
 import { buildProject, isBuilt, readProjectConfig } from '../effects/compiler-project.js';
-import { writeFileAtomic } from '../effects/docker-write.js';
+import { writeFileAtomic } from '../effects/write-file-atomic.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, quote } from '../core/errors.js';
 import { planDocker } from '../core/docker-plan.js';
 import { readStartProfile, renderDockerfile, renderDockerignore } from '../core/docker-render.js';
-import { writeFileAtomic } from '../effects/docker-write.js';
+import { writeFileAtomic } from '../effects/write-file-atomic.js';
 
 const HELP = `Usage: memtune docker [--app DIR] [--out FILE] [--force]
 

@@ -2,7 +2,7 @@ import { type Dirent, existsSync, readFileSync, readdirSync, statSync } from 'no
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { CompilerInfo, SkippedPackage } from './bench-types.js';
-import { listWorkspacePackages, readManifest, workspacePatterns } from './docker-workspace.js';
+import { listWorkspacePackages, readManifest, workspacePatterns } from './workspace.js';
 import { UsageError, quote } from './errors.js';
 import { findPackageDirs } from './package-dirs.js';
 

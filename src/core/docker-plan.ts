@@ -7,7 +7,7 @@ import {
   readManifest,
   workspacePatterns,
   type PackageManifest,
-} from './docker-workspace.js';
+} from './workspace.js';
 
 /** Node 26 has been the active LTS since 2026-10-28: what a repo without `.nvmrc` gets. */
 export const ACTIVE_LTS_MAJOR = 26;

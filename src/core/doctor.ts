@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { listWorkspacePackages, readManifest, workspacePatterns } from './docker-workspace.js';
+import { listWorkspacePackages, readManifest, workspacePatterns } from './workspace.js';
 import { UsageError } from './errors.js';
 import { detectMemoryLimit, type MemoryLimit } from './memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from './node-flags.js';
