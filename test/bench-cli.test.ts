@@ -347,3 +347,26 @@ test('refuses option values it cannot use, naming them, before anything runs', (
     assert.ok(!existsSync(join(root, '.memtune')), `${args.join(' ')} wrote nothing`);
   }
 });
+
+test('finds pnpm workspace packages, and inside a package measures that package alone', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true },
+    'pnpm-workspace.yaml': "packages:\n  - 'libs/*'\n",
+    'libs/a/package.json': { name: 'a', type: 'module' },
+    'libs/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'libs/a/src/index.ts': LIB,
+    'libs/b/package.json': { name: 'b', type: 'module' },
+    'libs/b/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'libs/b/src/index.ts': LIB,
+  });
+  linkTypeScript(root, 'typescript');
+  const all = runMemtune(['bench', '--json'], { cwd: root });
+  assert.equal(all.status, 0, all.stderr);
+  assert.deepEqual((JSON.parse(all.stdout) as BenchReport).packages.map((pkg) => [pkg.name, pkg.dir]), [['a', 'libs/a'], ['b', 'libs/b']]);
+  const one = runMemtune(['bench', '--json'], { cwd: join(root, 'libs/b/src') });
+  assert.equal(one.status, 0, one.stderr);
+  assert.deepEqual((JSON.parse(one.stdout) as BenchReport).packages.map((pkg) => pkg.name), ['b']);
+  assert.ok(existsSync(join(root, '.memtune', 'memtune-report.json')), 'the report goes to the workspace root');
+});
