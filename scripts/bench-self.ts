@@ -10,10 +10,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { BenchTarget } from '../src/core/bench-plan.js';
+import type { BenchTask } from '../src/core/bench-task.js';
 import type { MeasureSpec } from '../src/effects/measure.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -75,45 +77,39 @@ let fresh = 0;
 /** A path nothing has written yet: every run is cold, and nothing lands in the package. */
 const freshPath = (suffix: string) => join(work, `${++fresh}${suffix}`);
 
+const { checkTask } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'bench-task.js')).href)) as typeof import('../src/core/bench-task.js');
+const { resolveCompiler } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'bench-plan.js')).href)) as typeof import('../src/core/bench-plan.js');
+
 interface Subject {
   pkg: string;
-  tsconfig: string;
-  /** The package's own `typescript/bin/tsc`. */
-  tsc: string;
-  version: string;
-  native: boolean;
+  target: BenchTarget;
 }
 
 function subject(pkg: string): Subject {
   const dir = join(EXAMPLE, 'packages', pkg);
-  const own = join(dir, 'node_modules', 'typescript');
-  const typescript = existsSync(own) ? own : join(EXAMPLE, 'node_modules', 'typescript');
-  const { version } = JSON.parse(readFileSync(join(typescript, 'package.json'), 'utf8')) as { version: string };
-  return { pkg, tsconfig: join(dir, 'tsconfig.json'), tsc: join(typescript, 'bin', 'tsc'), version, native: Number(version.split('.')[0]) >= 7 };
+  const compiler = resolveCompiler(dir);
+  if (!compiler) fail(`${dir} resolves no typescript.\nRun npm run example.`);
+  return { pkg, target: { name: pkg, dir, relDir: `packages/${pkg}`, tsconfig: join(dir, 'tsconfig.json'), compiler } };
 }
 
 const JS = subject('report');
 const NATIVE = subject('api');
-if (JS.native || !NATIVE.native) fail(`expected report on a JS TypeScript and api on the native one, found ${JS.version} and ${NATIVE.version}.\nRun npm run example.`);
+const describe = (s: Subject) => `${s.pkg} (TypeScript ${s.target.compiler.version}, ${s.target.compiler.native ? 'native' : 'JS'})`;
+if (JS.target.compiler.native || !NATIVE.target.compiler.native) fail(`expected report on a JS TypeScript and api on the native one, found ${describe(JS)} and ${describe(NATIVE)}.\nRun npm run example.`);
 /** The Go binary the native launcher starts, found the way the launcher finds it. */
-const GO_EXE = ((await import(pathToFileURL(join(NATIVE.tsc, '..', '..', 'lib', 'getExePath.js')).href)) as { default: () => string }).default();
+const GO_EXE = ((await import(pathToFileURL(join(NATIVE.target.compiler.path, '..', '..', 'lib', 'getExePath.js')).href)) as { default: () => string }).default();
 
-/** The compiler arguments memtune bench uses for a cold check: no emit, build info to a temporary file. */
-const checkArgs = (s: Subject) => ['-p', s.tsconfig, '--noEmit', '--tsBuildInfoFile', freshPath('.tsbuildinfo'), '--extendedDiagnostics'];
-/** memtune bench reads the Go heap from gctrace on the native compiler. */
-const measuredEnv = (s: Subject, extra: NodeJS.ProcessEnv = {}) => ({ ...env, ...(s.native ? { GODEBUG: 'gctrace=1' } : {}), ...extra });
+/**
+ * What memtune bench runs for a cold check of the package (the same function builds it): node + the
+ * package's tsc, no emit, build info to a file nothing has written yet, GODEBUG=gctrace=1 for native.
+ */
+const task = (s: Subject): BenchTask =>
+  checkTask(s.target, { node: process.execPath, warm: false, buildInfoFile: freshPath('.tsbuildinfo'), godebug: undefined });
 
-async function measured(s: Subject, spec: Partial<MeasureSpec> = {}) {
+async function measured(s: Subject, spec: (t: BenchTask) => Partial<MeasureSpec> = () => ({})) {
+  const t = task(s);
   const started = performance.now();
-  const figures = await measureRun({
-    command: process.execPath,
-    args: [s.tsc, ...checkArgs(s)],
-    cwd: EXAMPLE,
-    env: measuredEnv(s),
-    timeoutMs: 120_000,
-    probe: s.native ? 'none' : 'argv',
-    ...spec,
-  });
+  const figures = await measureRun({ command: t.command, args: t.args, cwd: t.cwd, env: { ...env, ...t.env }, timeoutMs: 120_000, probe: t.probe, ...spec(t) });
   if (figures.status !== 'ok') throw new Error(`measured ${s.pkg} was ${figures.status}:\n${figures.outputTail ?? ''}`);
   return { figures, elapsedMs: performance.now() - started };
 }
@@ -123,16 +119,17 @@ function checked(what: string, result: ReturnType<typeof spawnSync>): void {
 }
 
 /** GNU time's %M: the largest RSS of the process or any one child it waited for, from the kernel. */
-function gnuTimeRssBytes(command: string, args: string[], extraEnv: NodeJS.ProcessEnv): number {
+function gnuTimeRssBytes(command: string, args: string[], t: BenchTask): number {
   const out = freshPath('.time');
-  checked(`time ${command}`, spawnSync(GNU_TIME, ['-f', '%M', '-o', out, command, ...args], { cwd: EXAMPLE, env: { ...env, ...extraEnv }, maxBuffer: 64 * MB }));
+  checked(`time ${command}`, spawnSync(GNU_TIME, ['-f', '%M', '-o', out, command, ...args], { cwd: t.cwd, env: { ...env, ...t.env }, maxBuffer: 64 * MB }));
   return Number(readFileSync(out, 'utf8').trim().split('\n').at(-1)) * 1024;
 }
 
-/** The same compiler command with nothing of memtune around it. */
+/** The same compiler command with nothing of memtune around it: no probe, no sampler, no GODEBUG. */
 function bareMs(s: Subject): number {
+  const t = task(s);
   const started = performance.now();
-  checked(`tsc ${s.pkg}`, spawnSync(process.execPath, [s.tsc, ...checkArgs(s)], { cwd: EXAMPLE, env, maxBuffer: 64 * MB }));
+  checked(`tsc ${s.pkg}`, spawnSync(t.command, t.args, { cwd: t.cwd, env, maxBuffer: 64 * MB }));
   return performance.now() - started;
 }
 
@@ -212,12 +209,18 @@ const rss = (bytes: number | null | undefined) => {
 const SCENARIOS: Scenario[] = [
   {
     id: 'rss',
-    subject: `${JS.pkg} (TypeScript ${JS.version}, JS)`,
+    subject: describe(JS),
     pairs: RUNS,
     steps: [
       { name: 'memtune', run: async () => ({ memtune: rss((await measured(JS)).figures.peakRssBytes) }) },
-      { name: 'sampler', run: async () => ({ sampler: rss((await measured(JS, { probe: 'none' })).figures.peakRssBytes) }) },
-      { name: 'GNU time', run: async () => ({ time: gnuTimeRssBytes(process.execPath, [JS.tsc, ...checkArgs(JS)], {}) }) },
+      { name: 'sampler', run: async () => ({ sampler: rss((await measured(JS, () => ({ probe: 'none' }))).figures.peakRssBytes) }) },
+      {
+        name: 'GNU time',
+        run: async () => {
+          const t = task(JS);
+          return { time: gnuTimeRssBytes(t.command, t.args, t) };
+        },
+      },
     ],
     comparisons: [
       { label: 'peak RSS: measureRun (probe) / GNU time', of: 'memtune', to: 'time', unit: 'MB', target: { kind: 'within', fraction: 0.03 } },
@@ -226,16 +229,26 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: 'rss',
-    subject: `${NATIVE.pkg} (TypeScript ${NATIVE.version}, native)`,
+    subject: describe(NATIVE),
     pairs: RUNS,
     steps: [
       { name: 'memtune tsc', run: async () => ({ tree: rss((await measured(NATIVE)).figures.peakRssBytes) }) },
-      { name: 'GNU time tsc', run: async () => ({ time: gnuTimeRssBytes(process.execPath, [NATIVE.tsc, ...checkArgs(NATIVE)], { GODEBUG: 'gctrace=1' }) }) },
       {
-        name: 'memtune Go',
-        run: async () => ({ goTree: rss((await measured(NATIVE, { command: GO_EXE, args: checkArgs(NATIVE) })).figures.peakRssBytes) }),
+        name: 'GNU time tsc',
+        run: async () => {
+          const t = task(NATIVE);
+          return { time: gnuTimeRssBytes(t.command, t.args, t) };
+        },
       },
-      { name: 'GNU time Go', run: async () => ({ goTime: gnuTimeRssBytes(GO_EXE, checkArgs(NATIVE), { GODEBUG: 'gctrace=1' }) }) },
+      // The Go binary started directly, without the launcher: its arguments are the launcher's minus bin/tsc.
+      { name: 'memtune Go', run: async () => ({ goTree: rss((await measured(NATIVE, (t) => ({ command: GO_EXE, args: t.args.slice(1) }))).figures.peakRssBytes) }) },
+      {
+        name: 'GNU time Go',
+        run: async () => {
+          const t = task(NATIVE);
+          return { goTime: gnuTimeRssBytes(GO_EXE, t.args.slice(1), t) };
+        },
+      },
     ],
     comparisons: [
       {
@@ -259,7 +272,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: 'heap',
-    subject: `${JS.pkg} (TypeScript ${JS.version}, JS)`,
+    subject: describe(JS),
     pairs: RUNS,
     steps: [
       {
@@ -269,12 +282,13 @@ const SCENARIOS: Scenario[] = [
           const trace = freshPath('.trace');
           // One process carries memtune's probe, the reference preload and --trace-gc; sh only redirects
           // stdout (where V8 prints the trace) to a file and execs node, so the tree is that one process.
-          const { figures } = await measured(JS, {
+          // The probe goes on node's argv as measureRun puts it there; the reference is required first.
+          const { figures } = await measured(JS, (t) => ({
             command: '/bin/sh',
-            args: ['-c', 'exec "$@" > "$BENCH_SELF_TRACE"', 'sh', process.execPath, '--require', REFERENCE_PRELOAD, '--require', PROBE_PATH, '--trace-gc', JS.tsc, ...checkArgs(JS)],
-            env: measuredEnv(JS, { BENCH_SELF_REFERENCE_DIR: referenceDir, BENCH_SELF_TRACE: trace }),
+            args: ['-c', 'exec "$@" > "$BENCH_SELF_TRACE"', 'sh', t.command, '--require', REFERENCE_PRELOAD, '--trace-gc', '--require', PROBE_PATH, ...t.args],
+            env: { ...env, ...t.env, BENCH_SELF_REFERENCE_DIR: referenceDir, BENCH_SELF_TRACE: trace },
             probe: 'none',
-          });
+          }));
           const [file, ...others] = readdirSync(referenceDir);
           if (!file || others.length > 0) throw new Error(`expected one reference file, found ${readdirSync(referenceDir).length}`);
           const reference = JSON.parse(readFileSync(join(referenceDir, file), 'utf8')) as { peakHeapUsedBytes: number };
@@ -292,8 +306,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: 'wall',
-    subject: `${JS.pkg} (TypeScript ${JS.version}, JS)`,
-    pairs: Math.max(10, RUNS),
+    subject: describe(JS),
+    pairs: Math.max(20, 2 * RUNS),
     steps: [
       {
         name: 'measured',
@@ -311,8 +325,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: 'wall',
-    subject: `${NATIVE.pkg} (TypeScript ${NATIVE.version}, native)`,
-    pairs: Math.max(10, RUNS),
+    subject: describe(NATIVE),
+    pairs: Math.max(20, 2 * RUNS),
     steps: [
       {
         name: 'measured',
@@ -394,6 +408,7 @@ const figure = (value: number, unit: 'MB' | 'ms') => (unit === 'MB' ? `${(value 
 const rows: string[][] = [];
 const notes: string[] = [];
 const started = performance.now();
+const loadAtStart = loadavg()[0]!;
 for (const scenario of SCENARIOS) {
   if (!selected.has(scenario.id)) continue;
   const reason = scenario.unavailable?.();
@@ -427,7 +442,12 @@ for (const scenario of SCENARIOS) {
 const header = ['scenario', 'subject', 'comparison', 'n', 'mean figures', 'min', 'mean±sd', 'median', 'max', 'target (median)', 'verdict'];
 const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
 const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-console.log(`memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s`);
+console.log(`memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+const loadAtEnd = loadavg()[0]!;
+// Timing ratios mean little while something else competes for the cores: say so beside the figures.
+if (Math.max(loadAtStart, loadAtEnd) > cpus().length / 2 && rows.some((row) => row[0] === 'wall' || row[0] === 'concurrency')) {
+  notes.push(`Load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end on ${cpus().length} cores: other work shared the CPUs, so the wall and concurrency ratios are noisy; rerun on an idle machine.`);
+}
 console.log(line(header));
 console.log(line(widths.map((width) => '-'.repeat(width))));
 for (const row of rows) console.log(line(row));
