@@ -268,7 +268,11 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   // Interrupt once the slow compiler really runs: the first one has finished by then.
-  const poll = setInterval(() => /b started/.test(stderr) && existsSync(join(root, 'slow.pid')) && child.kill('SIGINT'), 50);
+  const poll = setInterval(() => {
+    if (!/b started/.test(stderr) || !existsSync(join(root, 'slow.pid'))) return;
+    child.kill('SIGINT');
+    clearInterval(poll);
+  }, 50);
   const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const [code] = (await once(child, 'close')) as [number | null];
   clearInterval(poll);

@@ -336,8 +336,6 @@ export async function run(argv: string[]): Promise<number> {
     await runJobs({ ...common, jobs: solutionJobs, concurrency: 1 });
   } finally {
     live.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     rmSync(scratch, { recursive: true, force: true });
   }
 
@@ -352,6 +350,9 @@ export async function run(argv: string[]): Promise<number> {
     ...(solution ? { solution } : {}),
   });
   writeReport(out, report);
+  // Only now: a second Ctrl-C while the report is written must not lose it.
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
 
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderMarkdownReport(report)}\n`);
   const shown = relative(cwd, out).startsWith('..') ? out : relative(cwd, out) || '.';
