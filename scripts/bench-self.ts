@@ -24,7 +24,7 @@ const REFERENCE_PRELOAD = join(import.meta.dirname, 'bench-self-reference.cjs');
 const GNU_TIME = '/usr/bin/time';
 const MB = 1024 * 1024;
 
-const SCENARIO_IDS = ['rss', 'heap', 'wall', 'concurrency'] as const;
+const SCENARIO_IDS = ['rss', 'heap', 'wall', 'concurrency', 'concurrency-js'] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 const { values: options } = parseArgs({
@@ -36,7 +36,7 @@ const { values: options } = parseArgs({
 });
 if (options.help) {
   console.log(
-    'Usage: node --import tsx scripts/bench-self.ts [--runs N] [--scenario rss|heap|wall|concurrency]...\n' +
+    'Usage: node --import tsx scripts/bench-self.ts [--runs N] [--scenario rss|heap|wall|concurrency|concurrency-js]...\n' +
       'N measured pairs per comparison (default 10; wall time takes at least 10, the concurrency bench at least 3).',
   );
   process.exit(0);
@@ -173,14 +173,16 @@ const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const launcherExecs = typeof (process as { execve?: unknown }).execve === 'function';
 
 const memtuneBin = join(ROOT, 'bin', 'memtune.js');
+const JS_COMPILER = join(ROOT, 'node_modules', 'typescript-6');
 const benchCliMissing = (): string | undefined => {
   const help = spawnSync(process.execPath, [memtuneBin, 'bench', '--help'], { cwd: EXAMPLE, env, encoding: 'utf8' });
   return help.status === 0 ? undefined : `not yet: \`memtune bench --help\` exits ${help.status}: ${(help.stderr || help.stdout).trim().split('\n')[0]}`;
 };
 /** A whole `memtune bench` of the example, timed from outside, with the package wall times it reports. */
-function bench(concurrency: number): { elapsedMs: number; packageWallMs: number[] } {
+function bench(concurrency: number, compiler?: string): { elapsedMs: number; packageWallMs: number[] } {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [memtuneBin, 'bench', '--concurrency', String(concurrency), '--out', freshPath('-out'), '--json'], {
+  const args = [memtuneBin, 'bench', '--concurrency', String(concurrency), '--out', freshPath('-out'), '--json', ...(compiler ? ['--compiler', compiler] : [])];
+  const result = spawnSync(process.execPath, args, {
     cwd: EXAMPLE,
     env,
     maxBuffer: 64 * MB,
@@ -364,6 +366,30 @@ const SCENARIOS: Scenario[] = [
     notes: () => [
       'The 2-worker floor is the sequential run minus its packages\' wall times plus max(longest package, half their sum): ' +
         'when one package takes most of the time, no concurrency gets below it.',
+    ],
+  },
+  {
+    id: 'concurrency-js',
+    subject: `examples/monorepo, 4 packages all on TypeScript 6.0.3 (JS), ${cpus().length} cores`,
+    pairs: Math.max(3, Math.ceil(RUNS / 3)),
+    unavailable: benchCliMissing,
+    steps: [
+      { name: '--concurrency 2', run: async () => ({ parallel: bench(2, JS_COMPILER).elapsedMs }) },
+      {
+        name: '--concurrency 1',
+        run: async () => {
+          const sequential = bench(1, JS_COMPILER);
+          return { sequential: sequential.elapsedMs, floor: twoWorkerFloorMs(sequential) };
+        },
+      },
+    ],
+    comparisons: [
+      { label: 'wall: memtune bench --concurrency 2 / 1', of: 'parallel', to: 'sequential', unit: 'ms', target: { kind: 'at-most', ratio: 0.65 } },
+      { label: 'wall: 2-worker floor / --concurrency 1', of: 'floor', to: 'sequential', unit: 'ms', target: { kind: 'none', why: 'the best any scheduler can do' } },
+    ],
+    notes: () => [
+      'With --compiler every package is checked by the same JavaScript compiler, so the four take similar time: ' +
+        'the case where running two at once pays most. Each still uses more than one core (V8 GC and JIT threads).',
     ],
   },
 ];

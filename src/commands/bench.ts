@@ -15,7 +15,7 @@ import { UsageError, quote } from '../core/errors.js';
 import { detectMemoryLimit } from '../core/memory-limit.js';
 import { formatBytes, parseByteSize } from '../core/size.js';
 import { runJobs, type BenchJob } from '../effects/bench-run.js';
-import { buildProject, isBuilt, readProjectConfig } from '../effects/compiler-project.js';
+import { buildProject, isBuilt, readProjectConfig, type ProjectConfig } from '../effects/compiler-project.js';
 import { writeFileAtomic } from '../effects/write-file-atomic.js';
 
 const OPTIONS = {
@@ -169,24 +169,33 @@ class Progress {
   }
 }
 
-/**
- * A package that references other projects cannot be checked alone until they are built (TS6305):
- * build them first, outside the measurement, in the order `tsc -b` chooses.
- */
 /** A target as this bench will measure it. */
 type Planned = MeasuredTarget & { estimate: number; spec: BenchTask };
 
-function buildReferences(targets: BenchTarget[], root: string, configs: Map<BenchTarget, ReturnType<typeof readProjectConfig>>, progress: (text: string) => void): void {
-  const seen = new Set<string>();
-  for (const target of targets) {
-    for (const reference of configs.get(target)!.references) {
-      if (seen.has(reference)) continue;
-      seen.add(reference);
-      const config = readProjectConfig(target.compiler, reference, process.env);
-      if (isBuilt(config)) continue;
-      progress(`building ${relative(root, reference).replaceAll('\\', '/')} first (${target.name} references it)`);
-      buildProject(target.compiler, reference, process.env);
-    }
+/**
+ * Each project as its compiler resolves it, read side by side: one `tsc --showConfig` per project is
+ * the bench's fixed cost before anything is measured.
+ */
+async function readConfigs(requests: Array<{ compiler: CompilerInfo; tsconfig: string }>, known: Map<string, ProjectConfig>): Promise<void> {
+  const missing = [...new Map(requests.map((request) => [request.tsconfig, request])).values()].filter((request) => !known.has(request.tsconfig));
+  const configs = await Promise.all(missing.map((request) => readProjectConfig(request.compiler, request.tsconfig, process.env)));
+  for (const config of configs) known.set(config.tsconfig, config);
+}
+
+/**
+ * A package that references other projects cannot be checked alone until they are built (TS6305):
+ * build the missing ones first, outside the measurement; `tsc -b` builds what they reference in turn.
+ */
+async function buildReferences(targets: BenchTarget[], root: string, configs: Map<string, ProjectConfig>, progress: (text: string) => void): Promise<void> {
+  const references = targets.flatMap((target) => configs.get(target.tsconfig)!.references.map((tsconfig) => ({ target, tsconfig })));
+  await readConfigs(references.map(({ target, tsconfig }) => ({ compiler: target.compiler, tsconfig })), configs);
+  const done = new Set<string>();
+  for (const { target, tsconfig } of references) {
+    // Checked again here: building an earlier reference may have built this one too.
+    if (done.has(tsconfig) || isBuilt(configs.get(tsconfig)!)) continue;
+    done.add(tsconfig);
+    progress(`building ${relative(root, tsconfig).replaceAll('\\', '/')} first (${target.name} references it)`);
+    buildProject(target.compiler, tsconfig, process.env);
   }
 }
 
@@ -239,14 +248,14 @@ export async function run(argv: string[]): Promise<number> {
     return false;
   });
 
-  let solution: (Planned) | undefined;
+  let solution: Planned | undefined;
   if (values.solution) {
     const tsconfig = join(plan.root, 'tsconfig.json');
     const compiler = values.compiler === undefined ? resolveCompiler(plan.root) : compilerFromOverride(values.compiler, cwd);
     if (!compiler) {
       throw new UsageError(`memtune: --solution needs the root's typescript, and ${plan.root} resolves none.\nInstall it at the root (npm i -D typescript) or pass --compiler.`);
     }
-    const config = readProjectConfig(compiler, tsconfig, process.env);
+    const config = await readProjectConfig(compiler, tsconfig, process.env);
     if (config.references.length === 0) {
       throw new UsageError(`memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`);
     }
@@ -261,13 +270,14 @@ export async function run(argv: string[]): Promise<number> {
 
   ensureWritable(out, outGiven);
   const progress = new Progress(0);
-  const configs = new Map(targets.map((target) => [target, readProjectConfig(target.compiler, target.tsconfig, process.env)]));
-  if (script === undefined) buildReferences(targets, plan.root, configs, (text) => progress.line(text));
+  const configs = new Map<string, ProjectConfig>();
+  await readConfigs(targets, configs);
+  if (script === undefined) await buildReferences(targets, plan.root, configs, (text) => progress.line(text));
   progress.stop();
 
   const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
   const measured: Array<Planned> = targets.map((target, index) => {
-    const config = configs.get(target)!;
+    const config = configs.get(target.tsconfig)!;
     const task =
       script !== undefined
         ? scriptTask(target, script, { godebug: process.env.GODEBUG })
@@ -308,8 +318,9 @@ export async function run(argv: string[]): Promise<number> {
   );
   // The root rebuild competes with every package for memory and cores: measure it alone, last.
   const solutionJobs = solution ? jobs.filter((job) => job.key === solution.key) : [];
-  const packageJobs = jobs.filter((job) => !solutionJobs.includes(job));
   const byKey = new Map(all.map((target) => [target.key, target]));
+  // Largest expected first: the big ones bound how long the bench takes and how tightly the budget packs.
+  const packageJobs = jobs.filter((job) => !solutionJobs.includes(job)).sort((a, b) => byKey.get(b.key)!.estimate - byKey.get(a.key)!.estimate);
 
   const controller = new AbortController();
   const onSignal = () => controller.abort();

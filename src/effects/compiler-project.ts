@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CompilerInfo } from '../core/bench-types.js';
@@ -19,18 +20,28 @@ function tsconfigOf(path: string): string {
 }
 
 /** The project as its own compiler resolves it (`--showConfig`): the only parser that knows every major's rules. */
-export function readProjectConfig(compiler: CompilerInfo, tsconfig: string, env: NodeJS.ProcessEnv): ProjectConfig {
-  const result = spawnSync(process.execPath, [compiler.path, '--showConfig', '-p', tsconfig], { cwd: dirname(tsconfig), env, encoding: 'utf8' });
-  if (result.status !== 0) {
+export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string, env: NodeJS.ProcessEnv): Promise<ProjectConfig> {
+  const child = spawn(process.execPath, [compiler.path, '--showConfig', '-p', tsconfig], { cwd: dirname(tsconfig), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+  let shown: {
+    compilerOptions?: { composite?: boolean; incremental?: boolean; tsBuildInfoFile?: string; outDir?: string };
+    references?: Array<{ path: string }>;
+  } | undefined;
+  try {
+    shown = code === 0 ? JSON.parse(stdout) : undefined;
+  } catch {
+    shown = undefined;
+  }
+  if (!shown) {
     throw new UsageError(
-      `memtune: TypeScript ${compiler.version} cannot read ${tsconfig} (exit ${result.status ?? result.signal}):\n${outputTail(`${result.stdout}${result.stderr}`)}\n` +
+      `memtune: TypeScript ${compiler.version} cannot read ${tsconfig} (exit ${code ?? signal}):\n${outputTail(`${stdout}${stderr}`)}\n` +
         'Fix the tsconfig (tsc --showConfig -p <dir> shows the same error), or leave the package out with --filter.',
     );
   }
-  const shown = JSON.parse(result.stdout) as {
-    compilerOptions?: { composite?: boolean; incremental?: boolean; tsBuildInfoFile?: string; outDir?: string };
-    references?: Array<{ path: string }>;
-  };
   const options = shown.compilerOptions ?? {};
   const dir = dirname(tsconfig);
   const incremental = options.composite === true || options.incremental === true;
