@@ -8,7 +8,7 @@
  * Usage: npx tsc -b && node --import tsx scripts/bench-self.ts [--runs N] [--scenario ID]...
  * Needs examples/monorepo installed and built (`npm run example`).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -192,6 +192,25 @@ function bench(concurrency: number, compiler?: string): { elapsedMs: number; pac
   checked(`memtune bench --concurrency ${concurrency}`, result);
   const report = JSON.parse(result.stdout) as { packages: Array<{ wallMs: number | null }> };
   return { elapsedMs, packageWallMs: report.packages.map((pkg) => pkg.wallMs ?? 0) };
+}
+
+/** The example's four packages checked by the JS compiler with nothing of memtune around them, in `lanes` parallel lanes. */
+async function bareCompilersMs(lanes: number): Promise<number> {
+  const packages = ['util', 'schema', 'api', 'report'];
+  const check = (pkg: string) =>
+    new Promise<void>((resolve, reject) => {
+      const args = [join(JS_COMPILER, 'bin', 'tsc'), '-p', join(EXAMPLE, 'packages', pkg, 'tsconfig.json'), '--noEmit', '--tsBuildInfoFile', freshPath('.tsbuildinfo')];
+      const child = spawn(process.execPath, args, { cwd: join(EXAMPLE, 'packages', pkg), env, stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bare tsc ${pkg} exited ${code}`))));
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (const pkg of packages.filter((_, index) => index % lanes === lane)) await check(pkg);
+    }),
+  );
+  return performance.now() - started;
 }
 
 /**
@@ -382,10 +401,13 @@ const SCENARIOS: Scenario[] = [
           return { sequential: sequential.elapsedMs, floor: twoWorkerFloorMs(sequential) };
         },
       },
+      { name: 'bare compilers, 2 lanes', run: async () => ({ bareParallel: await bareCompilersMs(2) }) },
+      { name: 'bare compilers, 1 lane', run: async () => ({ bareSequential: await bareCompilersMs(1) }) },
     ],
     comparisons: [
       { label: 'wall: memtune bench --concurrency 2 / 1', of: 'parallel', to: 'sequential', unit: 'ms', target: { kind: 'at-most', ratio: 0.65 } },
       { label: 'wall: 2-worker floor / --concurrency 1', of: 'floor', to: 'sequential', unit: 'ms', target: { kind: 'none', why: 'the best any scheduler can do' } },
+      { label: 'wall: bare compilers 2 at once / one after another', of: 'bareParallel', to: 'bareSequential', unit: 'ms', target: { kind: 'none', why: 'what this machine gives, without memtune' } },
     ],
     notes: () => [
       'With --compiler every package is checked by the same JavaScript compiler, so the four take similar time: ' +
