@@ -79,6 +79,8 @@ test('native packages show their Go heap in the heap columns, n/a for the V8 hea
   const md = renderMarkdownReport(reportOf([native('fast'), native('untraced', { goHeapPeakBytes: null, goHeapLiveBytes: null })]));
   assert.deepEqual(rowCells(md, 'fast').slice(1, 7), ['TS 7.0.2 (native)', 'ok', '250 MiB', '90 MiB (Go)', '60 MiB live (Go)', 'n/a (native)']);
   assert.deepEqual(rowCells(md, 'untraced').slice(4, 7), ['n/a (native)', 'n/a (native)', 'n/a (native)']);
+  const solution = renderMarkdownReport(reportOf([], { solution: native('solution', { task: 'tsc -b --force' }) }));
+  assert.match(solution, /\*\*Solution build\*\* \(`tsc -b --force`\): ok · peak RSS 250 MiB · Go heap 90 MiB · /);
 });
 
 test('a failed package shows its exit code, a killed one its signal', () => {

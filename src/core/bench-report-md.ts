@@ -111,7 +111,7 @@ function solutionLine(solution: PackageResult, runs: number): string {
   const parts = [
     statusText(solution),
     `peak RSS ${figure(solution, 'peakRssBytes', runs, mib)}`,
-    solution.compiler.native ? `peak heap ${NATIVE}` : `peak heap ${figure(solution, 'peakHeapUsedBytes', runs, mib)}`,
+    solution.compiler.native ? `Go heap ${figure(solution, 'goHeapPeakBytes', runs, mib)}` : `peak heap ${figure(solution, 'peakHeapUsedBytes', runs, mib)}`,
     `wall ${figure(solution, 'wallMs', runs, seconds)}`,
     compilerText(solution),
   ];
