@@ -15,6 +15,17 @@ function linkTypeScript(dir: string, alias: 'typescript' | 'typescript-5' | 'typ
   symlinkSync(join(REPO, 'node_modules', alias), join(dir, 'node_modules', 'typescript'), 'dir');
 }
 
+const WORKSPACE_ROOT = { 'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] } };
+
+/** The files of workspace package `packages/<name>`, checked with memtune's check preset. */
+function checkedPackage(name: string, manifest: object = {}): Record<string, string | object> {
+  return {
+    [`packages/${name}/package.json`]: { name, type: 'module', ...manifest },
+    [`packages/${name}/tsconfig.json`]: { extends: 'memtune/tsconfig/check.json' },
+    [`packages/${name}/src/index.ts`]: LIB,
+  };
+}
+
 function readReport(out: string): BenchReport {
   return JSON.parse(readFileSync(join(out, 'memtune-report.json'), 'utf8')) as BenchReport;
 }
@@ -23,7 +34,7 @@ function readReport(out: string): BenchReport {
 function workspace(root: string): void {
   linkMemtune(root);
   writeTree(root, {
-    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    ...WORKSPACE_ROOT,
     'packages/js/package.json': { name: '@m/js', type: 'module' },
     'packages/js/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
     'packages/js/src/index.ts': LIB,
@@ -83,7 +94,7 @@ test('bench builds the projects a package references first, outside the measurem
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
-    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    ...WORKSPACE_ROOT,
     'packages/lib/package.json': { name: 'lib', type: 'module' },
     'packages/lib/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
     'packages/lib/src/index.ts': LIB,
@@ -229,13 +240,9 @@ test('a package starts beside another only while their expected peaks fit the --
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
-    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
-    'packages/a/package.json': { name: 'a', type: 'module' },
-    'packages/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
-    'packages/a/src/index.ts': LIB,
-    'packages/b/package.json': { name: 'b', type: 'module' },
-    'packages/b/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
-    'packages/b/src/index.ts': LIB,
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('a'),
+    ...checkedPackage('b'),
   });
   linkTypeScript(root, 'typescript-5');
   const tight = runMemtune(['bench', '--concurrency', '2', '--budget', '1MiB'], { cwd: root });
@@ -252,10 +259,8 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
-    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
-    'packages/a/package.json': { name: 'a', type: 'module' },
-    'packages/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
-    'packages/a/src/index.ts': LIB,
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('a'),
     'packages/b/package.json': { name: 'b' },
     'packages/b/tsconfig.json': { files: [] },
   });
@@ -289,12 +294,9 @@ test('--script measures the package script with the probe in every node it start
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
-    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
-    'packages/a/package.json': { name: 'a', type: 'module', scripts: { typecheck: 'node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit' } },
-    'packages/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
-    'packages/a/src/index.ts': LIB,
-    'packages/b/package.json': { name: 'b', type: 'module' },
-    'packages/b/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('a', { scripts: { typecheck: 'node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit' } }),
+    ...checkedPackage('b'),
   });
   linkTypeScript(join(root, 'packages/a'), 'typescript-6');
   linkTypeScript(join(root, 'packages/b'), 'typescript-6');
@@ -312,7 +314,7 @@ test('--warm measures the re-check beside the build info and --solution the root
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
-    'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] },
+    ...WORKSPACE_ROOT,
     'tsconfig.json': { extends: 'memtune/tsconfig/solution.json', references: [{ path: 'packages/lib' }] },
     'packages/lib/package.json': { name: 'lib', type: 'module' },
     'packages/lib/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
