@@ -64,6 +64,11 @@ test('bench measures each workspace package with its own compiler, skips what it
   const native = report.packages.find((pkg) => pkg.name === '@m/native');
   assert.ok(js && native, JSON.stringify(report.packages.map((pkg) => pkg.name)));
   assert.deepEqual([js.compiler.version, js.compiler.native, native.compiler.version, native.compiler.native], ['5.9.3', false, '7.0.2', true]);
+  for (const key of ['name', 'dir', 'compiler', 'status', 'exitCode', 'peakRssBytes', 'peakHeapUsedBytes', 'retainedHeapBytes', 'wallMs', 'runs']) {
+    assert.ok(key in js && key in native, `packages[] entries have ${key}`);
+  }
+  assert.equal(js.compiler.name, 'typescript');
+  assert.deepEqual(Object.keys(report.environment).sort(), ['arch', 'compilers', 'cpu', 'gitCommit', 'memoryLimit', 'node', 'platform']);
   for (const pkg of [js, native]) {
     assert.equal(pkg.status, 'ok');
     assert.equal(pkg.exitCode, 0);
