@@ -269,15 +269,15 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   ensureWritable(out, outGiven);
-  const progress = new Progress(0);
+  // A script is run as it is; a type-check needs each project's build info path and references first.
   const configs = new Map<string, ProjectConfig>();
-  await readConfigs(targets, configs);
-  if (script === undefined) await buildReferences(targets, plan.root, configs, (text) => progress.line(text));
-  progress.stop();
+  if (script === undefined) {
+    await readConfigs(targets, configs);
+    await buildReferences(targets, plan.root, configs, (text) => process.stderr.write(`${text}\n`));
+  }
 
   const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
   const measured: Array<Planned> = targets.map((target, index) => {
-    const config = configs.get(target.tsconfig)!;
     const task =
       script !== undefined
         ? scriptTask(target, script, { godebug: process.env.GODEBUG })
@@ -285,7 +285,7 @@ export async function run(argv: string[]): Promise<number> {
             node: process.execPath,
             warm: values.warm === true,
             godebug: process.env.GODEBUG,
-            ...(config.incremental ? { buildInfoFile: join(scratch, `${index}.tsbuildinfo`) } : {}),
+            ...(configs.get(target.tsconfig)!.incremental ? { buildInfoFile: join(scratch, `${index}.tsbuildinfo`) } : {}),
           });
     return {
       key: runKey(target.relDir, task.task, target.compiler.path),
