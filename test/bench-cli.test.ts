@@ -381,3 +381,38 @@ test('finds pnpm workspace packages, and inside a package measures that package 
   assert.deepEqual((JSON.parse(one.stdout) as BenchReport).packages.map((pkg) => pkg.name), ['b']);
   assert.ok(existsSync(join(root, '.memtune', 'memtune-report.json')), 'the report goes to the workspace root');
 });
+
+test('--baseline fails the bench when a package grew past --max-growth, and refuses a baseline it cannot read before any run', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, { ...WORKSPACE_ROOT, ...checkedPackage('a') });
+  linkTypeScript(root, 'typescript-6');
+  const first = runMemtune(['bench', '--out', 'first'], { cwd: root });
+  assert.equal(first.status, 0, first.stderr);
+  const baseline = readReport(join(root, 'first'));
+  const [a] = baseline.packages;
+  // The same package, as if it had needed a third of the memory before.
+  a!.peakRssBytes = Math.round(a!.peakRssBytes! / 3);
+  a!.spread = {};
+  writeFileSync(join(root, 'baseline.json'), JSON.stringify(baseline));
+
+  const same = runMemtune(['bench', '--out', 'same', '--baseline', 'first/memtune-report.json', '--max-growth', '50%'], { cwd: root });
+  assert.equal(same.status, 0, same.stderr);
+  assert.equal(readReport(join(root, 'same')).baseline?.regressions, 0);
+
+  const grown = runMemtune(['bench', '--out', 'grown', '--baseline', 'baseline.json'], { cwd: root });
+  assert.equal(grown.status, 1, grown.stderr);
+  assert.match(grown.stderr, /memtune: a \(packages\/a\) regressed against baseline\.json: peak RSS \d+ → \d+ MiB \(\+\d+ %\) ⚠\.\n/);
+  assert.match(readFileSync(join(root, 'grown', 'memtune-report.md'), 'utf8'), /## Compared with the baseline/);
+
+  for (const [args, message] of [
+    [['--baseline', 'missing.json'], /^memtune: --baseline "missing\.json" cannot be read \(ENOENT\)\.\nPass the memtune-report\.json/],
+    [['--baseline', 'package.json'], /^memtune: --baseline "package\.json" is not a memtune report/],
+    [['--max-growth', '10%'], /^memtune: --max-growth needs --baseline/],
+  ] as const) {
+    const result = runMemtune(['bench', '--out', 'refused', ...args], { cwd: root });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.ok(!existsSync(join(root, 'refused')), `${args.join(' ')} wrote nothing`);
+  }
+});

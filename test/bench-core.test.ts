@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { compareWithBaseline, parseBaseline, parseMaxGrowth } from '../src/core/bench-baseline.js';
 import { withoutDiagnostics } from '../src/core/bench-parse.js';
+import { renderMarkdownReport } from '../src/core/bench-report-md.js';
 import { formatJournalLine, parseJournal, runKey } from '../src/core/bench-journal.js';
 import { brokenPackages, buildReport, missingRuns } from '../src/core/bench-report.js';
 import { median, summarizeRuns, worstStatus } from '../src/core/bench-stats.js';
-import type { BenchEnvironment, CompilerInfo, JournalEntry, RunFigures, RunStatus } from '../src/core/bench-types.js';
+import type { BenchEnvironment, BenchReport, CompilerInfo, JournalEntry, PackageResult, RunFigures, RunStatus } from '../src/core/bench-types.js';
 import { GcThrashDetector, parseTraceGcLine, withoutTraceGc } from '../src/core/gc-thrash.js';
 import { UsageError } from '../src/core/errors.js';
 
@@ -130,4 +132,67 @@ test('GcThrashDetector reports thrash only once GC filled 70 % of a whole 4 s wi
 test('withoutDiagnostics leaves the compiler messages and drops the --extendedDiagnostics block', () => {
   const output = "src/index.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.\nFiles:             168\nMemory used:    68477K\nCheck time:        0.10s\n";
   assert.equal(withoutDiagnostics(output), "src/index.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.\n");
+});
+
+function result(name: string, overrides: Partial<PackageResult> = {}): PackageResult {
+  const run = figures();
+  return { name, dir: `packages/${name}`, task: 'tsc -p tsconfig.json --noEmit', compiler: TS6, ...summarizeRuns([run]), runs: [run], ...overrides };
+}
+
+function reportWith(packages: PackageResult[], overrides: Partial<BenchReport> = {}): BenchReport {
+  return {
+    schemaVersion: 1, generatedAt: '2026-11-01T00:00:00.000Z', root: '/r',
+    environment: { node: 'v20', platform: 'linux', arch: 'x64', cpu: { model: 'x', count: 2 }, memoryLimit: { bytes: 1, source: 'env', detail: 'E' }, gitCommit: 'abcdef1234', compilers: [] },
+    options: { runs: 1, concurrency: 1, budgetBytes: 1, warm: false, script: null, timeoutMs: 1 },
+    packages, skipped: [], solution: null, ...overrides,
+  };
+}
+
+test('compareWithBaseline flags a figure that grew more than the allowed share and the noise floor', () => {
+  const baseline = reportWith([
+    result('grew', { peakRssBytes: 200 * MiB }),
+    result('small', { peakRssBytes: 20 * MiB }),
+    result('steady', { peakRssBytes: 200 * MiB }),
+    result('oom', { peakRssBytes: 100 * MiB }),
+    result('gone'),
+  ]);
+  const now = reportWith([
+    result('grew', { peakRssBytes: 240 * MiB }),
+    result('small', { peakRssBytes: 27 * MiB }),
+    result('steady', { peakRssBytes: 215 * MiB, compiler: { ...TS6, version: '7.0.2', native: true } }),
+    result('oom', { status: 'oom', peakRssBytes: 400 * MiB }),
+    result('fresh'),
+  ]);
+  const comparison = compareWithBaseline(now, baseline, 'base.json', 0.1);
+  const byName = new Map(comparison.packages.map((pkg) => [pkg.name, pkg]));
+  assert.equal(comparison.regressions, 1);
+  assert.deepEqual(byName.get('grew')?.deltas.find((delta) => delta.field === 'peakRssBytes'), { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true });
+  assert.equal(byName.get('small')?.deltas[0]?.over, false, '+35 % but only 7 MiB: under the noise floor');
+  assert.equal(byName.get('steady')?.deltas[0]?.over, false);
+  assert.equal(byName.get('steady')?.compilerChange, '6.0.3 → 7.0.2');
+  assert.deepEqual(byName.get('oom')?.deltas, [], 'a run that did not finish is no basis');
+  assert.equal(byName.get('fresh')?.state, 'new');
+  assert.equal(byName.get('gone')?.state, 'gone');
+  assert.equal(comparison.gitCommit, 'abcdef1234');
+  const md = renderMarkdownReport({ ...now, baseline: comparison });
+  assert.match(md, /## Compared with the baseline\n\nbase\.json \(commit abcdef1, generated 2026-11-01T00:00:00\.000Z\): a figure regresses when it grows more than \+10 % and more than 8 MiB\. 1 package regressed/);
+  assert.match(md, /\| grew \| peak RSS 200 → 240 MiB \(\+20 %\) ⚠ · /);
+  assert.match(md, /\| steady \| peak RSS 200 → 215 MiB \(\+8 %\) · .* · TypeScript 6\.0\.3 → 7\.0\.2 \|/);
+  assert.match(md, /\| fresh \| new: not in the baseline \|/);
+});
+
+test('parseBaseline refuses what is not a memtune report of this schema, and parseMaxGrowth what is not a percentage', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['{', /^memtune: --baseline "b\.json" is not JSON/],
+    ['[]', /^memtune: --baseline "b\.json" is not a memtune report/],
+    [JSON.stringify({ ...reportWith([]), schemaVersion: 2 }), /^memtune: --baseline "b\.json" has schemaVersion 2; this memtune reads 1\.\nMeasure the baseline again/],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseBaseline(text, 'b.json'), (error: unknown) => error instanceof UsageError && message.test(error.message), text);
+  }
+  assert.equal(parseBaseline(JSON.stringify(reportWith([result('a')])), 'b.json').packages[0]?.name, 'a');
+  for (const [text, expected] of [['10%', 0.1], ['25', 0.25], [' 5 % ', 0.05]] as const) assert.equal(parseMaxGrowth(text), expected, text);
+  for (const text of ['0%', '-5%', 'ten', '5MiB']) {
+    assert.throws(() => parseMaxGrowth(text), (error: unknown) => error instanceof UsageError && /^memtune: --max-growth ".*" is not a percentage/.test(error.message), text);
+  }
 });

@@ -3,10 +3,11 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSyn
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline, parseMaxGrowth } from '../core/bench-baseline.js';
 import { JOURNAL_FILE, formatJournalLine, parseJournal, runKey } from '../core/bench-journal.js';
 import { planBench, resolveCompiler, compilerFromOverride, sourceBytes, type BenchTarget } from '../core/bench-plan.js';
 import { brokenPackages, buildReport, missingRuns, type MeasuredTarget } from '../core/bench-report.js';
-import { renderMarkdownReport } from '../core/bench-report-md.js';
+import { deltaText, renderMarkdownReport } from '../core/bench-report-md.js';
 import { renderSvgReport } from '../core/bench-report-svg.js';
 import { estimatePeakRss } from '../core/bench-schedule.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../core/bench-task.js';
@@ -32,6 +33,8 @@ const OPTIONS = {
   out: { type: 'string' },
   resume: { type: 'boolean' },
   json: { type: 'boolean' },
+  baseline: { type: 'string' },
+  'max-growth': { type: 'string' },
 } as const;
 
 const USAGE = [
@@ -54,9 +57,12 @@ const USAGE = [
   '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
   '  --resume            continue an interrupted bench from its journal, measuring only what is missing',
   '  --json              print the report JSON on stdout instead of the table',
+  '  --baseline=FILE     compare with an earlier memtune-report.json; exit 1 when a memory figure regressed',
+  '  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB never counts)',
   '',
   'Writes memtune-report.json, .md and .svg into --out; each finished run is appended to memtune-journal.jsonl.',
-  'Exits 1 when a run ran out of memory, timed out, was killed or crashed; type errors do not fail the bench.',
+  'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
+  'type errors do not fail the bench.',
   'See docs/bench.md.',
 ].join('\n');
 
@@ -94,6 +100,19 @@ function ensureWritable(out: string, given: string): void {
         'Pass a directory you can write to, e.g. --out .memtune',
     );
   }
+}
+
+function readBaseline(given: string, cwd: string): BenchReport {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, given), 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `memtune: --baseline ${quote(given)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).\n` +
+        "Pass the memtune-report.json of an earlier run, e.g. your main branch's CI artifact.",
+    );
+  }
+  return parseBaseline(text, given);
 }
 
 function gitCommit(root: string): string | null {
@@ -222,6 +241,12 @@ export async function run(argv: string[]): Promise<number> {
   if (values.script !== undefined && values.warm) {
     throw new UsageError('memtune: --warm and --script cannot be combined: --warm is about the type-check.\nDrop one of them.');
   }
+  if (values['max-growth'] !== undefined && values.baseline === undefined) {
+    throw new UsageError('memtune: --max-growth needs --baseline: it is the growth allowed over an earlier report.\nAdd --baseline=path/to/memtune-report.json');
+  }
+  const maxGrowth = parseMaxGrowth(values['max-growth'] ?? '10%');
+  const baseline = values.baseline === undefined ? undefined : readBaseline(values.baseline, cwd);
+  const baselinePeak = baseline ? baselinePeaks(baseline) : new Map<string, number>();
   const plan = planBench({ cwd, filters: values.filter ?? [], ...(values.compiler === undefined ? {} : { compilerOverride: values.compiler }) });
 
   const outGiven = values.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
@@ -294,7 +319,7 @@ export async function run(argv: string[]): Promise<number> {
       task: task.task,
       spec: task,
       compiler: target.compiler,
-      estimate: estimatePeakRss(target.compiler.native, sourceBytes(target.dir)),
+      estimate: baselinePeak.get(baselineKey(target.name, task.task)) ?? estimatePeakRss(target.compiler.native, sourceBytes(target.dir)),
     };
   });
   const all = solution ? [...measured, solution] : measured;
@@ -360,6 +385,7 @@ export async function run(argv: string[]): Promise<number> {
     skipped: plan.skipped,
     ...(solution ? { solution } : {}),
   });
+  if (baseline) report.baseline = compareWithBaseline(report, baseline, values.baseline!, maxGrowth);
   writeReport(out, report);
   // Only now: a second Ctrl-C while the report is written must not lose it.
   process.off('SIGINT', onSignal);
@@ -377,7 +403,15 @@ export async function run(argv: string[]): Promise<number> {
     const tail = pkg.runs.find((figures) => figures.status === pkg.status)?.outputTail;
     process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${tail ? `:\n${tail}` : ''}\n`);
   }
-  return broken.length > 0 ? 1 : 0;
+  const regressed = report.baseline?.packages.filter((pkg) => pkg.deltas.some((delta) => delta.over)) ?? [];
+  for (const pkg of regressed) {
+    const over = pkg.deltas.filter((delta) => delta.over).map(deltaText).join(', ');
+    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}) regressed against ${values.baseline}: ${over}.\n`);
+  }
+  if (regressed.length > 0) {
+    process.stderr.write('Find what grew (docs/bench.md), or accept the new figures by making this report the baseline.\n');
+  }
+  return broken.length > 0 || regressed.length > 0 ? 1 : 0;
 }
 
 function writeReport(out: string, report: BenchReport): void {

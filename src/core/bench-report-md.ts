@@ -1,5 +1,5 @@
 import { mibText as mib, recommend } from './bench-recommend.js';
-import type { BenchReport, PackageResult, SummaryField } from './bench-types.js';
+import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, SummaryField } from './bench-types.js';
 import { formatBytes } from './size.js';
 
 const NONE = '—';
@@ -141,6 +141,46 @@ function recommendationLines(report: BenchReport): string[] {
   return lines;
 }
 
+const FIELD_LABELS: Record<BaselineField, string> = {
+  peakRssBytes: 'peak RSS',
+  peakHeapUsedBytes: 'peak heap',
+  retainedHeapBytes: 'retained heap',
+  goHeapPeakBytes: 'Go heap',
+};
+
+function percent(growth: number): string {
+  const value = Math.round(growth * 100);
+  return `${value > 0 ? '+' : value < 0 ? '−' : '±'}${Math.abs(value)} %`;
+}
+
+/** One line per figure that can be compared: `162 → 180 MiB (+11 %)`, marked when it is a regression. */
+export function deltaText(delta: BaselineDelta): string {
+  return `${FIELD_LABELS[delta.field]} ${mib(delta.before).replace(' MiB', '')} → ${mib(delta.after)} (${percent(delta.growth)})${delta.over ? ' ⚠' : ''}`;
+}
+
+function baselineLines(comparison: BaselineComparison): string[] {
+  const commit = comparison.gitCommit ? `commit ${comparison.gitCommit.slice(0, 7)}, ` : '';
+  const lines = [
+    '## Compared with the baseline',
+    '',
+    escapeText(
+      `${comparison.file} (${commit}generated ${comparison.generatedAt}): a figure regresses when it grows more than ${percent(comparison.maxGrowth)} and more than ${mib(comparison.noiseFloorBytes)}. ` +
+        `${comparison.regressions === 0 ? 'No regressions.' : `${comparison.regressions} package${comparison.regressions === 1 ? '' : 's'} regressed (⚠).`}`,
+    ),
+    '',
+    '| Package | Change |',
+    '| --- | --- |',
+  ];
+  for (const pkg of comparison.packages) {
+    const parts =
+      pkg.state === 'new' ? ['new: not in the baseline'] : pkg.state === 'gone' ? ['gone: only in the baseline'] : pkg.deltas.length === 0 ? ['not comparable: a run did not finish'] : pkg.deltas.map(deltaText);
+    if (pkg.compilerChange) parts.push(`TypeScript ${pkg.compilerChange}`);
+    lines.push(`| ${escapeCell(pkg.name)} | ${escapeCell(parts.join(' · '))} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
 /** The bench report as a Markdown document for a PR or a job summary. Same report, same text. */
 export function renderMarkdownReport(report: BenchReport): string {
   const runs = report.options.runs;
@@ -167,6 +207,7 @@ export function renderMarkdownReport(report: BenchReport): string {
     lines.push('No package was measured.', '');
   }
   if (report.solution) lines.push(solutionLine(report.solution, runs), '');
+  if (report.baseline) lines.push(...baselineLines(report.baseline));
   if (report.skipped.length > 0) {
     lines.push('## Skipped', '');
     for (const skipped of report.skipped) {

@@ -121,6 +121,45 @@ export interface BenchReport {
   skipped: SkippedPackage[];
   /** `tsc -b --force` at the root, with --solution. */
   solution: PackageResult | null;
+  /** With --baseline: each package against the same package in an earlier report. */
+  baseline?: BaselineComparison;
+}
+
+/** The memory figures a baseline compares; each applies only where both reports have it. */
+export const BASELINE_FIELDS = ['peakRssBytes', 'peakHeapUsedBytes', 'retainedHeapBytes', 'goHeapPeakBytes'] as const;
+export type BaselineField = (typeof BASELINE_FIELDS)[number];
+
+export interface BaselineDelta {
+  field: BaselineField;
+  before: number;
+  after: number;
+  /** (after - before) / before: 0.1 is 10 % more. */
+  growth: number;
+  /** Grew by more than the allowed share and by more than the noise floor. */
+  over: boolean;
+}
+
+export interface BaselinePackage {
+  name: string;
+  dir: string;
+  task: string;
+  /** `compared`: in both; `new`: only now; `gone`: only in the baseline. */
+  state: 'compared' | 'new' | 'gone';
+  /** e.g. `6.0.3 → 7.0.2` when the compiler changed between the reports. */
+  compilerChange: string | null;
+  deltas: BaselineDelta[];
+}
+
+export interface BaselineComparison {
+  file: string;
+  generatedAt: string;
+  gitCommit: string | null;
+  /** The allowed growth as a share (0.1 = 10 %). */
+  maxGrowth: number;
+  /** Growth below this many bytes never counts: small packages move by a few MiB from run to run. */
+  noiseFloorBytes: number;
+  packages: BaselinePackage[];
+  regressions: number;
 }
 
 /** One line of the JSON-lines journal: a finished run of one package. */
