@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -415,4 +415,18 @@ test('--baseline fails the bench when a package grew past --max-growth, and refu
     assert.match(result.stderr, message);
     assert.ok(!existsSync(join(root, 'refused')), `${args.join(' ')} wrote nothing`);
   }
+});
+
+test('on a terminal the progress is one rewritten line with done/total and the running package', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, { ...WORKSPACE_ROOT, ...checkedPackage('a'), ...checkedPackage('b') });
+  linkTypeScript(root, 'typescript-6');
+  // script(1) gives the bench a pseudo-terminal, as a developer's shell would.
+  const command = [process.execPath, BIN, 'bench', '--concurrency', '1'].map((part) => `'${part}'`).join(' ');
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 120_000 });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /\r\x1b\[K\[0\/2\] a \d+\.\ds/, 'the running package and its elapsed time');
+  assert.match(result.stdout, /\r\x1b\[K\[1\/2\] a: ok, /, 'finished runs stay as lines');
+  assert.doesNotMatch(result.stdout, /^a started$/m, 'no plain "started" lines on a terminal');
 });
