@@ -129,6 +129,7 @@ test('the Markdown lists skipped packages, the solution build and the recommenda
   assert.match(md, /^## Skipped\n\n- docs \(`packages\/docs`\): no tsconfig\.json$/m);
   assert.match(md, /^## Recommendations$/m);
   assert.match(md, /^- app: `--max-old-space-size=256` \(peak used heap 200 MiB × 1\.25/m);
+  assert.match(md, /^To apply one, put it under `\[typecheck\]` in that package's `\.node-options`/m);
   assert.match(md, /^Concurrency: at most \*\*3\*\* compilers at once/m);
   assert.match(md, /solution build \(tsc -b --force\): peak RSS 1200 MiB does not fit the budget of 1000 MiB/);
 });

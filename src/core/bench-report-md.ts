@@ -126,6 +126,10 @@ function recommendationLines(report: BenchReport): string[] {
     for (const line of advice.heap) {
       lines.push(`- ${escapeText(line.name)}: ${code(`--max-old-space-size=${line.maxOldSpaceSizeMiB}`)} (${escapeText(line.basis)})`);
     }
+    lines.push(
+      '',
+      "To apply one, put it under `[typecheck]` in that package's `.node-options`: `memtune run typecheck` then gives its check this heap instead of a share of the machine.",
+    );
     lines.push('');
   }
   if (advice.concurrency) {
