@@ -431,3 +431,32 @@ test('on a terminal the progress is one rewritten line with done/total and the r
   assert.match(result.stdout, /\r\x1b\[K\[1\/2\] a: ok, /, 'finished runs stay as lines');
   assert.doesNotMatch(result.stdout, /^a started$/m, 'no plain "started" lines on a terminal');
 });
+
+test('a package whose tsconfig.json is a solution is measured per project inside it; one that only references other packages is skipped', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('lib'),
+    // The layout Vite's templates create: tsconfig.json checks nothing itself.
+    'packages/web/package.json': { name: 'web', type: 'module' },
+    'packages/web/tsconfig.json': { files: [], references: [{ path: './tsconfig.app.json' }, { path: './tsconfig.node.json' }] },
+    'packages/web/tsconfig.app.json': { extends: 'memtune/tsconfig/check.json', include: ['src'] },
+    'packages/web/tsconfig.node.json': { extends: 'memtune/tsconfig/check.json', compilerOptions: { rootDir: '.' }, include: ['vite.config.ts'] },
+    'packages/web/src/main.ts': LIB,
+    'packages/web/vite.config.ts': 'export default {};\n',
+    'packages/umbrella/package.json': { name: 'umbrella' },
+    'packages/umbrella/tsconfig.json': { files: [], references: [{ path: '../lib' }] },
+  });
+  linkTypeScript(root, 'typescript');
+  const result = runMemtune(['bench'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  const measured = report.packages.map((pkg) => [pkg.name, pkg.task, pkg.status, pkg.diagnostics.files! > 0]).sort();
+  assert.deepEqual(measured, [
+    ['lib', 'tsc -p tsconfig.json --noEmit', 'ok', true],
+    ['web (tsconfig.app.json)', 'tsc -p tsconfig.app.json --noEmit', 'ok', true],
+    ['web (tsconfig.node.json)', 'tsc -p tsconfig.node.json --noEmit', 'ok', true],
+  ]);
+  assert.deepEqual(report.skipped, [{ name: 'umbrella', dir: 'packages/umbrella', reason: 'tsconfig.json only references other packages (files: []): nothing of its own to check' }]);
+});

@@ -147,3 +147,33 @@ export function sourceBytes(dir: string, depth = 0): number {
   }
   return total;
 }
+
+/** What expanding a solution-style tsconfig needs to know of each project. */
+export interface ProjectShape {
+  solution: boolean;
+  references: string[];
+}
+
+/**
+ * A package whose tsconfig.json is a solution (`files: []` plus references, as Vite templates make with
+ * tsconfig.app.json and tsconfig.node.json) checks nothing itself: its projects inside the package are
+ * measured instead, each as `name (tsconfig.app.json)`. One that references only other packages is skipped.
+ */
+export function expandSolutionTargets(targets: BenchTarget[], shapes: ReadonlyMap<string, ProjectShape>): { targets: BenchTarget[]; skipped: SkippedPackage[] } {
+  const expanded: BenchTarget[] = [];
+  const skipped: SkippedPackage[] = [];
+  for (const target of targets) {
+    const shape = shapes.get(target.tsconfig);
+    if (!shape?.solution) {
+      expanded.push(target);
+      continue;
+    }
+    const inside = shape.references.filter((tsconfig) => !relative(target.dir, tsconfig).startsWith('..'));
+    if (inside.length === 0) {
+      skipped.push({ name: target.name, dir: target.relDir, reason: 'tsconfig.json only references other packages (files: []): nothing of its own to check' });
+      continue;
+    }
+    for (const tsconfig of inside) expanded.push({ ...target, name: `${target.name} (${relative(target.dir, tsconfig).replaceAll('\\', '/')})`, tsconfig });
+  }
+  return { targets: expanded, skipped };
+}

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { BenchTarget } from './bench-plan.js';
 import type { CompilerInfo } from './bench-types.js';
 
@@ -35,7 +36,7 @@ export function checkTask(target: BenchTarget, options: TaskOptions): BenchTask 
   const args = [target.compiler.path, '-p', target.tsconfig, '--noEmit', '--extendedDiagnostics'];
   if (!options.warm && options.buildInfoFile !== undefined) args.push('--tsBuildInfoFile', options.buildInfoFile);
   return {
-    task: `tsc -p tsconfig.json --noEmit${options.warm ? ' (warm)' : ''}`,
+    task: `tsc -p ${relative(target.dir, target.tsconfig).replaceAll('\\', '/')} --noEmit${options.warm ? ' (warm)' : ''}`,
     command: options.node,
     args,
     cwd: target.dir,

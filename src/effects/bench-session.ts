@@ -4,13 +4,13 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline } from '../core/bench-baseline.js';
 import { JOURNAL_FILE, formatJournalLine, parseJournal, runKey } from '../core/bench-journal.js';
-import { compilerFromOverride, planBench, resolveCompiler, sourceBytes, type BenchTarget } from '../core/bench-plan.js';
+import { compilerFromOverride, expandSolutionTargets, planBench, resolveCompiler, sourceBytes, type BenchTarget } from '../core/bench-plan.js';
 import { buildReport, missingRuns, type MeasuredTarget } from '../core/bench-report.js';
 import { renderMarkdownReport } from '../core/bench-report-md.js';
 import { renderSvgReport } from '../core/bench-report-svg.js';
 import { estimatePeakRss } from '../core/bench-schedule.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../core/bench-task.js';
-import type { BenchEnvironment, BenchReport, CompilerInfo, JournalEntry, RunFigures } from '../core/bench-types.js';
+import type { BenchEnvironment, BenchReport, CompilerInfo, JournalEntry, RunFigures, SkippedPackage } from '../core/bench-types.js';
 import { UsageError, quote } from '../core/errors.js';
 import { detectMemoryLimit } from '../core/memory-limit.js';
 import { runJobs, type BenchJob } from './bench-run.js';
@@ -99,6 +99,11 @@ function environmentOf(root: string, compilers: CompilerInfo[]): BenchEnvironmen
   };
 }
 
+function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
+  const reasons = skipped.map((pkg) => `  ${pkg.name} (${pkg.dir}): ${pkg.reason}`).join('\n');
+  return new UsageError(`memtune: nothing to measure in ${root}:\n${reasons || '  no packages'}\nGive the packages a tsconfig.json and a typescript to resolve, or pass --compiler.`, 1);
+}
+
 /** A target as this bench will measure it. */
 type Planned = MeasuredTarget & { estimate: number; spec: BenchTask };
 
@@ -157,7 +162,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   }
 
   const script = options.script;
-  const targets = script === undefined ? plan.targets : plan.targets.filter((target) => {
+  let targets = script === undefined ? plan.targets : plan.targets.filter((target) => {
     const manifest = JSON.parse(readFileSync(join(target.dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
     if (manifest.scripts?.[script] !== undefined) return true;
     plan.skipped.push({ name: target.name, dir: target.relDir, reason: `no ${quote(script)} script in package.json` });
@@ -179,15 +184,17 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
     solution = { key: runKey('.', task.task, compiler.path), name: '(solution)', dir: '.', task: task.task, spec: task, compiler, estimate: estimatePeakRss(compiler.native, sourceBytes(plan.root)) };
   }
 
-  if (targets.length === 0 && !solution) {
-    const reasons = plan.skipped.map((pkg) => `  ${pkg.name} (${pkg.dir}): ${pkg.reason}`).join('\n');
-    throw new UsageError(`memtune: nothing to measure in ${plan.root}:\n${reasons || '  no packages'}\nGive the packages a tsconfig.json and a typescript to resolve, or pass --compiler.`, 1);
-  }
+  if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
 
   ensureWritable(out, outGiven);
   // A script is run as it is; a type-check needs each project's build info path and references first.
   const configs = new Map<string, ProjectConfig>();
   if (script === undefined) {
+    await readConfigs(targets, configs);
+    const expanded = expandSolutionTargets(targets, configs);
+    plan.skipped.push(...expanded.skipped);
+    targets = expanded.targets;
+    if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
     await readConfigs(targets, configs);
     await buildReferences(targets, plan.root, configs, hooks.notice);
   }

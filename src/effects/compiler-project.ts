@@ -13,6 +13,8 @@ export interface ProjectConfig {
   buildInfo: string | undefined;
   /** Referenced projects' tsconfig files (absolute). */
   references: string[];
+  /** A solution-style config (`files: []` and references): it checks nothing of its own. */
+  solution: boolean;
 }
 
 function tsconfigOf(path: string): string {
@@ -30,6 +32,7 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
   let shown: {
     compilerOptions?: { composite?: boolean; incremental?: boolean; tsBuildInfoFile?: string; outDir?: string };
     references?: Array<{ path: string }>;
+    files?: string[];
   } | undefined;
   try {
     shown = code === 0 ? JSON.parse(stdout) : undefined;
@@ -52,7 +55,10 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
       : options.outDir
         ? resolve(dir, options.outDir, 'tsconfig.tsbuildinfo')
         : join(dir, 'tsconfig.tsbuildinfo');
-  return { tsconfig, incremental, buildInfo, references: (shown.references ?? []).map((ref) => tsconfigOf(resolve(dir, ref.path))) };
+  const references = (shown.references ?? []).map((ref) => tsconfigOf(resolve(dir, ref.path)));
+  // --showConfig lists every file a project checks; a solution-style config has none.
+  const solution = (shown.files ?? []).length === 0 && references.length > 0;
+  return { tsconfig, incremental, buildInfo, references, solution };
 }
 
 /** Whether a referenced project has been built: its build info exists. */
