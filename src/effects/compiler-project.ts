@@ -33,6 +33,7 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
     compilerOptions?: { composite?: boolean; incremental?: boolean; tsBuildInfoFile?: string; outDir?: string };
     references?: Array<{ path: string }>;
     files?: string[];
+    include?: string[];
   } | undefined;
   try {
     shown = code === 0 ? JSON.parse(stdout) : undefined;
@@ -56,8 +57,8 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
         ? resolve(dir, options.outDir, 'tsconfig.tsbuildinfo')
         : join(dir, 'tsconfig.tsbuildinfo');
   const references = (shown.references ?? []).map((ref) => tsconfigOf(resolve(dir, ref.path)));
-  // --showConfig lists every file a project checks; a solution-style config has none.
-  const solution = (shown.files ?? []).length === 0 && references.length > 0;
+  // A solution-style config (`files: []`, no include) shows neither; any project with sources shows one of them.
+  const solution = (shown.files ?? []).length === 0 && (shown.include ?? []).length === 0 && references.length > 0;
   return { tsconfig, incremental, buildInfo, references, solution };
 }
 
