@@ -1,9 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { UsageError, quote } from '../core/errors.js';
 import { allowedFlagsOf, type AllowedNodeFlags } from '../core/node-flags.js';
+
+// child_process costs a few ms to load, and where process.execve replaces memtune with the command it is
+// never needed: load it only to spawn.
+const require = createRequire(import.meta.url);
+const childProcess = (): typeof ChildProcess => require('node:child_process') as typeof ChildProcess;
 
 const IS_WINDOWS = process.platform === 'win32';
 
@@ -46,7 +52,7 @@ export function commandNotFound(command: string, path: string | undefined): Usag
 
 /** The flags another node binary accepts in NODE_OPTIONS: asked once, from that binary itself. */
 export function allowedFlagsOfNode(node: string): AllowedNodeFlags {
-  const result = spawnSync(node, ['-p', 'process.version + "\\n" + [...process.allowedNodeEnvironmentFlags].join("\\n")'], {
+  const result = childProcess().spawnSync(node, ['-p', 'process.version + "\\n" + [...process.allowedNodeEnvironmentFlags].join("\\n")'], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '' },
     timeout: 30_000,
@@ -93,7 +99,7 @@ export function startCommand(file: string, argv0: string, args: string[], env: N
     }
   }
   return new Promise((resolvePromise) => {
-    const child = spawn(file, args, { stdio: 'inherit', env: cleanEnv, argv0, windowsHide: false });
+    const child = childProcess().spawn(file, args, { stdio: 'inherit', env: cleanEnv, argv0, windowsHide: false });
     const forward = (signal: NodeJS.Signals) => {
       child.kill(signal);
     };
