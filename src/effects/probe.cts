@@ -25,7 +25,7 @@ if (dir) {
       gcMicros += gc.cost;
       peak = Math.max(peak, gc.beforeGC.heapStatistics.usedHeapSize);
     }
-    // The retained heap: what is still live after a full GC, close to the smallest heap that works.
+    // The retained heap: what is still live after a full GC; a heap limit below it cannot work.
     v8.setFlagsFromString('--expose-gc');
     (vm.runInNewContext('gc') as () => void)();
     const after = v8.getHeapStatistics();
