@@ -175,6 +175,7 @@ export async function run(argv: string[]): Promise<number> {
         runs,
         concurrency,
         budgetBytes,
+        memoryLimit: limit,
         timeoutMs: Math.round(timeoutSeconds * 1000),
         warm: values.warm === true,
         ...(values.script === undefined ? {} : { script: values.script }),

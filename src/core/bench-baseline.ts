@@ -1,3 +1,4 @@
+import { finished, worstFigure } from './bench-stats.js';
 import { BASELINE_FIELDS, SCHEMA_VERSION, type BaselineComparison, type BaselineDelta, type BaselinePackage, type BenchReport, type PackageResult } from './bench-types.js';
 import { UsageError, quote } from './errors.js';
 import { MiB } from './size.js';
@@ -66,7 +67,7 @@ export function compareWithBaseline(report: BenchReport, baseline: BenchReport, 
   for (const pkg of now) {
     const old = before.get(keyOf(pkg));
     before.delete(keyOf(pkg));
-    const comparable = old !== undefined && ['ok', 'failed'].includes(old.status) && ['ok', 'failed'].includes(pkg.status);
+    const comparable = old !== undefined && finished(old.status) && finished(pkg.status);
     packages.push({
       name: pkg.name,
       dir: pkg.dir,
@@ -94,8 +95,8 @@ export function compareWithBaseline(report: BenchReport, baseline: BenchReport, 
 export function baselinePeaks(baseline: BenchReport): Map<string, number> {
   const peaks = new Map<string, number>();
   for (const pkg of baseline.packages) {
-    const peak = pkg.spread?.peakRssBytes?.max ?? pkg.peakRssBytes;
-    if (typeof peak === 'number') peaks.set(keyOf(pkg), peak);
+    const peak = worstFigure(pkg, 'peakRssBytes');
+    if (peak !== null) peaks.set(keyOf(pkg), peak);
   }
   return peaks;
 }

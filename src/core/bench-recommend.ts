@@ -1,4 +1,5 @@
-import type { BenchReport, PackageResult, RunStatus, SummaryField } from './bench-types.js';
+import { finished, worstFigure } from './bench-stats.js';
+import type { BenchReport, PackageResult } from './bench-types.js';
 import { MiB, formatBytes } from './size.js';
 
 export interface HeapRecommendation {
@@ -25,12 +26,6 @@ export const HEAP_HEADROOM = 1.25;
 const HEAP_STEP_MiB = 64;
 const HEAP_MIN_MiB = 128;
 
-const BAD_STATUSES: ReadonlySet<RunStatus> = new Set(['oom', 'timeout', 'killed', 'crashed']);
-
-/** The largest value seen over the runs: a recommendation must cover the worst run, not the median one. */
-export function worstFigure(result: PackageResult, field: SummaryField): number | null {
-  return result.spread[field]?.max ?? result[field];
-}
 
 export function mibText(bytes: number): string {
   return `${Math.round(bytes / MiB)} MiB`;
@@ -42,7 +37,7 @@ export function recommendHeapMiB(peakHeapUsedBytes: number): number {
 }
 
 function heapLine(result: PackageResult): HeapRecommendation | null {
-  if (result.compiler.native || (result.status !== 'ok' && result.status !== 'failed')) return null;
+  if (result.compiler.native || !finished(result.status)) return null;
   const peak = worstFigure(result, 'peakHeapUsedBytes');
   if (peak === null) return null;
   const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
@@ -74,7 +69,7 @@ function solutionNote(report: BenchReport): string | null {
   const solution = report.solution;
   if (!solution) return null;
   const what = `solution build (${solution.task})`;
-  if (BAD_STATUSES.has(solution.status)) {
+  if (!finished(solution.status)) {
     return `${what} ended with status ${solution.status}: its peak RSS is not a basis; ${remedy(solution)}.`;
   }
   const peak = worstFigure(solution, 'peakRssBytes');
@@ -114,7 +109,7 @@ export function recommend(report: BenchReport): Recommendation {
   const solution = solutionNote(report);
   if (solution) notes.push(solution);
   for (const result of report.packages) {
-    if (BAD_STATUSES.has(result.status)) {
+    if (!finished(result.status)) {
       notes.push(`${result.name} ended with status ${result.status}: its figures are not a basis; ${remedy(result)}.`);
     }
   }

@@ -1,4 +1,4 @@
-import { summarizeRuns } from './bench-stats.js';
+import { finished, summarizeRuns } from './bench-stats.js';
 import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type PackageResult, type SkippedPackage } from './bench-types.js';
 
 export interface MeasuredTarget {
@@ -54,5 +54,5 @@ export function missingRuns(key: string, entries: readonly JournalEntry[], runs:
 
 /** Runs that ended badly enough that the bench must not pass: not type errors, but the compiler not finishing. */
 export function brokenPackages(report: BenchReport): PackageResult[] {
-  return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => pkg.status !== 'ok' && pkg.status !== 'failed');
+  return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => !finished(pkg.status));
 }

@@ -50,8 +50,12 @@ export function summarizeRuns(runs: readonly RunFigures[]): RunSummary {
   };
 }
 
-/** The largest peak RSS any run of a package reached: what the scheduler must leave room for. */
-export function largestPeakRss(runs: readonly RunFigures[]): number | undefined {
-  const peaks = runs.map((run) => run.peakRssBytes).filter((value): value is number => typeof value === 'number');
-  return peaks.length === 0 ? undefined : Math.max(...peaks);
+/** The compiler ran to its end (type errors or not): only then are its figures a basis for anything. */
+export function finished(status: RunStatus): boolean {
+  return status === 'ok' || status === 'failed';
+}
+
+/** The largest value seen over the runs: what must be left room for, not the median run. */
+export function worstFigure(result: PackageResult, field: SummaryField): number | null {
+  return result.spread[field]?.max ?? result[field];
 }

@@ -12,7 +12,8 @@ import { estimatePeakRss } from '../core/bench-schedule.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../core/bench-task.js';
 import type { BenchEnvironment, BenchReport, CompilerInfo, JournalEntry, RunFigures, SkippedPackage } from '../core/bench-types.js';
 import { UsageError, quote } from '../core/errors.js';
-import { detectMemoryLimit } from '../core/memory-limit.js';
+import type { MemoryLimit } from '../core/memory-limit.js';
+import { readManifest } from '../core/workspace.js';
 import { runJobs, type BenchJob } from './bench-run.js';
 import { buildProject, isBuilt, readProjectConfig, type ProjectConfig } from './compiler-project.js';
 import { writeFileAtomic } from './write-file-atomic.js';
@@ -25,6 +26,8 @@ export interface BenchOptions {
   runs: number;
   concurrency: number;
   budgetBytes: number;
+  /** The limit the budget was sized from; the report's environment shows it. */
+  memoryLimit: MemoryLimit;
   timeoutMs: number;
   warm: boolean;
   script?: string;
@@ -85,8 +88,7 @@ function gitCommit(root: string): string | null {
   return result.status === 0 ? result.stdout.trim() : null;
 }
 
-function environmentOf(root: string, compilers: CompilerInfo[]): BenchEnvironment {
-  const limit = detectMemoryLimit();
+function environmentOf(root: string, compilers: CompilerInfo[], limit: MemoryLimit): BenchEnvironment {
   const versions = new Map(compilers.map((compiler) => [compiler.version, compiler.native]));
   return {
     node: process.version,
@@ -163,8 +165,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
 
   const script = options.script;
   let targets = script === undefined ? plan.targets : plan.targets.filter((target) => {
-    const manifest = JSON.parse(readFileSync(join(target.dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    if (manifest.scripts?.[script] !== undefined) return true;
+    if (readManifest(target.dir)?.scripts?.[script] !== undefined) return true;
     plan.skipped.push({ name: target.name, dir: target.relDir, reason: `no ${quote(script)} script in package.json` });
     return false;
   });
@@ -271,7 +272,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const report = buildReport({
     generatedAt: new Date().toISOString(),
     root: plan.root,
-    environment: environmentOf(plan.root, all.map((target) => target.compiler)),
+    environment: environmentOf(plan.root, all.map((target) => target.compiler), options.memoryLimit),
     options: { runs, concurrency, budgetBytes, warm: options.warm, script: script ?? null, timeoutMs: options.timeoutMs },
     targets: measured,
     entries,

@@ -129,11 +129,13 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
     const detector = new GcThrashDetector();
     let thrash: Thrash | undefined;
     const collect = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      output += text;
+      output += chunk.toString('utf8');
       if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT / 2);
+    };
+    // V8 prints --trace-gc lines on stdout: read them from that stream alone, whole lines only.
+    const watchGc = (chunk: Buffer) => {
       if (spec.probe !== 'argv' || thrash) return;
-      const lines = (pending + text).split('\n');
+      const lines = (pending + chunk.toString('utf8')).split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
         const event = parseTraceGcLine(line);
@@ -145,6 +147,7 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
       }
     };
     child.stdout.on('data', collect);
+    child.stdout.on('data', watchGc);
     child.stderr.on('data', collect);
     let timedOut = false;
     let interrupted = false;
