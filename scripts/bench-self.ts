@@ -227,6 +227,56 @@ const rss = (bytes: number | null | undefined) => {
   return bytes;
 };
 
+/** A measured run of the package against the bare compiler, interleaved. */
+function wallScenario(subject: Subject): Scenario {
+  return {
+    id: 'wall',
+    subject: describe(subject),
+    pairs: Math.max(20, 2 * RUNS),
+    steps: [
+      {
+        name: 'measured',
+        run: async () => {
+          const { figures, elapsedMs } = await measured(subject);
+          return { elapsed: elapsedMs, reported: figures.wallMs };
+        },
+      },
+      { name: 'bare', run: async () => ({ bare: bareMs(subject) }) },
+    ],
+    comparisons: [
+      { label: 'wall: measured run (elapsed) / bare compiler', of: 'elapsed', to: 'bare', unit: 'ms', target: { kind: 'at-most', ratio: 1.05 } },
+      { label: 'wall: reported wallMs / bare compiler', of: 'reported', to: 'bare', unit: 'ms', target: { kind: 'within', fraction: 0.05 } },
+    ],
+  };
+}
+
+/** The whole example benched at --concurrency 2 against 1 (with --compiler when given), plus any extra steps. */
+function concurrencyScenario(id: ScenarioId, subject: string, compiler: string | undefined, steps: Step[], comparisons: Comparison[], notes: string[]): Scenario {
+  return {
+    id,
+    subject,
+    pairs: Math.max(3, Math.ceil(RUNS / 3)),
+    unavailable: benchCliMissing,
+    steps: [
+      { name: '--concurrency 2', run: async () => ({ parallel: bench(2, compiler).elapsedMs }) },
+      {
+        name: '--concurrency 1',
+        run: async () => {
+          const sequential = bench(1, compiler);
+          return { sequential: sequential.elapsedMs, floor: twoWorkerFloorMs(sequential) };
+        },
+      },
+      ...steps,
+    ],
+    comparisons: [
+      { label: 'wall: memtune bench --concurrency 2 / 1', of: 'parallel', to: 'sequential', unit: 'ms', target: { kind: 'at-most', ratio: 0.65 } },
+      { label: 'wall: 2-worker floor / --concurrency 1', of: 'floor', to: 'sequential', unit: 'ms', target: { kind: 'none', why: 'the best any scheduler can do' } },
+      ...comparisons,
+    ],
+    notes: () => notes,
+  };
+}
+
 const SCENARIOS: Scenario[] = [
   {
     id: 'rss',
@@ -325,95 +375,26 @@ const SCENARIOS: Scenario[] = [
     ],
     notes: () => ['--trace-gc prints sizes to 0.1 MB; its before-GC figure counts objects the way V8 sizes them for GC, so a small gap to heap statistics is expected.'],
   },
-  {
-    id: 'wall',
-    subject: describe(JS),
-    pairs: Math.max(20, 2 * RUNS),
-    steps: [
-      {
-        name: 'measured',
-        run: async () => {
-          const { figures, elapsedMs } = await measured(JS);
-          return { elapsed: elapsedMs, reported: figures.wallMs };
-        },
-      },
-      { name: 'bare', run: async () => ({ bare: bareMs(JS) }) },
-    ],
-    comparisons: [
-      { label: 'wall: measured run (elapsed) / bare compiler', of: 'elapsed', to: 'bare', unit: 'ms', target: { kind: 'at-most', ratio: 1.05 } },
-      { label: 'wall: reported wallMs / bare compiler', of: 'reported', to: 'bare', unit: 'ms', target: { kind: 'within', fraction: 0.05 } },
-    ],
-  },
-  {
-    id: 'wall',
-    subject: describe(NATIVE),
-    pairs: Math.max(20, 2 * RUNS),
-    steps: [
-      {
-        name: 'measured',
-        run: async () => {
-          const { figures, elapsedMs } = await measured(NATIVE);
-          return { elapsed: elapsedMs, reported: figures.wallMs };
-        },
-      },
-      { name: 'bare', run: async () => ({ bare: bareMs(NATIVE) }) },
-    ],
-    comparisons: [
-      { label: 'wall: measured run (elapsed) / bare compiler', of: 'elapsed', to: 'bare', unit: 'ms', target: { kind: 'at-most', ratio: 1.05 } },
-      { label: 'wall: reported wallMs / bare compiler', of: 'reported', to: 'bare', unit: 'ms', target: { kind: 'within', fraction: 0.05 } },
-    ],
-  },
-  {
-    id: 'concurrency',
-    subject: `examples/monorepo, 4 packages, ${cpus().length} cores`,
-    pairs: Math.max(3, Math.ceil(RUNS / 3)),
-    unavailable: benchCliMissing,
-    steps: [
-      { name: '--concurrency 2', run: async () => ({ parallel: bench(2).elapsedMs }) },
-      {
-        name: '--concurrency 1',
-        run: async () => {
-          const sequential = bench(1);
-          return { sequential: sequential.elapsedMs, floor: twoWorkerFloorMs(sequential) };
-        },
-      },
-    ],
-    comparisons: [
-      { label: 'wall: memtune bench --concurrency 2 / 1', of: 'parallel', to: 'sequential', unit: 'ms', target: { kind: 'at-most', ratio: 0.65 } },
-      { label: 'wall: 2-worker floor / --concurrency 1', of: 'floor', to: 'sequential', unit: 'ms', target: { kind: 'none', why: 'the best any scheduler can do' } },
-    ],
-    notes: () => [
-      'The 2-worker floor is the sequential run minus its packages\' wall times plus max(longest package, half their sum): ' +
-        'when one package takes most of the time, no concurrency gets below it.',
-    ],
-  },
-  {
-    id: 'concurrency-js',
-    subject: `examples/monorepo, 4 packages all on TypeScript 6.0.3 (JS), ${cpus().length} cores`,
-    pairs: Math.max(3, Math.ceil(RUNS / 3)),
-    unavailable: benchCliMissing,
-    steps: [
-      { name: '--concurrency 2', run: async () => ({ parallel: bench(2, JS_COMPILER).elapsedMs }) },
-      {
-        name: '--concurrency 1',
-        run: async () => {
-          const sequential = bench(1, JS_COMPILER);
-          return { sequential: sequential.elapsedMs, floor: twoWorkerFloorMs(sequential) };
-        },
-      },
+  wallScenario(JS),
+  wallScenario(NATIVE),
+  concurrencyScenario('concurrency', `examples/monorepo, 4 packages, ${cpus().length} cores`, undefined, [], [], [
+    "The 2-worker floor is the sequential run minus its packages' wall times plus max(longest package, half their sum): " +
+      'when one package takes most of the time, no concurrency gets below it.',
+  ]),
+  concurrencyScenario(
+    'concurrency-js',
+    `examples/monorepo, 4 packages all on TypeScript 6.0.3 (JS), ${cpus().length} cores`,
+    JS_COMPILER,
+    [
       { name: 'bare compilers, 2 lanes', run: async () => ({ bareParallel: await bareCompilersMs(2) }) },
       { name: 'bare compilers, 1 lane', run: async () => ({ bareSequential: await bareCompilersMs(1) }) },
     ],
-    comparisons: [
-      { label: 'wall: memtune bench --concurrency 2 / 1', of: 'parallel', to: 'sequential', unit: 'ms', target: { kind: 'at-most', ratio: 0.65 } },
-      { label: 'wall: 2-worker floor / --concurrency 1', of: 'floor', to: 'sequential', unit: 'ms', target: { kind: 'none', why: 'the best any scheduler can do' } },
-      { label: 'wall: bare compilers 2 at once / one after another', of: 'bareParallel', to: 'bareSequential', unit: 'ms', target: { kind: 'none', why: 'what this machine gives, without memtune' } },
-    ],
-    notes: () => [
+    [{ label: 'wall: bare compilers 2 at once / one after another', of: 'bareParallel', to: 'bareSequential', unit: 'ms', target: { kind: 'none', why: 'what this machine gives, without memtune' } }],
+    [
       'With --compiler every package is checked by the same JavaScript compiler, so the four take similar time: ' +
         'the case where running two at once pays most. Each still uses more than one core (V8 GC and JIT threads).',
     ],
-  },
+  ),
 ];
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
