@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BenchReport } from '../src/core/bench-types.js';
@@ -57,7 +57,7 @@ test('bench measures each workspace package with its own compiler, skips what it
   const result = runMemtune(['bench', '--out', out, '--concurrency', '1'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
   const report = readReport(out);
-  assert.equal(report.schemaVersion, 1);
+  assert.equal(report.schemaVersion, 2);
   assert.equal(report.environment.node, process.version);
   assert.ok(report.environment.memoryLimit.bytes > 0);
   const js = report.packages.find((pkg) => pkg.name === '@m/js');
@@ -95,7 +95,7 @@ test('bench measures each workspace package with its own compiler, skips what it
   assert.equal(journal.length, 2);
 });
 
-test('bench builds the projects a package references first, outside the measurement', (t) => {
+test('bench brings the projects a package references up to date first, outside the measurement, and rebuilds a stale one', (t) => {
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
@@ -111,12 +111,21 @@ test('bench builds the projects a package references first, outside the measurem
   const out = join(root, '.memtune');
   const result = runMemtune(['bench', '--filter', 'app'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stderr, /building packages\/lib\/tsconfig\.json first \(app references it\)/);
+  assert.match(result.stderr, /bringing the referenced projects up to date first with tsc -b \(outside the measurement\): packages\/lib\/tsconfig\.json/);
   const [app] = readReport(out).packages;
   assert.equal(app?.name, 'app');
-  assert.equal(app?.status, 'ok', app?.runs[0]?.outputTail);
+  assert.equal(app?.status, 'ok', app?.runs[0]?.messages);
   assert.ok(existsSync(join(root, 'packages/lib/dist/index.d.ts')));
   assert.ok(!existsSync(join(root, 'packages/app/dist')), 'the measured package itself is left as it was');
+
+  // A change in the referenced package: its old dist/ has no `triple`, so a check against it fails.
+  writeFileSync(join(root, 'packages/lib/src/index.ts'), `${LIB}export const triple = <T,>(value: T): [T, T, T] => [value, value, value];\n`);
+  writeFileSync(join(root, 'packages/app/src/main.ts'), "import { pair, triple } from '../../lib/dist/index.js';\nexport const both = [pair(1), triple(2)];\n");
+  const again = runMemtune(['bench', '--filter', 'app'], { cwd: root });
+  assert.equal(again.status, 0, again.stderr);
+  const [rechecked] = readReport(out).packages;
+  assert.equal(rechecked?.status, 'ok', rechecked?.runs[0]?.messages);
+  assert.match(readFileSync(join(root, 'packages/lib/dist/index.d.ts'), 'utf8'), /triple/);
 });
 
 test('a package with type errors is measured as failed, its figures kept', (t) => {
@@ -135,7 +144,7 @@ test('a package with type errors is measured as failed, its figures kept', (t) =
   assert.equal(pkg?.exitCode, 2);
   assert.equal(pkg?.runs.length, 2);
   assert.ok(pkg!.peakHeapUsedBytes! > 0);
-  assert.match(pkg!.runs[0]!.outputTail!, /TS2322/);
+  assert.match(pkg!.runs[0]!.messages!, /TS2322/);
 });
 
 /**
@@ -189,7 +198,7 @@ test('a compiler crawling in back-to-back GCs near its heap limit is stopped and
   assert.equal(result.status, 1, result.stderr);
   const [pkg] = readReport(join(root, '.memtune')).packages;
   assert.equal(pkg?.status, 'oom');
-  assert.match(pkg!.runs[0]!.outputTail!, /memtune stopped it: garbage collection took \d+ ms of the last 4000 ms/);
+  assert.match(pkg!.runs[0]!.messages!, /memtune stopped it: garbage collection took \d+ ms of the last 4000 ms/);
 });
 
 test('bench outside any package says so and starts nothing', (t) => {
@@ -311,9 +320,105 @@ test('--script measures the package script with the probe in every node it start
   const report = readReport(join(root, '.memtune'));
   const [a] = report.packages;
   assert.equal(a?.task, 'npm run typecheck');
-  assert.equal(a?.status, 'ok', a?.runs[0]?.outputTail);
+  assert.equal(a?.status, 'ok', a?.runs[0]?.messages);
   assert.ok(a!.peakHeapUsedBytes! > 10 * 1024 * 1024, 'the compiler inside npm run is probed');
   assert.deepEqual(report.skipped, [{ name: 'b', dir: 'packages/b', reason: 'no "typecheck" script in package.json' }]);
+});
+
+test('--script reads the heap from GC lines only where node writes to memtune: a script that redirects node gets none in its file', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': {
+      name: 'gen',
+      type: 'module',
+      scripts: { build: 'node gen.js > out.json && node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit' },
+    },
+    'gen.js': "const keep = []; for (let i = 0; i < 300000; i++) keep.push({ i }); console.log(JSON.stringify({ n: keep.length }));\n",
+    'tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'src/index.ts': LIB,
+  });
+  linkTypeScript(root, 'typescript-6');
+  const result = runMemtune(['bench', '--script', 'build'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(join(root, 'out.json'), 'utf8')), { n: 300000 }, 'the redirected output is the script\'s own');
+  const report = readReport(join(root, '.memtune'));
+  const [pkg] = report.packages;
+  assert.equal(pkg?.status, 'ok', pkg?.runs[0]?.messages);
+  assert.ok(pkg!.peakHeapUsedBytes! > 10 * 1024 * 1024 && pkg!.gcCount! > 0, 'the compiler writes to the pipe: its GC lines are read');
+  assert.equal(pkg?.profile, 'build');
+  assert.equal(report.recommendations.heap[0]?.section, 'build', 'a --script build heap belongs under [build]');
+});
+
+test('every run of an incremental package is cold, and runs of one package never overlap', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'lib', type: 'module' },
+    'tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'src/index.ts': `${LIB}export type Deep<T> = { [K in keyof T]: T[K] extends object ? Deep<T[K]> : T[K] };\nexport const d: Deep<{ a: { b: { c: number } } }> = { a: { b: { c: 1 } } };\n`,
+  });
+  linkTypeScript(root, 'typescript-6');
+  const result = runMemtune(['bench', '--runs', '3', '--concurrency', '2'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.status, 'ok', pkg?.runs.map((run) => run.messages).join('\n'));
+  const instantiations = pkg!.runs.map((run) => run.diagnostics.instantiations);
+  assert.ok(instantiations[0]! > 0, `run 1 checked: ${instantiations}`);
+  assert.deepEqual(instantiations, [instantiations[0], instantiations[0], instantiations[0]], 'runs 2 and 3 check as much as run 1');
+  assert.deepEqual(pkg!.runs.map((run) => run.parallel), [false, false, false], 'no run of the package ran beside another');
+  assert.ok(!existsSync(join(root, 'tsconfig.tsbuildinfo')) && !existsSync(join(root, 'dist')), 'nothing written into the package');
+});
+
+test('a failed run shows its first compiler errors, without GC lines, in the JSON, the Markdown and on the terminal', (t) => {
+  const root = tempDir(t);
+  const errors = Array.from({ length: 40 }, (_, i) => `export const n${i}: number = "not a number ${i}";`).join('\n');
+  writeTree(root, {
+    'package.json': { name: 'broken', type: 'module' },
+    'tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'src/index.ts': `${errors}\n`,
+  });
+  linkTypeScript(root, 'typescript');
+  const result = runMemtune(['bench'], { cwd: root });
+  assert.equal(result.status, 0, 'type errors do not fail the bench');
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.status, 'failed');
+  const messages = pkg!.runs[0]!.messages!.split('\n');
+  assert.equal(messages.length, 20);
+  assert.match(messages[0]!, /^src\/index\.ts\(1,14\): error TS2322: Type 'string' is not assignable to type 'number'\.$/);
+  for (const line of messages) assert.match(line, /^src\/index\.ts\(\d+,14\): error TS2322: Type 'string' is not assignable to type 'number'\.$/, 'whole messages, no gc lines');
+  const md = readFileSync(join(root, '.memtune', 'memtune-report.md'), 'utf8');
+  assert.match(md, /## Messages\n\nbroken \(`tsc -p tsconfig\.json --noEmit`\), failed \(exit \d\):\n\n```text\nsrc\/index\.ts\(1,14\): error TS2322/);
+  assert.match(result.stderr, /\[1\/1\] broken: failed \(exit \d\), .*: src\/index\.ts\(1,14\): error TS2322/);
+  assert.match(result.stderr, /memtune: broken \(\.\): tsc -p tsconfig\.json --noEmit ended failed \(exit \d\):\nsrc\/index\.ts\(1,14\)/);
+});
+
+test('a tsconfig its compiler cannot read is config-error, not type errors, and fails the bench', (t) => {
+  const root = tempDir(t);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    'packages/json/package.json': { name: 'json', type: 'module' },
+    'packages/json/tsconfig.json': '{ "compilerOptions": { "strict": true, }, "include": ["src"]\n',
+    'packages/json/src/index.ts': LIB,
+    'packages/extends/package.json': { name: 'extends', type: 'module' },
+    'packages/extends/tsconfig.json': { extends: './missing.json', include: ['src'] },
+    'packages/extends/src/index.ts': LIB,
+    'packages/fine/package.json': { name: 'fine', type: 'module' },
+    'packages/fine/tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'packages/fine/src/index.ts': LIB,
+  });
+  for (const compiler of ['typescript-6', 'typescript'] as const) {
+    rmSync(join(root, 'node_modules'), { recursive: true, force: true });
+    linkTypeScript(root, compiler);
+    const result = runMemtune(['bench'], { cwd: root });
+    assert.equal(result.status, 1, `${compiler}: ${result.stderr}`);
+    const report = readReport(join(root, '.memtune'));
+    const status = Object.fromEntries(report.packages.map((pkg) => [pkg.name, pkg.status]));
+    assert.deepEqual(status, { extends: 'config-error', fine: 'ok', json: 'config-error' }, compiler);
+    const extendsRun = report.packages.find((pkg) => pkg.name === 'extends')!.runs[0]!;
+    assert.match(extendsRun.messages!, /TS5083: Cannot read file '.*missing\.json'/, compiler);
+    assert.match(result.stderr, /memtune: json \(packages\/json\): .* ended config-error/, compiler);
+  }
 });
 
 test('--warm measures the re-check beside the build info and --solution the root tsc -b --force', (t) => {
@@ -332,9 +437,9 @@ test('--warm measures the re-check beside the build info and --solution the root
   const report = readReport(join(root, '.memtune'));
   assert.equal(report.options.warm, true);
   assert.equal(report.packages[0]?.task, 'tsc -p tsconfig.json --noEmit (warm)');
-  assert.equal(report.packages[0]?.status, 'ok', report.packages[0]?.runs[0]?.outputTail);
+  assert.equal(report.packages[0]?.status, 'ok', report.packages[0]?.runs[0]?.messages);
   assert.equal(report.solution?.task, 'tsc -b --force');
-  assert.equal(report.solution?.status, 'ok', report.solution?.runs[0]?.outputTail);
+  assert.equal(report.solution?.status, 'ok', report.solution?.runs[0]?.messages);
   assert.ok(report.solution!.diagnostics.files! > 0);
 });
 

@@ -56,13 +56,14 @@ test('parseGoGcTrace takes the largest heap seen and the largest live heap', () 
   assert.equal(withoutGcTrace(GCTRACE), 'Files: 3\n');
 });
 
-const base = { exitCode: null, signal: null, timedOut: false, interrupted: false, output: '' };
+const base = { exitCode: null, signal: null, timedOut: false, interrupted: false, outOfMemory: false, configError: false };
 for (const [name, facts, status] of [
   ['exit 0 is ok', { ...base, exitCode: 0 }, 'ok'],
   ['type errors (exit 2) are failed', { ...base, exitCode: 2 }, 'failed'],
-  ['SIGABRT at the V8 heap limit is oom', { ...base, signal: 'SIGABRT', output: 'FATAL ERROR: Reached heap limit Allocation failed' }, 'oom'],
-  ['exit 134 with the V8 message (through a shell) is oom', { ...base, exitCode: 134, output: 'JavaScript heap out of memory' }, 'oom'],
-  ['a Go out-of-memory is oom', { ...base, exitCode: 2, output: 'fatal error: runtime: out of memory' }, 'oom'],
+  ['SIGABRT at the V8 heap limit is oom', { ...base, signal: 'SIGABRT', outOfMemory: true }, 'oom'],
+  ['exit 134 with the V8 message (through a shell) is oom', { ...base, exitCode: 134, outOfMemory: true }, 'oom'],
+  ['a Go out-of-memory is oom', { ...base, exitCode: 2, outOfMemory: true }, 'oom'],
+  ['errors in the tsconfig itself are config-error', { ...base, exitCode: 2, configError: true }, 'config-error'],
   ['SIGKILL from outside is killed (the OOM killer)', { ...base, signal: 'SIGKILL' }, 'killed'],
   ['our own time limit is timeout', { ...base, signal: 'SIGKILL', timedOut: true }, 'timeout'],
   ['SIGSEGV is crashed', { ...base, signal: 'SIGSEGV' }, 'crashed'],

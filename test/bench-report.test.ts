@@ -20,7 +20,7 @@ function runOf(result: Omit<PackageResult, 'runs'>, overrides: Partial<RunFigure
 
 function pkg(name: string, overrides: Partial<PackageResult> = {}): PackageResult {
   const base: Omit<PackageResult, 'runs'> = {
-    name, dir: `packages/${name}`, task: 'tsc -p tsconfig.json --noEmit', compiler: TS5, status: 'ok', exitCode: 0,
+    name, dir: `packages/${name}`, task: 'tsc -p tsconfig.json --noEmit', compiler: TS5, profile: 'typecheck', status: 'ok', exitCode: 0,
     peakRssBytes: 300 * MiB, peakHeapUsedBytes: 200 * MiB, retainedHeapBytes: 120 * MiB, heapLimitBytes: 2048 * MiB,
     wallMs: 1234, cpuMs: 1500, gcCount: 10, gcMs: 50, goHeapPeakBytes: null, goHeapLiveBytes: null,
     diagnostics: { files: 168, types: 12345 }, spread: {}, parallel: false,
@@ -37,7 +37,7 @@ function native(name: string, overrides: Partial<PackageResult> = {}): PackageRe
 }
 
 function reportOf(packages: PackageResult[], overrides: Partial<BenchReport> = {}, options: Partial<BenchReport['options']> = {}): BenchReport {
-  return {
+  const report: Omit<BenchReport, 'recommendations'> = {
     schemaVersion: SCHEMA_VERSION,
     generatedAt: '2026-11-22T10:00:00.000Z',
     root: '/repo',
@@ -53,6 +53,7 @@ function reportOf(packages: PackageResult[], overrides: Partial<BenchReport> = {
     solution: null,
     ...overrides,
   };
+  return { ...report, recommendations: overrides.recommendations ?? recommend(report) };
 }
 
 /** The Markdown table row of one package, split into its cells (`\|` stays inside a cell). */
@@ -101,14 +102,16 @@ test('parallel timings get a dagger and a footnote; clean ones do not', () => {
 
 test('with several runs, peak RSS, peak heap and wall show median (min–max)', () => {
   const spread = {
-    peakRssBytes: { median: 300 * MiB, min: 290 * MiB, max: 320 * MiB },
-    peakHeapUsedBytes: { median: 200 * MiB, min: 190 * MiB, max: 210 * MiB },
-    wallMs: { median: 1234, min: 1100, max: 1500 },
+    peakRssBytes: { median: 300 * MiB, min: 290 * MiB, max: 320 * MiB, unsteady: true },
+    peakHeapUsedBytes: { median: 200 * MiB, min: 198 * MiB, max: 204 * MiB, unsteady: false },
+    wallMs: { median: 1234, min: 1100, max: 1500, unsteady: false },
   };
   const md = renderMarkdownReport(reportOf([pkg('app', { spread })], {}, { runs: 3 }));
   const cells = rowCells(md, 'app');
-  assert.equal(cells[3], '300 MiB (290 MiB–320 MiB)');
-  assert.equal(cells[4], '200 MiB (190 MiB–210 MiB)');
+  assert.equal(cells[3], '300 MiB (290 MiB–320 MiB) ‡', 'runs spread more than ±3 %: marked');
+  assert.match(md, /^‡ the runs spread more than ±3 % around the median: size by the max/m);
+  assert.match(md, /median \(min–max\) over 3 runs; size for the max/);
+  assert.equal(cells[4], '200 MiB (198 MiB–204 MiB)');
   assert.equal(cells[5], '120 MiB');
   assert.equal(cells[7], '1.23 s (1.10 s–1.50 s)');
 });
@@ -128,8 +131,8 @@ test('the Markdown lists skipped packages, the solution build and the recommenda
   assert.match(md, /^\*\*Solution build\*\* \(`tsc -b --force`\): ok · peak RSS 1200 MiB · peak heap 200 MiB · wall 1\.23 s · TS 5\.9\.3$/m);
   assert.match(md, /^## Skipped\n\n- docs \(`packages\/docs`\): no tsconfig\.json$/m);
   assert.match(md, /^## Recommendations$/m);
-  assert.match(md, /^- app: `--max-old-space-size=256` \(peak used heap 200 MiB × 1\.25/m);
-  assert.match(md, /^To apply one, put it under `\[typecheck\]` in that package's `\.node-options`/m);
+  assert.match(md, /^- app: `--max-old-space-size=256` under `\[typecheck\]` \(peak used heap 200 MiB × 1\.25/m);
+  assert.match(md, /^To apply one, put it under that section of the package's `\.node-options`/m);
   assert.match(md, /^Concurrency: at most \*\*3\*\* compilers at once/m);
   assert.match(md, /solution build \(tsc -b --force\): peak RSS 1200 MiB does not fit the budget of 1000 MiB/);
 });
@@ -147,13 +150,13 @@ for (const [peakMiB, heapMiB] of [[200, 256], [100, 128], [1, 128], [204.8, 256]
 
 test('the heap recommendation covers the worst run and skips native and unusable packages', () => {
   const advice = recommend(reportOf([
-    pkg('spread', { peakHeapUsedBytes: 200 * MiB, spread: { peakHeapUsedBytes: { median: 200 * MiB, min: 150 * MiB, max: 260 * MiB } } }),
+    pkg('spread', { peakHeapUsedBytes: 200 * MiB, spread: { peakHeapUsedBytes: { median: 200 * MiB, min: 150 * MiB, max: 260 * MiB, unsteady: false } } }),
     pkg('small', { peakHeapUsedBytes: 100 * MiB }),
     pkg('broken', { status: 'failed', exitCode: 2 }),
     pkg('dead', { status: 'oom', exitCode: null }),
     native('fast'),
   ]));
-  assert.deepEqual(advice.heap.map(({ name, maxOldSpaceSizeMiB }) => [name, maxOldSpaceSizeMiB]), [['spread', 384], ['small', 128], ['broken', 256]]);
+  assert.deepEqual(advice.heap.map((line) => [line.package, line.maxOldSpaceSizeMiB]), [['spread', 384], ['small', 128], ['broken', 256]]);
   assert.equal(advice.heap[0]?.basis, 'peak used heap 260 MiB × 1.25, rounded up to a multiple of 64 MiB');
   assert.equal(recommend(reportOf([pkg('tiny', { peakHeapUsedBytes: 40 * MiB })])).heap[0]?.basis, 'peak used heap 40 MiB × 1.25, raised to the 128 MiB floor');
   assert.ok(advice.notes.includes('native TypeScript 7 packages: V8 heap flags do not reach the compiler; their peak RSS counts towards concurrency'));
@@ -175,15 +178,16 @@ for (const [budgetMiB, largestMiB, cores, safe] of [
     const report = reportOf([pkg('big', { peakRssBytes: largestMiB * MiB }), native('small', { peakRssBytes: 50 * MiB })], {}, { budgetBytes: budgetMiB * MiB });
     report.environment.cpu.count = cores;
     const concurrency = recommend(report).concurrency;
-    assert.equal(concurrency?.safe, safe);
-    assert.equal(concurrency?.largestPeakRssBytes, largestMiB * MiB);
+    assert.equal(concurrency?.value, safe);
+    assert.equal(concurrency?.peakRssBytes, largestMiB * MiB);
+    assert.equal(concurrency?.boundBy, 'big');
     assert.match(concurrency?.basis ?? '', new RegExp(`^${budgetMiB} MiB budget ÷ ${largestMiB} MiB \\(peak RSS of big, the largest package\\) = ${Math.floor(budgetMiB / largestMiB)}`));
   });
 }
 
 test('safe concurrency uses the largest run, and is null without any peak RSS', () => {
-  const spread = { peakRssBytes: { median: 300 * MiB, min: 280 * MiB, max: 400 * MiB } };
-  assert.equal(recommend(reportOf([pkg('app', { spread })])).concurrency?.safe, 2);
+  const spread = { peakRssBytes: { median: 300 * MiB, min: 280 * MiB, max: 400 * MiB, unsteady: false } };
+  assert.equal(recommend(reportOf([pkg('app', { spread })])).concurrency?.value, 2);
   assert.equal(recommend(reportOf([pkg('app', { peakRssBytes: null })])).concurrency, null);
   assert.equal(recommend(reportOf([])).concurrency, null);
 });

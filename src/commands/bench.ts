@@ -85,7 +85,8 @@ function describeRun(figures: RunFigures): string {
   if (figures.peakHeapUsedBytes !== null) parts.push(`${formatBytes(figures.peakHeapUsedBytes)} peak heap`);
   if (figures.goHeapPeakBytes !== null) parts.push(`${formatBytes(figures.goHeapPeakBytes)} Go heap`);
   parts.push(`${(figures.wallMs / 1000).toFixed(2)} s`);
-  return parts.join(', ');
+  const first = figures.status === 'ok' ? undefined : figures.messages?.split('\n').find((line) => line.trim() !== '');
+  return parts.join(', ') + (first === undefined ? '' : `: ${first.trim()}`);
 }
 
 /** Live progress: one rewritten line on a terminal, plain lines otherwise (CI logs). */
@@ -208,9 +209,10 @@ export async function run(argv: string[]): Promise<number> {
     return 130;
   }
   const broken = brokenPackages(report);
-  for (const pkg of broken) {
-    const tail = pkg.runs.find((figures) => figures.status === pkg.status)?.outputTail;
-    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${tail ? `:\n${tail}` : ''}\n`);
+  // Type errors do not fail the bench, but they are shown: figures of a check that stopped early are smaller.
+  for (const pkg of [...broken, ...[...report.packages, ...(report.solution ? [report.solution] : [])].filter((p) => p.status === 'failed')]) {
+    const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages;
+    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}\n`);
   }
   const regressed = report.baseline?.packages.filter((pkg) => pkg.deltas.some((delta) => delta.over)) ?? [];
   for (const pkg of regressed) {

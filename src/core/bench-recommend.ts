@@ -1,31 +1,11 @@
 import { finished, worstFigure } from './bench-stats.js';
-import type { BenchReport, PackageResult } from './bench-types.js';
+import type { BenchReport, ConcurrencyRecommendation, HeapRecommendation, PackageResult, Recommendations } from './bench-types.js';
 import { MiB, formatBytes } from './size.js';
-
-export interface HeapRecommendation {
-  name: string;
-  maxOldSpaceSizeMiB: number;
-  basis: string;
-}
-
-export interface ConcurrencyRecommendation {
-  safe: number;
-  budgetBytes: number;
-  largestPeakRssBytes: number;
-  basis: string;
-}
-
-export interface Recommendation {
-  heap: HeapRecommendation[];
-  concurrency: ConcurrencyRecommendation | null;
-  notes: string[];
-}
 
 /** Headroom over the measured peak: a heap run at its exact peak spends its time in GC. */
 export const HEAP_HEADROOM = 1.25;
 const HEAP_STEP_MiB = 64;
 const HEAP_MIN_MiB = 128;
-
 
 export function mibText(bytes: number): string {
   return `${Math.round(bytes / MiB)} MiB`;
@@ -45,10 +25,19 @@ function heapLine(result: PackageResult): HeapRecommendation | null {
   const rounding = peak * HEAP_HEADROOM <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB
     ? `, raised to the ${HEAP_MIN_MiB} MiB floor`
     : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
-  return { name: result.name, maxOldSpaceSizeMiB, basis: `peak used heap ${mibText(peak)}${over} × ${HEAP_HEADROOM}${rounding}` };
+  return {
+    package: result.name,
+    dir: result.dir,
+    maxOldSpaceSizeMiB,
+    figure: 'peakHeapUsedBytes',
+    figureBytes: peak,
+    factor: HEAP_HEADROOM,
+    section: result.profile,
+    basis: `peak used heap ${mibText(peak)}${over} × ${HEAP_HEADROOM}${rounding}`,
+  };
 }
 
-function concurrencyLine(report: BenchReport): ConcurrencyRecommendation | null {
+function concurrencyLine(report: ReportWithout): ConcurrencyRecommendation | null {
   let largest: { name: string; bytes: number } | null = null;
   for (const result of report.packages) {
     const bytes = worstFigure(result, 'peakRssBytes');
@@ -62,10 +51,10 @@ function concurrencyLine(report: BenchReport): ConcurrencyRecommendation | null 
   let basis = `${formatBytes(budgetBytes)} budget ÷ ${mibText(largest.bytes)} (peak RSS of ${largest.name}, the largest package) = ${fitting}`;
   if (fitting < 1) basis += `; ${largest.name} alone exceeds the budget, so packages run one at a time`;
   else if (fitting > cores) basis += `, capped at ${cores} CPU${cores === 1 ? '' : 's'}`;
-  return { safe, budgetBytes, largestPeakRssBytes: largest.bytes, basis };
+  return { value: safe, budgetBytes, boundBy: largest.name, peakRssBytes: largest.bytes, basis };
 }
 
-function solutionNote(report: BenchReport): string | null {
+function solutionNote(report: ReportWithout): string | null {
   const solution = report.solution;
   if (!solution) return null;
   const what = `solution build (${solution.task})`;
@@ -88,6 +77,10 @@ function remedy(result: PackageResult): string {
         : 'raise the heap (--max-old-space-size) or run it under the build profile (memtune run build), then run memtune bench again';
     case 'timeout':
       return 'run memtune bench again with a longer --timeout';
+    case 'no-check':
+      return 'a run re-used build info and checked nothing; delete stale .tsbuildinfo files or any --tsBuildInfoFile the script passes, then run memtune bench again';
+    case 'config-error':
+      return 'its compiler cannot read the tsconfig (see its messages); fix it (tsc --showConfig -p <dir> shows the same error), then run memtune bench again';
     case 'killed':
       return 'something outside the compiler stopped it (often the kernel OOM killer): raise the memory limit or lower --concurrency, then run memtune bench again';
     default:
@@ -95,8 +88,10 @@ function remedy(result: PackageResult): string {
   }
 }
 
+type ReportWithout = Omit<BenchReport, 'recommendations'>;
+
 /** What to set, and why, from one bench report: heap limits per JS-compiler package and a safe concurrency. */
-export function recommend(report: BenchReport): Recommendation {
+export function recommend(report: ReportWithout): Recommendations {
   const heap: HeapRecommendation[] = [];
   for (const result of report.packages) {
     const line = heapLine(result);

@@ -1,4 +1,4 @@
-import { mibText as mib, recommend } from './bench-recommend.js';
+import { mibText as mib } from './bench-recommend.js';
 import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, SummaryField } from './bench-types.js';
 import { formatBytes } from './size.js';
 
@@ -30,13 +30,15 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** The median, and with several runs the min–max beside it. */
+const UNSTEADY = '‡';
+
+/** The median, and with several runs the min–max beside it (the max is what to size for), marked when the runs spread more than ±3 %. */
 function figure(result: PackageResult, field: SummaryField, runs: number, format: (value: number) => string): string {
   const median = result[field];
   if (median === null) return NONE;
   const spread = result.spread[field];
   if (runs <= 1 || !spread) return format(median);
-  return `${format(median)} (${format(spread.min)}–${format(spread.max)})`;
+  return `${format(median)} (${format(spread.min)}–${format(spread.max)})${spread.unsteady ? ` ${UNSTEADY}` : ''}`;
 }
 
 export function statusText(result: PackageResult): string {
@@ -119,21 +121,21 @@ function solutionLine(solution: PackageResult, runs: number): string {
 }
 
 function recommendationLines(report: BenchReport): string[] {
-  const advice = recommend(report);
+  const advice = report.recommendations;
   const lines: string[] = ['## Recommendations', ''];
   if (advice.heap.length > 0) {
     lines.push('Heap limit per package (`--max-old-space-size`, in MiB):', '');
     for (const line of advice.heap) {
-      lines.push(`- ${escapeText(line.name)}: ${code(`--max-old-space-size=${line.maxOldSpaceSizeMiB}`)} (${escapeText(line.basis)})`);
+      lines.push(`- ${escapeText(line.package)}: ${code(`--max-old-space-size=${line.maxOldSpaceSizeMiB}`)} under ${code(`[${line.section ?? 'its profile'}]`)} (${escapeText(line.basis)})`);
     }
     lines.push(
       '',
-      "To apply one, put it under `[typecheck]` in that package's `.node-options`: `memtune run typecheck` then gives its check this heap instead of a share of the machine.",
+      "To apply one, put it under that section of the package's `.node-options`: `memtune run <profile>` then gives the command this heap instead of a share of the machine.",
     );
     lines.push('');
   }
   if (advice.concurrency) {
-    lines.push(`Concurrency: at most **${advice.concurrency.safe}** compilers at once: ${escapeText(advice.concurrency.basis)}.`, '');
+    lines.push(`Concurrency: at most **${advice.concurrency.value}** compilers at once: ${escapeText(advice.concurrency.basis)}.`, '');
   }
   if (advice.notes.length > 0) {
     for (const note of advice.notes) lines.push(`- ${escapeText(note)}`);
@@ -185,6 +187,19 @@ function baselineLines(comparison: BaselineComparison): string[] {
   return lines;
 }
 
+/** What the compiler said in every run that was not ok: its first errors, or why it stopped. */
+function messageLines(report: BenchReport): string[] {
+  const lines: string[] = [];
+  for (const result of [...report.packages, ...(report.solution ? [report.solution] : [])]) {
+    const run = result.runs.find((figures) => figures.status === result.status && figures.messages);
+    if (result.status === 'ok' || !run?.messages) continue;
+    if (lines.length === 0) lines.push('## Messages', '');
+    const fence = run.messages.includes('```') ? '~~~~' : '```';
+    lines.push(`${escapeText(result.name)} (${code(result.task)}), ${escapeText(statusText(result))}:`, '', `${fence}text`, run.messages, fence, '');
+  }
+  return lines;
+}
+
 /** The bench report as a Markdown document for a PR or a job summary. Same report, same text. */
 export function renderMarkdownReport(report: BenchReport): string {
   const runs = report.options.runs;
@@ -203,7 +218,10 @@ export function renderMarkdownReport(report: BenchReport): string {
     );
     for (const result of report.packages) lines.push(tableRow(result, runs));
     lines.push('');
-    if (runs > 1) lines.push(`Peak RSS, peak heap and wall: median (min–max) over ${runs} runs.`, '');
+    if (runs > 1) lines.push(`Peak RSS, peak heap and wall: median (min–max) over ${runs} runs; size for the max.`, '');
+    if (report.packages.some((result) => Object.values(result.spread).some((spread) => spread.unsteady))) {
+      lines.push(`${UNSTEADY} the runs spread more than ±3 % around the median: size by the max, and measure with more runs`, '');
+    }
     if (report.packages.some((result) => result.parallel)) {
       lines.push(`${DAGGER} measured while other packages ran: timings are not clean`, '');
     }
@@ -211,6 +229,7 @@ export function renderMarkdownReport(report: BenchReport): string {
     lines.push('No package was measured.', '');
   }
   if (report.solution) lines.push(solutionLine(report.solution, runs), '');
+  lines.push(...messageLines(report));
   if (report.baseline) lines.push(...baselineLines(report.baseline));
   if (report.skipped.length > 0) {
     lines.push('## Skipped', '');

@@ -1,4 +1,5 @@
-import { finished, summarizeRuns } from './bench-stats.js';
+import { recommend } from './bench-recommend.js';
+import { finished, markUncheckedRuns, summarizeRuns } from './bench-stats.js';
 import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type PackageResult, type SkippedPackage } from './bench-types.js';
 
 export interface MeasuredTarget {
@@ -7,6 +8,7 @@ export interface MeasuredTarget {
   dir: string;
   task: string;
   compiler: CompilerInfo;
+  profile: string | null;
 }
 
 export interface ReportInput {
@@ -21,20 +23,22 @@ export interface ReportInput {
   solution?: MeasuredTarget;
 }
 
-function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], runs: number): PackageResult | undefined {
+function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], options: ReportInput['options']): PackageResult | undefined {
   const own = entries
     .filter((entry) => entry.key === target.key)
     .sort((a, b) => a.run - b.run)
-    .slice(0, runs);
+    .slice(0, options.runs);
   if (own.length === 0) return undefined;
-  const figures = own.map((entry) => entry.figures);
-  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, ...summarizeRuns(figures), runs: figures };
+  const measured = own.map((entry) => entry.figures);
+  // --warm measures the re-check that checks nothing new on purpose.
+  const figures = options.warm ? measured : markUncheckedRuns(measured);
+  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summarizeRuns(figures), runs: figures };
 }
 
 /** The report of a bench: every target with at least one finished run, in plan order. */
 export function buildReport(input: ReportInput): BenchReport {
-  const packages = input.targets.flatMap((target) => resultOf(target, input.entries, input.options.runs) ?? []);
-  return {
+  const packages = input.targets.flatMap((target) => resultOf(target, input.entries, input.options) ?? []);
+  const report: Omit<BenchReport, 'recommendations'> = {
     schemaVersion: SCHEMA_VERSION,
     generatedAt: input.generatedAt,
     root: input.root,
@@ -42,8 +46,9 @@ export function buildReport(input: ReportInput): BenchReport {
     options: input.options,
     packages,
     skipped: input.skipped,
-    solution: input.solution ? (resultOf(input.solution, input.entries, input.options.runs) ?? null) : null,
+    solution: input.solution ? (resultOf(input.solution, input.entries, input.options) ?? null) : null,
   };
+  return { ...report, recommendations: recommend(report) };
 }
 
 /** Runs still to do per key: all of them, or with --resume those the journal does not have yet. */

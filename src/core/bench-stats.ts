@@ -1,9 +1,12 @@
 import { SUMMARY_FIELDS, type PackageResult, type RunFigures, type RunStatus, type Spread, type SummaryField } from './bench-types.js';
 
 /** Worst first: the status a package gets is the worst of its runs. */
-const SEVERITY: readonly RunStatus[] = ['oom', 'timeout', 'killed', 'crashed', 'failed', 'ok'];
+const SEVERITY: readonly RunStatus[] = ['config-error', 'oom', 'timeout', 'killed', 'crashed', 'no-check', 'failed', 'ok'];
 
-export type RunSummary = Omit<PackageResult, 'name' | 'dir' | 'task' | 'compiler' | 'runs'>;
+/** Runs that spread more than this share either side of the median are unsteady. */
+export const UNSTEADY_SHARE = 0.03;
+
+export type RunSummary = Omit<PackageResult, 'name' | 'dir' | 'task' | 'compiler' | 'profile' | 'runs'>;
 
 export function worstStatus(statuses: readonly RunStatus[]): RunStatus {
   return SEVERITY.find((status) => statuses.includes(status)) ?? 'ok';
@@ -18,7 +21,10 @@ export function median(values: readonly number[]): number {
 
 export function spreadOf(values: readonly number[]): Spread | undefined {
   if (values.length === 0) return undefined;
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+  const middle = median(values);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return { median: middle, min, max, unsteady: max - middle > UNSTEADY_SHARE * middle || middle - min > UNSTEADY_SHARE * middle };
 }
 
 /**
@@ -48,6 +54,29 @@ export function summarizeRuns(runs: readonly RunFigures[]): RunSummary {
     spread,
     parallel: runs.some((run) => run.parallel),
   };
+}
+
+/**
+ * A cold check that checked nothing is not a measurement: a run with 0 instantiations, or a check time
+ * of 0, where another run of the same package had some, re-used build info from somewhere. Such runs
+ * become `no-check`, never figures. (A `--warm` bench measures exactly that re-check, on purpose.)
+ */
+export function markUncheckedRuns(runs: readonly RunFigures[]): RunFigures[] {
+  const most = (key: 'instantiations' | 'checkTimeMs') => Math.max(0, ...runs.filter((run) => finished(run.status)).map((run) => run.diagnostics[key] ?? 0));
+  const instantiations = most('instantiations');
+  const checkTime = most('checkTimeMs');
+  return runs.map((run) => {
+    if (!finished(run.status)) return run;
+    const none = (run.diagnostics.instantiations === 0 && instantiations > 0) || (run.diagnostics.checkTimeMs === 0 && checkTime > 0);
+    if (!none) return run;
+    return {
+      ...run,
+      status: 'no-check',
+      messages:
+        `this run checked nothing (${run.diagnostics.instantiations ?? '?'} instantiations, check time ${run.diagnostics.checkTimeMs ?? '?'} ms) where another run of the package had ` +
+        `${instantiations} instantiations: it re-used build info and is not a cold check`,
+    };
+  });
 }
 
 /** The compiler ran to its end (type errors or not): only then are its figures a basis for anything. */

@@ -11,6 +11,8 @@ export interface BenchTask {
   cwd: string;
   /** Added to the inherited environment. */
   env: Record<string, string>;
+  /** An incremental project checked cold: every run gets a fresh `--tsBuildInfoFile` of its own. */
+  coldBuildInfo: boolean;
   /** Where the V8 probe goes: on node's argv for a JS compiler, into every node of an npm script's tree, nowhere for native. */
   probe: 'argv' | 'node-options' | 'none';
 }
@@ -20,8 +22,8 @@ export interface TaskOptions {
   node: string;
   /** Measure the incremental re-check beside the package's own build info instead of a cold check. */
   warm: boolean;
-  /** For a cold check of an incremental project: where its build info goes instead of the package. */
-  buildInfoFile?: string;
+  /** The project is incremental or composite: a cold check needs build info of its own. */
+  incremental: boolean;
   /** The GODEBUG already in the environment: gctrace is added to it, not put in its place. */
   godebug?: string;
 }
@@ -34,8 +36,8 @@ function goEnv(compiler: CompilerInfo, godebug: string | undefined): Record<stri
 /** The default measurement: the package's own compiler checking its tsconfig without emitting. */
 export function checkTask(target: BenchTarget, options: TaskOptions): BenchTask {
   const args = [target.compiler.path, '-p', target.tsconfig, '--noEmit', '--extendedDiagnostics'];
-  if (!options.warm && options.buildInfoFile !== undefined) args.push('--tsBuildInfoFile', options.buildInfoFile);
   return {
+    coldBuildInfo: !options.warm && options.incremental,
     task: `tsc -p ${relative(target.dir, target.tsconfig).replaceAll('\\', '/')} --noEmit${options.warm ? ' (warm)' : ''}`,
     command: options.node,
     args,
@@ -49,6 +51,7 @@ export function checkTask(target: BenchTarget, options: TaskOptions): BenchTask 
 export function scriptTask(target: BenchTarget, script: string, options: Pick<TaskOptions, 'godebug'>): BenchTask {
   return {
     task: `npm run ${script}`,
+    coldBuildInfo: false,
     command: 'npm',
     args: ['run', '--silent', script],
     cwd: target.dir,
@@ -61,6 +64,7 @@ export function scriptTask(target: BenchTarget, script: string, options: Pick<Ta
 export function solutionTask(root: string, tsconfig: string, compiler: CompilerInfo, options: Pick<TaskOptions, 'node' | 'godebug'>): BenchTask {
   return {
     task: 'tsc -b --force',
+    coldBuildInfo: false,
     command: options.node,
     args: [compiler.path, '-b', tsconfig, '--force', '--extendedDiagnostics'],
     cwd: root,

@@ -1,7 +1,11 @@
 /** The shape of `memtune-report.json` and of each journal line. Bump SCHEMA_VERSION on any breaking change. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-export type RunStatus = 'ok' | 'failed' | 'oom' | 'timeout' | 'killed' | 'crashed';
+/**
+ * `no-check`: the compiler ended without checking anything where another run of the package did (a
+ * warm re-check of old build info): not a figure. `config-error`: its compiler cannot read the tsconfig.
+ */
+export type RunStatus = 'ok' | 'failed' | 'oom' | 'timeout' | 'killed' | 'crashed' | 'no-check' | 'config-error';
 
 export interface CompilerInfo {
   name: 'typescript';
@@ -43,8 +47,11 @@ export interface RunFigures {
   diagnostics: CompilerDiagnostics;
   /** True when other measured runs overlapped this one: its timings are not clean. */
   parallel: boolean;
-  /** The last lines of the compiler's output when the run was not ok. */
-  outputTail?: string;
+  /**
+   * The compiler's own messages when the run was not ok (no GC lines, no diagnostics block): the first
+   * lines for type and config errors, the last lines for a run that ended early.
+   */
+  messages?: string;
 }
 
 export const SUMMARY_FIELDS = [
@@ -65,6 +72,8 @@ export interface Spread {
   median: number;
   min: number;
   max: number;
+  /** The runs spread more than ±3 % around the median: size by `max`, and measure with more runs. */
+  unsteady: boolean;
 }
 
 export interface PackageResult {
@@ -74,6 +83,8 @@ export interface PackageResult {
   /** What was measured, e.g. `tsc -p tsconfig.json --noEmit` or `npm run build`. */
   task: string;
   compiler: CompilerInfo;
+  /** The memtune profile the measured command runs under (`typecheck` for a check; a script's `memtune run <profile>`); null when unknown. */
+  profile: string | null;
   /** The worst status over the runs (oom > timeout > killed > crashed > failed > ok). */
   status: RunStatus;
   exitCode: number | null;
@@ -123,6 +134,35 @@ export interface BenchReport {
   solution: PackageResult | null;
   /** With --baseline: each package against the same package in an earlier report. */
   baseline?: BaselineComparison;
+  recommendations: Recommendations;
+}
+
+export interface HeapRecommendation {
+  package: string;
+  dir: string;
+  maxOldSpaceSizeMiB: number;
+  /** The figure it came from (the largest over the runs) and the headroom factor applied to it. */
+  figure: 'peakHeapUsedBytes';
+  figureBytes: number;
+  factor: number;
+  /** The `.node-options` section it belongs in: the profile the measured command runs under; null when unknown. */
+  section: string | null;
+  basis: string;
+}
+
+export interface ConcurrencyRecommendation {
+  value: number;
+  budgetBytes: number;
+  /** The package with the largest peak RSS over its runs: it bounds how many fit. */
+  boundBy: string;
+  peakRssBytes: number;
+  basis: string;
+}
+
+export interface Recommendations {
+  heap: HeapRecommendation[];
+  concurrency: ConcurrencyRecommendation | null;
+  notes: string[];
 }
 
 /** The memory figures a baseline compares; each applies only where both reports have it. */

@@ -1,27 +1,73 @@
 /**
- * A V8 heap that is just too small does not fail fast: the program crawls on in back-to-back full GCs
- * (a 16 s type-check ran 62 s before V8 gave up). `--trace-gc` prints each GC as it happens, even
- * while a synchronous compiler blocks its event loop; from those lines this tells when GC has taken
- * most of the recent time, so the run can be stopped and reported as out of memory.
+ * Node's own `--trace-gc` lines: one per GC, printed by V8 even while a synchronous compiler blocks its
+ * event loop, with no hook inside the measured process. They carry the used heap before and after every
+ * GC (the peak heap, without a profiler that would move it) and each pause, from which this also tells
+ * when GC has taken most of the recent time: a V8 heap that is just too small does not fail fast (a 16 s
+ * type-check ran 62 s in back-to-back full GCs before V8 gave up), so such a run is stopped as out of memory.
  */
 
-/** `[pid:0xisolate]  1234 ms: Mark-Compact 47.4 (66.7) -> 31.0 (66.9) MB, [pooled: 0.0 MB, ]25.72 / 0.00 ms …` */
-const TRACE_LINE = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: [A-Za-z -]+?(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
+/** `[pid:0xisolate]  1234 ms: Mark-Compact 47.4 (66.7) -> 31.0 (66.9) MB, [pooled: 0.0 MB, ]25.72 / 0.00 ms … reason` */
+const TRACE_LINE =
+  /^\[(\d+):0x[0-9a-f]+\]\s+(\d+) ms: [A-Za-z -]+?(?: \([a-z ]+\))? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms(.*)$/;
+
+const MiB = 1024 * 1024;
 
 export interface GcEvent {
+  pid: number;
   /** Milliseconds since the isolate started. */
   atMs: number;
   pauseMs: number;
+  /** Used heap before and after this GC (V8 prints MiB with one decimal). */
+  beforeBytes: number;
+  afterBytes: number;
+  /** A GC asked for by `gc()` (V8's reason "testing"): the probe's own full GC at exit, not the program's. */
+  forced: boolean;
 }
 
 export function parseTraceGcLine(line: string): GcEvent | undefined {
   const match = TRACE_LINE.exec(line);
-  return match ? { atMs: Number(match[1]), pauseMs: Number(match[2]) } : undefined;
+  if (!match) return undefined;
+  return {
+    pid: Number(match[1]),
+    atMs: Number(match[2]),
+    pauseMs: Number(match[5]),
+    beforeBytes: Math.round(Number(match[3]) * MiB),
+    afterBytes: Math.round(Number(match[4]) * MiB),
+    forced: /\btesting;/.test(match[6] ?? ''),
+  };
 }
 
 /** `--trace-gc` lines are ours, not the compiler's: keep them out of what the user sees. */
 export function withoutTraceGc(output: string): string {
   return output.replace(/^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: .*\n?/gm, '');
+}
+
+/** One process's heap as its GC lines show it. */
+export interface TracedHeap {
+  /** The largest used heap before any GC, the forced one at exit included (it shows the heap at the end). */
+  peakUsedBytes: number;
+  /** The program's own GCs (the probe's forced one left out) and their total pause. */
+  gcCount: number;
+  gcMs: number;
+  /** Used heap after the forced GC at exit: what is still live at the end. */
+  retainedBytes: number | null;
+}
+
+/** Folds GC events, line by line, into each process's heap figures. */
+export class TraceGcHeaps {
+  readonly byPid = new Map<number, TracedHeap>();
+
+  observe(event: GcEvent): void {
+    const heap = this.byPid.get(event.pid) ?? { peakUsedBytes: 0, gcCount: 0, gcMs: 0, retainedBytes: null };
+    heap.peakUsedBytes = Math.max(heap.peakUsedBytes, event.beforeBytes);
+    if (event.forced) {
+      heap.retainedBytes = event.afterBytes;
+    } else {
+      heap.gcCount++;
+      heap.gcMs += event.pauseMs;
+    }
+    this.byPid.set(event.pid, heap);
+  }
 }
 
 export const THRASH_WINDOW_MS = 4000;
@@ -32,12 +78,12 @@ export interface Thrash {
   gcMs: number;
 }
 
-/** Feeds GC events in order; reports thrash once GC pauses filled THRASH_SHARE of the last THRASH_WINDOW_MS. */
+/** Feeds one process's GC events in order; reports thrash once GC pauses filled THRASH_SHARE of the last THRASH_WINDOW_MS. */
 export class GcThrashDetector {
-  private readonly events: GcEvent[] = [];
+  private readonly events: Array<Pick<GcEvent, 'atMs' | 'pauseMs'>> = [];
   private sum = 0;
 
-  observe(event: GcEvent): Thrash | undefined {
+  observe(event: Pick<GcEvent, 'atMs' | 'pauseMs'>): Thrash | undefined {
     this.events.push(event);
     this.sum += event.pauseMs;
     while (this.events.length > 0 && this.events[0]!.atMs < event.atMs - THRASH_WINDOW_MS) this.sum -= this.events.shift()!.pauseMs;

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fitsBudget } from '../core/bench-schedule.js';
 import type { BenchTask } from '../core/bench-task.js';
 import type { RunFigures } from '../core/bench-types.js';
@@ -16,6 +18,8 @@ export interface RunJobsOptions {
   concurrency: number;
   budgetBytes: number;
   timeoutMs: number;
+  /** Where each run of an incremental project writes its own build info, removed when the run ends. */
+  scratch: string;
   /** Expected peak RSS per key before any run of it was measured. */
   estimate: (key: string) => number;
   signal: AbortSignal;
@@ -33,13 +37,17 @@ interface Active {
 /**
  * Runs the jobs, several at once up to `concurrency`, but a job starts only while the expected peak
  * RSS of all running jobs fits the budget; once a key was measured, its measured peak is the
- * expectation. Resolves when every started job ended; after an abort nothing new starts.
+ * expectation. Two runs of the same package never run side by side: one would move the other's
+ * figures, and their spread is what the report shows. Each run of an incremental project gets a build
+ * info file of its own, so every run is cold. Resolves when every started job ended; after an abort
+ * nothing new starts.
  */
 export function runJobs(options: RunJobsOptions): Promise<void> {
   const queue = [...options.jobs];
   const active = new Set<Active>();
   const measured = new Map<string, number>();
   const expected = (job: BenchJob) => measured.get(job.key) ?? options.estimate(job.key);
+  let started = 0;
 
   return new Promise((resolve) => {
     const pump = () => {
@@ -47,7 +55,8 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
       for (;;) {
         const running = [...active].map((entry) => entry.expected);
         // The first job that fits, so one large package does not hold back the small ones behind it.
-        const index = queue.findIndex((job) => fitsBudget(expected(job), running, options.budgetBytes, options.concurrency));
+        const busy = new Set([...active].map((entry) => entry.job.key));
+        const index = queue.findIndex((job) => !busy.has(job.key) && fitsBudget(expected(job), running, options.budgetBytes, options.concurrency));
         if (index < 0) break;
         const [job] = queue.splice(index, 1) as [BenchJob];
         start(job);
@@ -65,9 +74,10 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
         [...active].map((other) => other.job),
       );
       const { task } = job;
+      const buildInfo = task.coldBuildInfo ? join(options.scratch, `${++started}.tsbuildinfo`) : undefined;
       measureRun({
         command: task.command,
-        args: task.args,
+        args: buildInfo === undefined ? task.args : [...task.args, '--tsBuildInfoFile', buildInfo],
         cwd: task.cwd,
         env: { ...process.env, ...task.env },
         timeoutMs: options.timeoutMs,
@@ -91,10 +101,11 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
             goHeapPeakBytes: null,
             goHeapLiveBytes: null,
             diagnostics: {},
-            outputTail: `${task.command} could not be started: ${error.message}`,
+            messages: `${task.command} could not be started: ${error.message}`,
           }),
         )
         .then((figures) => {
+          if (buildInfo !== undefined) rmSync(buildInfo, { force: true });
           active.delete(entry);
           if (!options.signal.aborted) {
             const result: RunFigures = { ...figures, parallel: entry.parallel };

@@ -10,12 +10,14 @@ import { renderMarkdownReport } from '../core/bench-report-md.js';
 import { renderSvgReport } from '../core/bench-report-svg.js';
 import { estimatePeakRss } from '../core/bench-schedule.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../core/bench-task.js';
-import type { BenchEnvironment, BenchReport, CompilerInfo, JournalEntry, RunFigures, SkippedPackage } from '../core/bench-types.js';
+import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type RunFigures, type SkippedPackage } from '../core/bench-types.js';
 import { UsageError, quote } from '../core/errors.js';
 import type { MemoryLimit } from '../core/memory-limit.js';
 import { readManifest } from '../core/workspace.js';
+import { dirname } from 'node:path';
 import { runJobs, type BenchJob } from './bench-run.js';
-import { buildProject, isBuilt, readProjectConfig, type ProjectConfig } from './compiler-project.js';
+import { buildProjects, isUnreadable, readProjectConfig, type ProjectConfig, type UnreadableConfig } from './compiler-project.js';
+import { loadProfiles } from '../core/profiles.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
 /** What `memtune bench` was asked to do, parsed and checked by the command. */
@@ -107,33 +109,69 @@ function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
 }
 
 /** A target as this bench will measure it. */
-type Planned = MeasuredTarget & { estimate: number; spec: BenchTask };
+type Planned = MeasuredTarget & { estimate: number; spec: BenchTask; unreadable?: string | undefined };
+
+type Configs = Map<string, ProjectConfig | UnreadableConfig>;
 
 /**
  * Each project as its compiler resolves it, read side by side: one `tsc --showConfig` per project is
  * the bench's fixed cost before anything is measured.
  */
-async function readConfigs(requests: Array<{ compiler: CompilerInfo; tsconfig: string }>, known: Map<string, ProjectConfig>): Promise<void> {
+async function readConfigs(requests: Array<{ compiler: CompilerInfo; tsconfig: string }>, known: Configs): Promise<void> {
   const missing = [...new Map(requests.map((request) => [request.tsconfig, request])).values()].filter((request) => !known.has(request.tsconfig));
   const configs = await Promise.all(missing.map((request) => readProjectConfig(request.compiler, request.tsconfig, process.env)));
   for (const config of configs) known.set(config.tsconfig, config);
 }
 
+function readable(configs: Configs, tsconfig: string): ProjectConfig | undefined {
+  const config = configs.get(tsconfig);
+  return config === undefined || isUnreadable(config) ? undefined : config;
+}
+
 /**
- * A package that references other projects cannot be checked alone until they are built (TS6305):
- * build the missing ones first, outside the measurement; `tsc -b` builds what they reference in turn.
+ * A package that references other projects is checked against their outputs (`tsc -p` on it fails with
+ * TS6305 until they exist, and checks against old declarations when they are stale). Bring every
+ * project they reference, transitively, up to date first, outside the measurement, as `tsc -b` would:
+ * references before the projects that use them, each with the compiler its own package resolves.
  */
-async function buildReferences(targets: BenchTarget[], root: string, configs: Map<string, ProjectConfig>, progress: (text: string) => void): Promise<void> {
-  const references = targets.flatMap((target) => configs.get(target.tsconfig)!.references.map((tsconfig) => ({ target, tsconfig })));
-  await readConfigs(references.map(({ target, tsconfig }) => ({ compiler: target.compiler, tsconfig })), configs);
-  const done = new Set<string>();
-  for (const { target, tsconfig } of references) {
-    // Checked again here: building an earlier reference may have built this one too.
-    if (done.has(tsconfig) || isBuilt(configs.get(tsconfig)!)) continue;
-    done.add(tsconfig);
-    progress(`building ${relative(root, tsconfig).replaceAll('\\', '/')} first (${target.name} references it)`);
-    buildProject(target.compiler, tsconfig, process.env);
+async function buildReferences(targets: BenchTarget[], root: string, configs: Configs, progress: (text: string) => void): Promise<void> {
+  const compilerOf = new Map<string, CompilerInfo>();
+  const order: string[] = [];
+  const visit = async (tsconfig: string, fallback: CompilerInfo, trail: string[]): Promise<void> => {
+    if (compilerOf.has(tsconfig) || trail.includes(tsconfig)) return;
+    const compiler = resolveCompiler(dirname(tsconfig)) ?? fallback;
+    compilerOf.set(tsconfig, compiler);
+    await readConfigs([{ compiler, tsconfig }], configs);
+    const config = configs.get(tsconfig)!;
+    if (isUnreadable(config)) {
+      throw new UsageError(`memtune: a referenced project cannot be read: ${config.unreadable}\nFix its tsconfig, or leave the packages that reference it out with --filter.`, 1);
+    }
+    for (const reference of config.references) await visit(reference, compiler, [...trail, tsconfig]);
+    order.push(tsconfig);
+  };
+  for (const target of targets) {
+    for (const reference of readable(configs, target.tsconfig)?.references ?? []) await visit(reference, target.compiler, [target.tsconfig]);
   }
+  if (order.length === 0) return;
+  const names = order.map((tsconfig) => relative(root, tsconfig).replaceAll('\\', '/'));
+  const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+  progress(`bringing the referenced projects up to date first with tsc -b (outside the measurement): ${shown}`);
+  // Consecutive projects with the same compiler go to one tsc -b: it builds them in the order given.
+  for (let start = 0; start < order.length; ) {
+    const compiler = compilerOf.get(order[start]!)!;
+    let end = start + 1;
+    while (end < order.length && compilerOf.get(order[end]!)!.path === compiler.path) end++;
+    buildProjects(compiler, order.slice(start, end).map((tsconfig) => relative(root, tsconfig) || tsconfig), root, process.env);
+    start = end;
+  }
+}
+
+/** The profile a script runs under: its own `memtune run <profile>`, else a script named like a profile. */
+function scriptProfile(dir: string, script: string): string | null {
+  const text = readManifest(dir)?.scripts?.[script] ?? '';
+  const named = /\bmemtune run ([\w-]+)/.exec(text)?.[1];
+  if (named !== undefined) return named;
+  return Object.hasOwn(loadProfiles(), script) ? script : null;
 }
 
 /**
@@ -178,21 +216,23 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
       throw new UsageError(`memtune: --solution needs the root's typescript, and ${plan.root} resolves none.\nInstall it at the root (npm i -D typescript) or pass --compiler.`);
     }
     const config = await readProjectConfig(compiler, tsconfig, process.env);
+    if (isUnreadable(config)) throw new UsageError(`memtune: --solution: ${config.unreadable}\nFix the root tsconfig.json, or drop --solution.`, 1);
     if (config.references.length === 0) {
       throw new UsageError(`memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`);
     }
     const task = solutionTask(plan.root, tsconfig, compiler, { node: process.execPath, godebug: process.env.GODEBUG });
-    solution = { key: runKey('.', task.task, compiler.path), name: '(solution)', dir: '.', task: task.task, spec: task, compiler, estimate: estimatePeakRss(compiler.native, sourceBytes(plan.root)) };
+    solution = { key: runKey('.', task.task, compiler.path), name: '(solution)', dir: '.', task: task.task, spec: task, compiler, profile: 'build', estimate: estimatePeakRss(compiler.native, sourceBytes(plan.root)) };
   }
 
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
 
   ensureWritable(out, outGiven);
   // A script is run as it is; a type-check needs each project's build info path and references first.
-  const configs = new Map<string, ProjectConfig>();
+  const configs: Configs = new Map();
   if (script === undefined) {
     await readConfigs(targets, configs);
-    const expanded = expandSolutionTargets(targets, configs);
+    const shapes = new Map([...configs].flatMap(([tsconfig, config]) => (isUnreadable(config) ? [] : [[tsconfig, config] as const])));
+    const expanded = expandSolutionTargets(targets, shapes);
     plan.skipped.push(...expanded.skipped);
     targets = expanded.targets;
     if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
@@ -201,7 +241,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   }
 
   const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
-  const measured: Array<Planned> = targets.map((target, index) => {
+  const measured: Array<Planned> = targets.map((target) => {
     const task =
       script !== undefined
         ? scriptTask(target, script, { godebug: process.env.GODEBUG })
@@ -209,7 +249,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
             node: process.execPath,
             warm: options.warm,
             godebug: process.env.GODEBUG,
-            ...(configs.get(target.tsconfig)!.incremental ? { buildInfoFile: join(scratch, `${index}.tsbuildinfo`) } : {}),
+            incremental: readable(configs, target.tsconfig)?.incremental ?? false,
           });
     return {
       key: runKey(target.relDir, task.task, target.compiler.path),
@@ -218,6 +258,8 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
       task: task.task,
       spec: task,
       compiler: target.compiler,
+      profile: script === undefined ? 'typecheck' : scriptProfile(target.dir, script),
+      unreadable: script === undefined ? (configs.get(target.tsconfig) as UnreadableConfig | undefined)?.unreadable : undefined,
       estimate: baselinePeak.get(baselineKey(target.name, task.task)) ?? estimatePeakRss(target.compiler.native, sourceBytes(target.dir)),
     };
   });
@@ -225,14 +267,15 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
 
   if (options.warm) {
     // The re-check is only warm beside build info from a previous check: make one, unmeasured.
-    for (const { spec } of measured) {
+    for (const { spec } of measured.filter((target) => target.unreadable === undefined)) {
       spawnSync(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: 'ignore' });
     }
   }
 
   if (!options.resume) writeFileSync(journalPath, '');
   const entries = [...previous];
-  const jobs: BenchJob[] = all.flatMap((target) =>
+  const unreadable = all.filter((target) => target.unreadable !== undefined);
+  const jobs: BenchJob[] = all.filter((target) => target.unreadable === undefined).flatMap((target) =>
     missingRuns(target.key, previous, runs).map((runNumber) => ({
       key: target.key,
       label: runs > 1 ? `${target.name} #${runNumber}` : target.name,
@@ -249,12 +292,20 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   hooks.planned(jobs.length);
   const record = (job: BenchJob, figures: RunFigures) => {
     const target = byKey.get(job.key)!;
-    const entry: JournalEntry = { schemaVersion: 1, key: job.key, name: target.name, dir: target.dir, run: job.run, compiler: target.compiler, task: target.task, figures };
+    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: job.key, name: target.name, dir: target.dir, run: job.run, compiler: target.compiler, task: target.task, figures };
     appendFileSync(journalPath, formatJournalLine(entry));
     entries.push(entry);
     hooks.ended(job, figures);
   };
+  // A tsconfig its compiler cannot read is a finding of its own, not a run: nothing is started for it.
+  for (const target of unreadable) {
+    if (missingRuns(target.key, previous, 1).length === 0) continue;
+    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: target.key, name: target.name, dir: target.dir, run: 1, compiler: target.compiler, task: target.task, figures: configErrorFigures(target.unreadable!) };
+    appendFileSync(journalPath, formatJournalLine(entry));
+    entries.push(entry);
+  }
   const common = {
+    scratch,
     budgetBytes,
     timeoutMs: options.timeoutMs,
     estimate: (key: string) => byKey.get(key)!.estimate,
@@ -283,6 +334,27 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   writeReport(out, report);
 
   return { report, out, interrupted: signal.aborted, plannedRuns: jobs.length, finishedRuns: entries.length - previous.length };
+}
+
+function configErrorFigures(messages: string): RunFigures {
+  return {
+    status: 'config-error',
+    exitCode: null,
+    signal: null,
+    wallMs: 0,
+    cpuMs: null,
+    peakRssBytes: null,
+    peakHeapUsedBytes: null,
+    retainedHeapBytes: null,
+    heapLimitBytes: null,
+    gcCount: null,
+    gcMs: null,
+    goHeapPeakBytes: null,
+    goHeapLiveBytes: null,
+    diagnostics: {},
+    parallel: false,
+    messages,
+  };
 }
 
 function writeReport(out: string, report: BenchReport): void {

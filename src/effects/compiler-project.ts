@@ -1,28 +1,44 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { RunOutput } from '../core/bench-parse.js';
 import type { CompilerInfo } from '../core/bench-types.js';
 import { UsageError } from '../core/errors.js';
-import { outputTail } from '../core/bench-parse.js';
 
 export interface ProjectConfig {
   tsconfig: string;
   incremental: boolean;
-  /** The build info file a build of this project writes (absolute). */
-  buildInfo: string | undefined;
   /** Referenced projects' tsconfig files (absolute). */
   references: string[];
   /** A solution-style config (`files: []` and references): it checks nothing of its own. */
   solution: boolean;
 }
 
+/** A tsconfig its compiler cannot read: the compiler's own messages say why. */
+export interface UnreadableConfig {
+  tsconfig: string;
+  unreadable: string;
+}
+
+export function isUnreadable(config: ProjectConfig | UnreadableConfig): config is UnreadableConfig {
+  return 'unreadable' in config;
+}
+
 function tsconfigOf(path: string): string {
   return path.endsWith('.json') ? path : join(path, 'tsconfig.json');
 }
 
+/** The compiler's messages of a finished helper process, first lines first, without GC or diagnostics lines. */
+function messagesOf(stdout: string, stderr: string): string {
+  const output = new RunOutput();
+  output.write('stdout', stdout);
+  output.write('stderr', stderr);
+  output.end();
+  return output.messages('first');
+}
+
 /** The project as its own compiler resolves it (`--showConfig`): the only parser that knows every major's rules. */
-export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string, env: NodeJS.ProcessEnv): Promise<ProjectConfig> {
+export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string, env: NodeJS.ProcessEnv): Promise<ProjectConfig | UnreadableConfig> {
   const child = spawn(process.execPath, [compiler.path, '--showConfig', '-p', tsconfig], { cwd: dirname(tsconfig), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -30,7 +46,7 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
   let shown: {
-    compilerOptions?: { composite?: boolean; incremental?: boolean; tsBuildInfoFile?: string; outDir?: string };
+    compilerOptions?: { composite?: boolean; incremental?: boolean };
     references?: Array<{ path: string }>;
     files?: string[];
     include?: string[];
@@ -41,38 +57,27 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
     shown = undefined;
   }
   if (!shown) {
-    throw new UsageError(
-      `memtune: TypeScript ${compiler.version} cannot read ${tsconfig} (exit ${code ?? signal}):\n${outputTail(`${stdout}${stderr}`)}\n` +
-        'Fix the tsconfig (tsc --showConfig -p <dir> shows the same error), or leave the package out with --filter.',
-    );
+    return { tsconfig, unreadable: `TypeScript ${compiler.version} cannot read ${tsconfig} (tsc --showConfig exited ${code ?? signal}):\n${messagesOf(stdout, stderr)}` };
   }
   const options = shown.compilerOptions ?? {};
   const dir = dirname(tsconfig);
-  const incremental = options.composite === true || options.incremental === true;
-  const buildInfo = !incremental
-    ? undefined
-    : options.tsBuildInfoFile
-      ? resolve(dir, options.tsBuildInfoFile)
-      : options.outDir
-        ? resolve(dir, options.outDir, 'tsconfig.tsbuildinfo')
-        : join(dir, 'tsconfig.tsbuildinfo');
   const references = (shown.references ?? []).map((ref) => tsconfigOf(resolve(dir, ref.path)));
   // A solution-style config (`files: []`, no include) shows neither; any project with sources shows one of them.
   const solution = (shown.files ?? []).length === 0 && (shown.include ?? []).length === 0 && references.length > 0;
-  return { tsconfig, incremental, buildInfo, references, solution };
+  return { tsconfig, incremental: options.composite === true || options.incremental === true, references, solution };
 }
 
-/** Whether a referenced project has been built: its build info exists. */
-export function isBuilt(project: ProjectConfig): boolean {
-  return project.buildInfo !== undefined && existsSync(project.buildInfo);
-}
-
-/** Builds a referenced project (and what it references) with `tsc -b`, outside any measurement. */
-export function buildProject(compiler: CompilerInfo, tsconfig: string, env: NodeJS.ProcessEnv): void {
-  const result = spawnSync(process.execPath, [compiler.path, '-b', tsconfig], { cwd: dirname(tsconfig), env, encoding: 'utf8' });
+/**
+ * Brings referenced projects up to date, as the user's `tsc -b` would: `tsc -b` decides itself what is
+ * stale (its up-to-date check compares sources, outputs and build info) and rebuilds only that. One
+ * process per run of projects that share a compiler, in the order given (references first).
+ */
+export function buildProjects(compiler: CompilerInfo, tsconfigs: string[], cwd: string, env: NodeJS.ProcessEnv): void {
+  const result = spawnSync(process.execPath, [compiler.path, '-b', ...tsconfigs], { cwd, env, encoding: 'utf8' });
   if (result.status !== 0) {
     throw new UsageError(
-      `memtune: building the referenced project ${tsconfig} first failed: tsc -b exited ${result.status ?? result.signal}:\n${outputTail(`${result.stdout}${result.stderr}`)}\n` +
+      `memtune: bringing the referenced projects up to date failed: TypeScript ${compiler.version} tsc -b ${tsconfigs.join(' ')} exited ${result.status ?? result.signal}:\n` +
+        `${messagesOf(result.stdout, result.stderr)}\n` +
         'A package cannot be checked alone until the projects it references are built; fix that build, or leave the package out with --filter.',
       1,
     );

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { classifyExit, outputTail, parseExtendedDiagnostics, parseGoGcTrace, withoutDiagnostics, withoutGcTrace } from '../core/bench-parse.js';
+import { RunOutput, classifyExit } from '../core/bench-parse.js';
 import type { RunFigures } from '../core/bench-types.js';
-import { GcThrashDetector, parseTraceGcLine, withoutTraceGc, type Thrash } from '../core/gc-thrash.js';
+import { GcThrashDetector, type Thrash, type TracedHeap } from '../core/gc-thrash.js';
 
 export interface MeasureSpec {
   command: string;
@@ -12,7 +12,11 @@ export interface MeasureSpec {
   cwd: string;
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
-  /** Preload the V8 probe (into every node process of the tree, through NODE_OPTIONS, when `viaNodeOptions`). */
+  /**
+   * `argv`: a JS compiler run by us: `--trace-gc` and the exit-time probe on node's argv. `node-options`:
+   * an npm script: the probe in every node of the tree through NODE_OPTIONS (it turns on --trace-gc where
+   * stdout is our pipe). `none`: the native compiler.
+   */
   probe: 'argv' | 'node-options' | 'none';
   signal?: AbortSignal;
 }
@@ -21,16 +25,12 @@ export const PROBE_PATH = join(import.meta.dirname, 'probe.cjs');
 
 /** How often the process tree's memory is read: often enough to see a compiler's peak, cheap enough not to slow it. */
 const SAMPLE_MS = 20;
-/** Keep only the end of a chatty run's output (gctrace prints a line per GC). */
-const OUTPUT_LIMIT = 4 * 1024 * 1024;
 
 interface ProbeFigures {
   pid: number;
-  peakHeapUsedBytes: number;
+  usedAtExitBytes: number;
   retainedHeapBytes: number;
   heapLimitBytes: number;
-  gcCount: number;
-  gcMs: number;
   cpuMs: number;
   maxRssBytes: number;
   exitHandlerMs: number;
@@ -108,6 +108,19 @@ function readProbes(dir: string): ProbeFigures[] {
   return figures;
 }
 
+/** The node process that holds the largest heap is the compiler (under npm run, the others are npm and memtune). */
+function compilerHeap(output: RunOutput, probes: readonly ProbeFigures[]): { probe: ProbeFigures | undefined; traced: TracedHeap | undefined } {
+  let best: { probe: ProbeFigures | undefined; traced: TracedHeap | undefined; peak: number } | undefined;
+  const pids = new Set([...output.heaps.byPid.keys(), ...probes.map((probe) => probe.pid)]);
+  for (const pid of pids) {
+    const probe = probes.find((p) => p.pid === pid);
+    const traced = output.heaps.byPid.get(pid);
+    const peak = Math.max(traced?.peakUsedBytes ?? 0, probe?.usedAtExitBytes ?? 0);
+    if (best === undefined || peak > best.peak) best = { probe, traced, peak };
+  }
+  return { probe: best?.probe, traced: best?.traced };
+}
+
 /**
  * Runs one command as a measured process tree in its own process group and returns its figures.
  * The timeout and an abort kill the whole group; nothing is left running.
@@ -115,40 +128,30 @@ function readProbes(dir: string): ProbeFigures[] {
 export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'parallel'>> {
   const probeDir = mkdtempSync(join(tmpdir(), 'memtune-probe-'));
   const env: NodeJS.ProcessEnv = { ...spec.env, MEMTUNE_PROBE_DIR: probeDir };
+  delete env.MEMTUNE_PROBE_STDOUT;
   let args = spec.args;
-  // On node's own argv, --trace-gc is allowed (NODE_OPTIONS refuses it): it feeds the GC-thrash guard.
+  // On node's own argv --trace-gc is allowed (NODE_OPTIONS refuses it): the peak heap and the GC-thrash guard.
   if (spec.probe === 'argv') args = ['--trace-gc', '--require', PROBE_PATH, ...args];
-  if (spec.probe === 'node-options') env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PROBE_PATH)}`.trim();
+  if (spec.probe === 'node-options') {
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PROBE_PATH)}`.trim();
+    env.MEMTUNE_PROBE_TRACE_GC = 'stdout';
+  }
 
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(spec.command, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const sampler = new TreeSampler();
-    let output = '';
-    let pending = '';
-    const detector = new GcThrashDetector();
+    const detectors = new Map<number, GcThrashDetector>();
     let thrash: Thrash | undefined;
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT / 2);
-    };
-    // V8 prints --trace-gc lines on stdout: read them from that stream alone, whole lines only.
-    const watchGc = (chunk: Buffer) => {
-      if (spec.probe !== 'argv' || thrash) return;
-      const lines = (pending + chunk.toString('utf8')).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const event = parseTraceGcLine(line);
-        thrash = event && detector.observe(event);
-        if (thrash) {
-          killGroup();
-          break;
-        }
-      }
-    };
-    child.stdout.on('data', collect);
-    child.stdout.on('data', watchGc);
-    child.stderr.on('data', collect);
+    const output = new RunOutput((event) => {
+      if (thrash) return;
+      const detector = detectors.get(event.pid) ?? new GcThrashDetector();
+      detectors.set(event.pid, detector);
+      thrash = detector.observe(event);
+      if (thrash) killGroup();
+    });
+    child.stdout.on('data', (chunk: Buffer) => output.write('stdout', chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => output.write('stderr', chunk.toString('utf8')));
     let timedOut = false;
     let interrupted = false;
     const killGroup = () => {
@@ -181,20 +184,21 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
       clearInterval(sampling);
       clearTimeout(timer);
       spec.signal?.removeEventListener('abort', onAbort);
+      output.end();
       const probes = readProbes(probeDir);
       rmSync(probeDir, { recursive: true, force: true });
-      // The process with the largest heap is the compiler (under npm run, the others are npm and memtune).
-      const probe = probes.sort((a, b) => b.peakHeapUsedBytes - a.peakHeapUsedBytes)[0];
-      const go = parseGoGcTrace(output);
-      let compilerOutput = withoutTraceGc(withoutGcTrace(output));
+      const { probe, traced } = compilerHeap(output, probes);
       if (thrash) {
-        compilerOutput += `\nmemtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)\n`;
+        output.note(`memtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)`);
       }
-      const status = thrash ? 'oom' : classifyExit({ exitCode, signal, timedOut, interrupted, output: compilerOutput });
+      const status = thrash ? 'oom' : classifyExit({ exitCode, signal, timedOut, interrupted, outOfMemory: output.outOfMemory, configError: output.configError });
       const polledPeak = sampler.peakRssBytes;
       const probePeak = probes.length > 0 ? Math.max(...probes.map((p) => p.maxRssBytes)) : null;
       // The kernel's own maxRSS at exit (from the probe) sees the last moments that polling can miss.
       const peakRssBytes = probes.length === 1 && spec.probe === 'argv' ? Math.max(probePeak ?? 0, polledPeak ?? 0) : (polledPeak ?? probePeak);
+      const go = output.go.gcCount > 0 ? output.go : undefined;
+      // Without its GC lines a process's heap peak is unknown: the heap at exit is not a peak.
+      const peakHeapUsedBytes = traced ? Math.max(traced.peakUsedBytes, probe?.usedAtExitBytes ?? 0) : null;
       resolve({
         status,
         exitCode,
@@ -203,15 +207,15 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
         wallMs: Math.round(elapsed - (probes.length === 1 && probe ? probe.exitHandlerMs : 0)),
         cpuMs: spec.probe === 'argv' && probe ? Math.round(probe.cpuMs) : sampler.cpuMs,
         peakRssBytes,
-        peakHeapUsedBytes: probe?.peakHeapUsedBytes ?? null,
-        retainedHeapBytes: probe?.retainedHeapBytes ?? null,
+        peakHeapUsedBytes,
+        retainedHeapBytes: probe?.retainedHeapBytes ?? traced?.retainedBytes ?? null,
         heapLimitBytes: probe?.heapLimitBytes ?? null,
-        gcCount: probe?.gcCount ?? go?.gcCount ?? null,
-        gcMs: probe ? Math.round(probe.gcMs) : null,
+        gcCount: traced?.gcCount ?? go?.gcCount ?? null,
+        gcMs: traced ? Math.round(traced.gcMs) : null,
         goHeapPeakBytes: go?.peakBytes ?? null,
         goHeapLiveBytes: go?.liveBytes ?? null,
-        diagnostics: parseExtendedDiagnostics(compilerOutput),
-        ...(status === 'ok' ? {} : { outputTail: outputTail(withoutDiagnostics(compilerOutput)) }),
+        diagnostics: output.diagnostics,
+        ...(status === 'ok' ? {} : { messages: output.messages(status === 'failed' || status === 'config-error' ? 'first' : 'last') }),
       });
     });
   });
