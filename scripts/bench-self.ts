@@ -1,15 +1,16 @@
 /**
- * `npm run bench:self`: how far memtune bench's figures are from independent references, and what
- * measuring costs, on examples/monorepo. Each scenario is data: steps run interleaved (their order
- * alternates per pair) after one discarded warm-up pair, and each comparison prints as ratios
- * (min, mean±stdev, median) against its target. No absolute figure is judged, only ratios.
- * Progress goes to stderr, the results table to stdout.
+ * `npm run bench:self`: how far memtune bench's figures are from the user's bare command, and what
+ * measuring costs. The fidelity scenarios (scripts/bench-self-fidelity.ts) hold whole `memtune bench`
+ * runs against the bare compiler on real sources and print both distributions. The others, on
+ * examples/monorepo, are data: steps run interleaved (their order alternates per pair) after one
+ * discarded warm-up pair, and each comparison prints as ratios (min, mean±stdev, median) against its
+ * target. No absolute figure is judged, only ratios. Progress goes to stderr, the results to stdout.
  *
  * Usage: npx tsc -b && node --import tsx scripts/bench-self.ts [--runs N] [--scenario ID]...
- * Needs examples/monorepo installed and built (`npm run example`).
+ * Needs examples/monorepo installed and built (`npm run example`); fetches the real sources from npm.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,14 +18,15 @@ import { parseArgs } from 'node:util';
 import type { BenchTarget } from '../src/core/bench-plan.js';
 import type { BenchTask } from '../src/core/bench-task.js';
 import type { MeasureSpec } from '../src/effects/measure.js';
+import { fidelity } from './bench-self-fidelity.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EXAMPLE = join(ROOT, 'examples', 'monorepo');
-const REFERENCE_PRELOAD = join(import.meta.dirname, 'bench-self-reference.cjs');
 const GNU_TIME = '/usr/bin/time';
 const MB = 1024 * 1024;
 
-const SCENARIO_IDS = ['rss', 'heap', 'wall', 'concurrency', 'concurrency-js'] as const;
+const FIDELITY_IDS = ['fidelity-check', 'fidelity-composite', 'fidelity-build'] as const;
+const SCENARIO_IDS = [...FIDELITY_IDS, 'rss', 'wall', 'concurrency', 'concurrency-js'] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 const { values: options } = parseArgs({
@@ -36,8 +38,8 @@ const { values: options } = parseArgs({
 });
 if (options.help) {
   console.log(
-    'Usage: node --import tsx scripts/bench-self.ts [--runs N] [--scenario rss|heap|wall|concurrency|concurrency-js]...\n' +
-      'N measured pairs per comparison (default 10; wall time takes at least 10, the concurrency bench at least 3).',
+    `Usage: node --import tsx scripts/bench-self.ts [--runs N] [--scenario ${SCENARIO_IDS.join('|')}]...\n` +
+      'N runs of each side per comparison (default 10; wall time takes at least 10, the concurrency bench at least 3).',
   );
   process.exit(0);
 }
@@ -56,7 +58,7 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 // measureRun preloads dist/effects/probe.cjs beside itself, so it must come from the compiled dist/.
 const MEASURE_JS = join(ROOT, 'dist', 'effects', 'measure.js');
 if (!existsSync(MEASURE_JS) || !existsSync(join(ROOT, 'dist', 'effects', 'probe.cjs'))) fail(`${MEASURE_JS} is missing.\nRun npx tsc -b first.`);
-const { measureRun, PROBE_PATH } = (await import(pathToFileURL(MEASURE_JS).href)) as typeof import('../src/effects/measure.js');
+const { measureRun } = (await import(pathToFileURL(MEASURE_JS).href)) as typeof import('../src/effects/measure.js');
 
 if (!existsSync(join(EXAMPLE, 'node_modules'))) fail(`${EXAMPLE} is not installed.\nRun npm run example first.`);
 if (!existsSync(GNU_TIME)) fail(`${GNU_TIME} (GNU time) is missing: the RSS reference needs it.\nInstall it, e.g. apt-get install time`);
@@ -78,7 +80,7 @@ let fresh = 0;
 const freshPath = (suffix: string) => join(work, `${++fresh}${suffix}`);
 
 const { checkTask } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'bench-task.js')).href)) as typeof import('../src/core/bench-task.js');
-const { resolveCompiler } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'bench-plan.js')).href)) as typeof import('../src/core/bench-plan.js');
+const { resolveCompiler } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'typescript-compiler.js')).href)) as typeof import('../src/core/typescript-compiler.js');
 
 interface Subject {
   pkg: string;
@@ -101,16 +103,19 @@ const GO_EXE = ((await import(pathToFileURL(join(NATIVE.target.compiler.path, '.
 
 /**
  * What memtune bench runs for a cold check of the package (the same function builds it): node + the
- * package's tsc, no emit, build info to a file nothing has written yet, GODEBUG=gctrace=1 for native.
+ * package's tsc, no emit, build info to a file nothing has written yet (the example's packages are
+ * composite), GODEBUG=gctrace=1 for native.
  */
-const task = (s: Subject): BenchTask =>
-  checkTask(s.target, { node: process.execPath, warm: false, buildInfoFile: freshPath('.tsbuildinfo'), godebug: undefined });
+const task = (s: Subject): BenchTask => {
+  const t = checkTask(s.target, { node: process.execPath, warm: false, incremental: true, godebug: undefined });
+  return { ...t, args: [...t.args, '--tsBuildInfoFile', freshPath('.tsbuildinfo')] };
+};
 
 async function measured(s: Subject, spec: (t: BenchTask) => Partial<MeasureSpec> = () => ({})) {
   const t = task(s);
   const started = performance.now();
   const figures = await measureRun({ command: t.command, args: t.args, cwd: t.cwd, env: { ...env, ...t.env }, timeoutMs: 120_000, probe: t.probe, ...spec(t) });
-  if (figures.status !== 'ok') throw new Error(`measured ${s.pkg} was ${figures.status}:\n${figures.outputTail ?? ''}`);
+  if (figures.status !== 'ok') throw new Error(`measured ${s.pkg} was ${figures.status}:\n${figures.messages ?? ''}`);
   return { figures, elapsedMs: performance.now() - started };
 }
 
@@ -131,15 +136,6 @@ function bareMs(s: Subject): number {
   const started = performance.now();
   checked(`tsc ${s.pkg}`, spawnSync(t.command, t.args, { cwd: t.cwd, env, maxBuffer: 64 * MB }));
   return performance.now() - started;
-}
-
-/** Peak used heap from `--trace-gc` lines (`… ms: Scavenge 12.2 (12.3) -> 11.6 (13.3) MB, …`): the size before each GC. */
-function traceGcPeakBytes(output: string): number | undefined {
-  let peak: number | undefined;
-  for (const match of output.matchAll(/^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: [A-Za-z -]+?(?: \([a-z ]+\))? ([\d.]+) \([\d.]+\) -> [\d.]+ \([\d.]+\) MB/gm)) {
-    peak = Math.max(peak ?? 0, Number(match[1]) * MB);
-  }
-  return peak;
 }
 
 type Target = { kind: 'within'; fraction: number } | { kind: 'at-most'; ratio: number } | { kind: 'none'; why: string };
@@ -280,26 +276,6 @@ function concurrencyScenario(id: ScenarioId, subject: string, compiler: string |
 const SCENARIOS: Scenario[] = [
   {
     id: 'rss',
-    subject: describe(JS),
-    pairs: RUNS,
-    steps: [
-      { name: 'memtune', run: async () => ({ memtune: rss((await measured(JS)).figures.peakRssBytes) }) },
-      { name: 'sampler', run: async () => ({ sampler: rss((await measured(JS, () => ({ probe: 'none' }))).figures.peakRssBytes) }) },
-      {
-        name: 'GNU time',
-        run: async () => {
-          const t = task(JS);
-          return { time: gnuTimeRssBytes(t.command, t.args, t) };
-        },
-      },
-    ],
-    comparisons: [
-      { label: 'peak RSS: measureRun (probe) / GNU time', of: 'memtune', to: 'time', unit: 'MB', target: { kind: 'within', fraction: 0.03 } },
-      { label: 'peak RSS: /proc sampler alone / GNU time', of: 'sampler', to: 'time', unit: 'MB', target: { kind: 'within', fraction: 0.03 } },
-    ],
-  },
-  {
-    id: 'rss',
     subject: describe(NATIVE),
     pairs: RUNS,
     steps: [
@@ -340,40 +316,6 @@ const SCENARIOS: Scenario[] = [
           'The Go-binary-alone row is the like-for-like check of the /proc sampler.',
       'The Go binary has no probe: its peak RSS comes from /proc VmHWM polled every 20 ms, so only growth in the last interval before exit can be missed.',
     ],
-  },
-  {
-    id: 'heap',
-    subject: describe(JS),
-    pairs: RUNS,
-    steps: [
-      {
-        name: 'probe + references',
-        run: async () => {
-          const referenceDir = mkdtempSync(join(work, 'reference-'));
-          const trace = freshPath('.trace');
-          // One process carries memtune's probe, the reference preload and --trace-gc; sh only redirects
-          // stdout (where V8 prints the trace) to a file and execs node, so the tree is that one process.
-          // The probe goes on node's argv as measureRun puts it there; the reference is required first.
-          const { figures } = await measured(JS, (t) => ({
-            command: '/bin/sh',
-            args: ['-c', 'exec "$@" > "$BENCH_SELF_TRACE"', 'sh', t.command, '--require', REFERENCE_PRELOAD, '--trace-gc', '--require', PROBE_PATH, ...t.args],
-            env: { ...env, ...t.env, BENCH_SELF_REFERENCE_DIR: referenceDir, BENCH_SELF_TRACE: trace },
-            probe: 'none',
-          }));
-          const [file, ...others] = readdirSync(referenceDir);
-          if (!file || others.length > 0) throw new Error(`expected one reference file, found ${readdirSync(referenceDir).length}`);
-          const reference = JSON.parse(readFileSync(join(referenceDir, file), 'utf8')) as { peakHeapUsedBytes: number };
-          const traced = traceGcPeakBytes(readFileSync(trace, 'utf8'));
-          if (!figures.peakHeapUsedBytes || !traced) throw new Error('no peak heap figure from the probe or --trace-gc');
-          return { probe: figures.peakHeapUsedBytes, profiler: reference.peakHeapUsedBytes, traceGc: traced };
-        },
-      },
-    ],
-    comparisons: [
-      { label: 'peak used heap: probe / reference GCProfiler', of: 'probe', to: 'profiler', unit: 'MB', target: { kind: 'within', fraction: 0.02 } },
-      { label: 'peak used heap: probe / --trace-gc', of: 'probe', to: 'traceGc', unit: 'MB', target: { kind: 'within', fraction: 0.02 } },
-    ],
-    notes: () => ['--trace-gc prints sizes to 0.1 MB; its before-GC figure counts objects the way V8 sizes them for GC, so a small gap to heap statistics is expected.'],
   },
   wallScenario(JS),
   wallScenario(NATIVE),
@@ -438,6 +380,8 @@ const rows: string[][] = [];
 const notes: string[] = [];
 const started = performance.now();
 const loadAtStart = loadavg()[0]!;
+const fidelityIds = new Set(FIDELITY_IDS.filter((id) => selected.has(id)));
+const fidelityLines = fidelityIds.size === 0 ? [] : await fidelity(RUNS, log, fidelityIds);
 for (const scenario of SCENARIOS) {
   if (!selected.has(scenario.id)) continue;
   const reason = scenario.unavailable?.();
@@ -477,9 +421,16 @@ const loadAtEnd = loadavg()[0]!;
 if (Math.max(loadAtStart, loadAtEnd) > cpus().length / 2 && rows.some((row) => row[0] === 'wall' || row[0] === 'concurrency')) {
   notes.push(`Load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end on ${cpus().length} cores: other work shared the CPUs, so the wall and concurrency ratios are noisy; rerun on an idle machine.`);
 }
-console.log(line(header));
-console.log(line(widths.map((width) => '-'.repeat(width))));
-for (const row of rows) console.log(line(row));
+if (fidelityLines.length > 0) {
+  console.log('\nFidelity: memtune bench against the bare command (GNU time -f %M, node --trace-gc), each in its own processes, interleaved');
+  for (const text of fidelityLines) console.log(text);
+  console.log('');
+}
+if (rows.length > 0) {
+  console.log(line(header));
+  console.log(line(widths.map((width) => '-'.repeat(width))));
+  for (const row of rows) console.log(line(row));
+}
 if (notes.length > 0) {
   console.log('\nNotes:');
   for (const note of notes) console.log(`- ${note}`);

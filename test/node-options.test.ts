@@ -184,7 +184,7 @@ test('resolveRun refuses a heap above the memory limit and names where it came f
 });
 
 test('resolveRun sizes Go and --checkers/--builders only for a native compiler, and never over the user', () => {
-  const compiler = { version: '7.0.2', native: true, packageDir: '/x' };
+  const compiler = { name: 'typescript' as const, version: '7.0.2', native: true, path: '/x/bin/tsc' };
   const small = { bytes: 1 * GiB, source: 'env' as const, detail: 'MEMTUNE_MEMORY_LIMIT' };
   const native = resolveRun(input({ limit: small, compiler, args: ['-b'] }));
   assert.deepEqual(native.args, ['-b', '--checkers', '1', '--builders', '1']);

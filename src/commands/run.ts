@@ -10,7 +10,7 @@ import { binDirs, findPackageDirs } from '../core/package-dirs.js';
 import { loadProfiles, resolveProfile, type Profiles } from '../core/profiles.js';
 import { OUTER_MARKER, resolveRun, type ResolvedRun } from '../core/resolve-run.js';
 import { formatBytes } from '../core/size.js';
-import { detectTypeScriptCompiler } from '../core/typescript-compiler.js';
+import { detectCommandCompiler } from '../core/typescript-compiler.js';
 import { allowedFlagsOfNode, commandNotFound, findCommand, startCommand } from '../effects/spawn-command.js';
 
 const OPTIONS = {
@@ -102,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
     envOrigins,
     cliFlags,
     allowed: allowedFlagsFor(nodePath),
-    ...(resolved !== undefined ? { compiler: detectTypeScriptCompiler(commandName!, resolved) } : {}),
+    ...(resolved !== undefined ? { compiler: detectCommandCompiler(commandName!, resolved, dirs) } : {}),
     args: commandArgs,
     packageDir: dirs.packageDir,
   });

@@ -1,10 +1,10 @@
-import { type Dirent, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import type { CompilerInfo, SkippedPackage } from './bench-types.js';
 import { listWorkspacePackages, readManifest, workspacePatterns } from './workspace.js';
 import { UsageError, quote } from './errors.js';
 import { findPackageDirs } from './package-dirs.js';
+import { compilerFromOverride, resolveCompiler } from './typescript-compiler.js';
 
 export interface BenchTarget {
   name: string;
@@ -29,45 +29,6 @@ export interface PlanOptions {
   filters: string[];
   /** `--compiler`: a `bin/tsc` or a typescript package directory, used for every package. */
   compilerOverride?: string;
-}
-
-/** The `typescript` package that `fromDir` resolves, as Node would resolve it for that package. */
-export function resolveCompiler(fromDir: string): CompilerInfo | undefined {
-  let manifestPath: string;
-  try {
-    manifestPath = createRequire(join(fromDir, 'package.json')).resolve('typescript/package.json');
-  } catch {
-    return undefined;
-  }
-  return compilerAt(dirname(manifestPath));
-}
-
-function compilerAt(packageDir: string): CompilerInfo | undefined {
-  try {
-    const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-    if (typeof manifest.version !== 'string') return undefined;
-    const tsc = join(packageDir, 'bin', 'tsc');
-    if (!existsSync(tsc)) return undefined;
-    const native = manifest.name === '@typescript/native-preview' || Number(manifest.version.split('.')[0]) >= 7;
-    return { name: 'typescript', version: manifest.version, native, path: tsc };
-  } catch {
-    return undefined;
-  }
-}
-
-/** `--compiler` accepts a typescript package directory or its `bin/tsc`. */
-export function compilerFromOverride(path: string, cwd: string): CompilerInfo {
-  const absolute = resolve(cwd, path);
-  const isDir = existsSync(absolute) && statSync(absolute).isDirectory();
-  const packageDir = isDir ? absolute : basename(dirname(absolute)) === 'bin' ? dirname(dirname(absolute)) : dirname(absolute);
-  const compiler = compilerAt(packageDir);
-  if (!compiler) {
-    throw new UsageError(
-      `memtune: --compiler ${quote(path)} is not a TypeScript compiler (no package.json with a version and bin/tsc at ${packageDir}).\n` +
-        'Pass a typescript package directory or its bin/tsc, e.g. --compiler node_modules/typescript',
-    );
-  }
-  return compiler;
 }
 
 /** A `--filter` matches a package name or directory; `*` matches any run of characters but `/`, `**` anything. */

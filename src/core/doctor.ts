@@ -9,6 +9,7 @@ import { findPackageDirs } from './package-dirs.js';
 import { type Profiles } from './profiles.js';
 import { resolveRun } from './resolve-run.js';
 import { formatBytes } from './size.js';
+import { compilerDependencies, compilerOfDependency } from './typescript-compiler.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -223,20 +224,18 @@ function workspaceDirs(root: string): string[] {
   return [root, ...(patterns ? listWorkspacePackages(root, patterns).map((pkg) => join(root, pkg.dir)) : [])];
 }
 
-/** Every TypeScript compiler the packages depend on, by the version installed where node would resolve it from. */
+/**
+ * Every TypeScript compiler the packages depend on, each as that package resolves it: the detector that
+ * `memtune run` and `memtune bench` use, so the three commands agree on what is native.
+ */
 function typeScriptFindings(root: string, dirs: string[]): Finding[] {
   const seen = new Map<string, { version: string; native: boolean; packages: string[] }>();
   for (const dir of dirs) {
-    const manifest = readManifest(dir);
-    const deps = { ...manifest?.dependencies, ...manifest?.devDependencies };
-    for (const [name, spec] of Object.entries(deps)) {
-      const isCompiler = name === 'typescript' || name === '@typescript/native-preview' || name === '@typescript/typescript6' || /^npm:(typescript|@typescript\/typescript6)@/.test(spec);
-      if (!isCompiler) continue;
-      const installed = installedVersion(dir, root, name);
-      const version = installed ?? `${spec} (not installed)`;
-      const native = name === '@typescript/native-preview' || (installed !== undefined && Number(installed.split('.')[0]) >= 7);
-      const key = `${name}@${version}`;
-      const entry = seen.get(key) ?? { version, native, packages: [] };
+    for (const dependency of compilerDependencies(dir)) {
+      const compiler = compilerOfDependency(dir, dependency.name);
+      const version = compiler?.version ?? `${dependency.spec} (not installed)`;
+      const key = `${dependency.name}@${version}`;
+      const entry = seen.get(key) ?? { version, native: compiler?.native ?? dependency.target === '@typescript/native-preview', packages: [] };
       entry.packages.push(relative(root, dir) || '.');
       seen.set(key, entry);
     }
@@ -249,18 +248,6 @@ function typeScriptFindings(root: string, dirs: string[]): Finding[] {
   const versions = new Set([...seen.values()].filter((entry) => !entry.native).map((entry) => entry.version));
   if (versions.size > 1) findings.push({ severity: 'warning', check: 'typescript', message: `several JavaScript TypeScript versions in one workspace (${[...versions].join(', ')}): each package type-checks with its own` });
   return findings;
-}
-
-function installedVersion(from: string, root: string, name: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string };
-      if (pkg.version) return pkg.version;
-    } catch {
-      // not installed at this level: node looks one directory up
-    }
-    if (dir === root || dirname(dir) === dir) return undefined;
-  }
 }
 
 function tsconfigFindings(root: string, dir: string): Finding[] {

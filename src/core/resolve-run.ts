@@ -1,4 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { CompilerInfo } from './bench-types.js';
 import { UsageError, quote } from './errors.js';
 import type { MemoryLimit } from './memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from './node-flags.js';
@@ -16,7 +17,7 @@ import {
 } from './node-options.js';
 import { profileHeapMiB, stepValue, type Profile } from './profiles.js';
 import { formatBytes, parseByteSize, toMiB } from './size.js';
-import { hasCompilerOption, type TypeScriptCompiler } from './typescript-compiler.js';
+import { hasCompilerOption } from './typescript-compiler.js';
 
 /** Set in the child's environment: a nested `memtune run` recognises NODE_OPTIONS that an outer one wrote. */
 export const OUTER_MARKER = 'MEMTUNE_NODE_OPTIONS';
@@ -32,7 +33,7 @@ export interface ResolveRunInput {
   envOrigins?: Record<string, string>;
   cliFlags: FlagSetting[];
   allowed: AllowedNodeFlags;
-  compiler?: TypeScriptCompiler;
+  compiler?: CompilerInfo;
   args: string[];
   packageDir: string;
 }
