@@ -161,6 +161,24 @@ function fakeCompiler(root: string, body: string): string {
   return dir;
 }
 
+test('the peak heap is read from the GC lines node prints, not from anything inside the measured process', (t) => {
+  const root = tempDir(t);
+  writeTree(root, { 'package.json': { name: 'traced' }, 'tsconfig.json': { files: [] } });
+  // A compiler whose own GC lines claim a 900 MiB heap: only a reading of node's --trace-gc output reports it.
+  const compiler = fakeCompiler(
+    root,
+    [
+      'console.log(`[${process.pid}:0x1a2b]      5 ms: Mark-Compact 900.0 (950.0) -> 400.0 (950.0) MB, 1.50 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;`);',
+      'console.error(`[${process.pid}:0x1a2b]      6 ms: Mark-Compact 5000.0 (5000.0) -> 1.0 (2.0) MB, 1.50 / 0.00 ms  on stderr: not a GC line of ours`);',
+    ].join('\n'),
+  );
+  const result = runMemtune(['bench', '--compiler', compiler], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.peakHeapUsedBytes, 900 * 1024 * 1024);
+  assert.ok(pkg!.gcCount! >= 1);
+});
+
 test('a compiler at its V8 heap limit is reported as oom, one killed by a signal as killed, one past --timeout as timeout', (t) => {
   const cases = [
     ['oom', "const keep = []; for (;;) keep.push(new Array(1e5).fill({ x: Math.random() }));\n", { NODE_OPTIONS: '--max-old-space-size=24' }],
