@@ -88,15 +88,15 @@ interface RunResult {
 if (options.help) {
   console.log(
     'Usage: node --import tsx scripts/bench-observer.ts [--runs N] [--target zod|multi]... [--variant NAME]... [--probe probe.cjs]\n' +
-      'N interleaved runs per variant and target (default 10); memtune-now preloads --probe (default dist/effects/probe.cjs), which must start a v8.GCProfiler.',
+      'N interleaved runs per variant and target (default 10); memtune-now preloads --probe (default dist/bench/effects/probe.cjs), which must start a v8.GCProfiler.',
   );
   process.exit(0);
 }
 const RUNS = Number(options.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs ${JSON.stringify(options.runs)} is not a whole number >= 1.`);
 if (!existsSync(GNU_TIME)) fail(`${GNU_TIME} (GNU time) is missing.\nInstall it, e.g. apt-get install time`);
-/** memtune-now preloads the probe memtune bench ships: dist/effects/probe.cjs, or --probe (the GCProfiler one). */
-const PROBE = resolve(options.probe ?? join(ROOT, 'dist', 'effects', 'probe.cjs'));
+/** memtune-now preloads the probe memtune bench ships: dist/bench/effects/probe.cjs, or --probe (the GCProfiler one). */
+const PROBE = resolve(options.probe ?? join(ROOT, 'dist', 'bench', 'effects', 'probe.cjs'));
 if (!existsSync(PROBE)) fail(`${PROBE} is missing.\nRun npx tsc -b in ${ROOT} first.`);
 
 const work = mkdtempSync(join(tmpdir(), 'memtune-bench-observer-'));
@@ -107,12 +107,12 @@ const hookPreload = join(work, 'exit-hook.cjs');
 const gcProfilerPreload = join(work, 'gcprofiler.cjs');
 writeFileSync(hookPreload, HOOK_SOURCE);
 writeFileSync(gcProfilerPreload, GCPROFILER_SOURCE);
-// memtune-now preloads a copy of dist/effects/probe.cjs taken now: a rebuild of dist/ during the bench cannot change it.
+// memtune-now preloads a copy of dist/bench/effects/probe.cjs taken now: a rebuild of dist/ during the bench cannot change it.
 const probeSnapshot = join(work, 'probe.cjs');
 copyFileSync(PROBE, probeSnapshot);
 const probeSha = createHash('sha256').update(readFileSync(probeSnapshot)).digest('hex').slice(0, 12);
 if (!/new \w+\.GCProfiler\(/.test(readFileSync(probeSnapshot, 'utf8'))) {
-  fail(`${PROBE} starts no v8.GCProfiler: memtune-now is the command with the GCProfiler probe.\nPass --probe <that probe compiled to .cjs>, e.g. from git show <commit>:src/effects/probe.cts.`);
+  fail(`${PROBE} starts no v8.GCProfiler: memtune-now is the command with the GCProfiler probe.\nPass --probe <that probe compiled to .cjs>, e.g. from git show <commit>:src/bench/effects/probe.cts.`);
 }
 
 const freshDir = (suffix: string) => {

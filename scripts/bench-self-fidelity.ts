@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchReport, RunFigures } from '../src/core/bench-types.js';
-import { parseTraceGcLine } from '../src/core/gc-thrash.js';
+import type { BenchReport, RunFigures } from '../src/bench/types.js';
+import { parseTraceGcLine } from '../src/bench/gc-trace.js';
 import { prepareRealSources, type RealSources } from './real-sources.js';
 
 const GNU_TIME = '/usr/bin/time';

@@ -15,9 +15,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BenchTarget } from '../src/core/bench-plan.js';
-import type { BenchTask } from '../src/core/bench-task.js';
-import type { MeasureSpec } from '../src/effects/measure.js';
+import type { BenchTarget } from '../src/bench/effects/plan.js';
+import type { BenchTask } from '../src/bench/task.js';
+import type { MeasureSpec } from '../src/bench/effects/measure.js';
 import { fidelity } from './bench-self-fidelity.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -55,10 +55,10 @@ function fail(message: string): never {
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-// measureRun preloads dist/effects/probe.cjs beside itself, so it must come from the compiled dist/.
-const MEASURE_JS = join(ROOT, 'dist', 'effects', 'measure.js');
-if (!existsSync(MEASURE_JS) || !existsSync(join(ROOT, 'dist', 'effects', 'probe.cjs'))) fail(`${MEASURE_JS} is missing.\nRun npx tsc -b first.`);
-const { measureRun } = (await import(pathToFileURL(MEASURE_JS).href)) as typeof import('../src/effects/measure.js');
+// measureRun preloads dist/bench/effects/probe.cjs beside itself, so it must come from the compiled dist/.
+const MEASURE_JS = join(ROOT, 'dist', 'bench', 'effects', 'measure.js');
+if (!existsSync(MEASURE_JS) || !existsSync(join(ROOT, 'dist', 'bench', 'effects', 'probe.cjs'))) fail(`${MEASURE_JS} is missing.\nRun npx tsc -b first.`);
+const { measureRun } = (await import(pathToFileURL(MEASURE_JS).href)) as typeof import('../src/bench/effects/measure.js');
 
 if (!existsSync(join(EXAMPLE, 'node_modules'))) fail(`${EXAMPLE} is not installed.\nRun npm run example first.`);
 if (!existsSync(GNU_TIME)) fail(`${GNU_TIME} (GNU time) is missing: the RSS reference needs it.\nInstall it, e.g. apt-get install time`);
@@ -79,8 +79,8 @@ let fresh = 0;
 /** A path nothing has written yet: every run is cold, and nothing lands in the package. */
 const freshPath = (suffix: string) => join(work, `${++fresh}${suffix}`);
 
-const { checkTask } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'bench-task.js')).href)) as typeof import('../src/core/bench-task.js');
-const { resolveCompiler } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'typescript-compiler.js')).href)) as typeof import('../src/core/typescript-compiler.js');
+const { checkTask } = (await import(pathToFileURL(join(ROOT, 'dist', 'bench', 'task.js')).href)) as typeof import('../src/bench/task.js');
+const { resolveCompiler } = (await import(pathToFileURL(join(ROOT, 'dist', 'shared', 'effects', 'typescript-compiler.js')).href)) as typeof import('../src/shared/effects/typescript-compiler.js');
 
 interface Subject {
   pkg: string;

@@ -1,4 +1,4 @@
-import { UsageError } from './core/errors.js';
+import { UsageError } from './shared/errors.js';
 
 /** A command module: parses its own arguments, prints, and returns the exit code. */
 export interface Command {
@@ -12,10 +12,10 @@ interface CommandEntry {
 
 // Loaded on demand: `memtune run` starts before every script, so it must not pay for bench or docker.
 const COMMANDS: Record<string, CommandEntry> = {
-  run: { summary: 'run a command with a memory profile: memtune run <profile> -- <command>', load: () => import('./commands/run.js') },
-  doctor: { summary: 'check Node, .node-options, heap and tsconfig against the machine', load: () => import('./commands/doctor.js') },
-  bench: { summary: "measure each package's compiler peak heap, retained heap and peak RSS", load: () => import('./commands/bench.js') },
-  docker: { summary: 'render the Dockerfile template for this repo', load: () => import('./commands/docker.js') },
+  run: { summary: 'run a command with a memory profile: memtune run <profile> -- <command>', load: () => import('./run/command.js') },
+  doctor: { summary: 'check Node, .node-options, heap and tsconfig against the machine', load: () => import('./doctor/command.js') },
+  bench: { summary: "measure each package's compiler peak heap, retained heap and peak RSS", load: () => import('./bench/command.js') },
+  docker: { summary: 'render the Dockerfile template for this repo', load: () => import('./docker/command.js') },
 };
 
 export function usage(): string {

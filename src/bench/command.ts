@@ -1,0 +1,226 @@
+import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseMaxGrowth } from './baseline.js';
+import { brokenPackages } from './report/report.js';
+import { deltaText, renderMarkdownReport } from './report/markdown.js';
+import type { RunFigures } from './types.js';
+import { UsageError, quote } from '../shared/errors.js';
+import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
+import { formatBytes, parseByteSize } from '../shared/size.js';
+import type { BenchJob } from './effects/run-jobs.js';
+import { runBench, type BenchOutcome } from './effects/session.js';
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  filter: { type: 'string', multiple: true },
+  compiler: { type: 'string' },
+  runs: { type: 'string' },
+  concurrency: { type: 'string' },
+  budget: { type: 'string' },
+  timeout: { type: 'string' },
+  warm: { type: 'boolean' },
+  script: { type: 'string' },
+  solution: { type: 'boolean' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  json: { type: 'boolean' },
+  baseline: { type: 'string' },
+  'max-growth': { type: 'string' },
+} as const;
+
+const USAGE = [
+  'Usage: memtune bench [options]',
+  '',
+  "Measures each workspace package's type-check with the compiler it resolves: peak RSS of the process tree,",
+  'peak used and retained V8 heap (JS compilers), Go heap (native), wall and CPU time, the compiler diagnostics.',
+  'Run at a workspace root to measure every package with a tsconfig.json, inside a package to measure it alone.',
+  '',
+  'Options:',
+  '  --filter=GLOB       only packages whose name or directory matches (repeatable; * and ** are globs)',
+  '  --compiler=PATH     use this typescript package (or its bin/tsc) for every package',
+  '  --runs=N            measure each package N times; the report gives median, min and max (default 1)',
+  '  --concurrency=N     measure up to N packages at once (default: the core count); timings taken in parallel are marked',
+  '  --budget=SIZE|N%    start a package only while the expected peak RSS of all running ones fits (default 80%)',
+  '  --timeout=SECONDS   stop a run after this long and report it as timeout (default 600)',
+  '  --warm              measure the incremental re-check beside the package\'s own .tsbuildinfo (writes it)',
+  '  --script=NAME       measure the package\'s npm script NAME instead of a type-check (e.g. build, test)',
+  '  --solution          also measure `tsc -b --force` at the root as one process',
+  '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
+  '  --resume            continue an interrupted bench from its journal, measuring only what is missing',
+  '  --json              print the report JSON on stdout instead of the table',
+  '  --baseline=FILE     compare with an earlier memtune-report.json; exit 1 when a memory figure regressed',
+  '  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB never counts)',
+  '',
+  'Writes memtune-report.json, .md and .svg into --out; each finished run is appended to memtune-journal.jsonl.',
+  'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
+  'type errors do not fail the bench.',
+  'See docs/bench.md.',
+].join('\n');
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new UsageError(`memtune: --${name} ${quote(text)} is not a positive whole number.\nWrite e.g. --${name}=2`);
+  }
+  return value;
+}
+
+function parseBudget(text: string | undefined, limit: number): number {
+  if (text === undefined) return Math.floor(limit * 0.8);
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  const bytes = percent ? (Number(percent[1]) / 100) * limit : parseByteSize(text);
+  if (bytes === undefined || !(bytes > 0) || (percent && Number(percent[1]) > 100)) {
+    throw new UsageError(
+      `memtune: --budget ${quote(text)} is not a memory size.\nWrite a share of the memory limit (--budget=70%) or a size with a binary unit (--budget=6GiB).`,
+    );
+  }
+  return Math.floor(bytes);
+}
+
+function describeRun(figures: RunFigures): string {
+  const parts: string[] = [figures.status === 'failed' ? `failed (exit ${figures.exitCode})` : figures.status];
+  if (figures.peakRssBytes !== null) parts.push(`${formatBytes(figures.peakRssBytes)} peak RSS`);
+  if (figures.peakHeapUsedBytes !== null) parts.push(`${formatBytes(figures.peakHeapUsedBytes)} peak heap`);
+  if (figures.goHeapPeakBytes !== null) parts.push(`${formatBytes(figures.goHeapPeakBytes)} Go heap`);
+  parts.push(`${(figures.wallMs / 1000).toFixed(2)} s`);
+  const first = figures.status === 'ok' ? undefined : figures.messages?.split('\n').find((line) => line.trim() !== '');
+  return parts.join(', ') + (first === undefined ? '' : `: ${first.trim()}`);
+}
+
+/** Live progress: one rewritten line on a terminal, plain lines otherwise (CI logs). */
+class Progress {
+  private readonly tty = process.stderr.isTTY === true;
+  private readonly running = new Map<BenchJob, number>();
+  private done = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly total: number) {
+    if (this.tty) {
+      this.timer = setInterval(() => this.draw(), 250);
+      this.timer.unref();
+    }
+  }
+
+  started(job: BenchJob): void {
+    this.running.set(job, performance.now());
+    if (!this.tty) this.line(`${job.label} started`);
+    else this.draw();
+  }
+
+  ended(job: BenchJob, figures: RunFigures): void {
+    this.running.delete(job);
+    this.done++;
+    this.line(`[${this.done}/${this.total}] ${job.label}: ${describeRun(figures)}`);
+  }
+
+  line(text: string): void {
+    if (this.tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`${text}\n`);
+    if (this.tty) this.draw();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    if (this.tty) process.stderr.write('\r\x1b[K');
+  }
+
+  private draw(): void {
+    const now = performance.now();
+    const names = [...this.running].map(([job, since]) => `${job.label} ${((now - since) / 1000).toFixed(1)}s`);
+    const text = `[${this.done}/${this.total}] ${names.join(', ') || 'waiting'}`;
+    process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns || 80) - 1)}`);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
+  } catch (error) {
+    throw new UsageError(`memtune: ${(error as Error).message}\nRun memtune bench --help for the options.`);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const cwd = process.cwd();
+  const runs = positiveInteger('runs', values.runs, 1);
+  const concurrency = positiveInteger('concurrency', values.concurrency, availableParallelism());
+  const timeoutSeconds = values.timeout === undefined ? 600 : Number(values.timeout);
+  if (!(timeoutSeconds > 0)) {
+    throw new UsageError(`memtune: --timeout ${quote(values.timeout ?? '')} is not a positive number of seconds.\nWrite e.g. --timeout=900`);
+  }
+  const limit = detectMemoryLimit();
+  const budgetBytes = parseBudget(values.budget, limit.bytes);
+  if (values.script !== undefined && values.warm) {
+    throw new UsageError('memtune: --warm and --script cannot be combined: --warm is about the type-check.\nDrop one of them.');
+  }
+  if (values['max-growth'] !== undefined && values.baseline === undefined) {
+    throw new UsageError('memtune: --max-growth needs --baseline: it is the growth allowed over an earlier report.\nAdd --baseline=path/to/memtune-report.json');
+  }
+  const maxGrowth = parseMaxGrowth(values['max-growth'] ?? '10%');
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let live: Progress | undefined;
+  let outcome: BenchOutcome;
+  try {
+    outcome = await runBench(
+      {
+        cwd,
+        filters: values.filter ?? [],
+        ...(values.compiler === undefined ? {} : { compiler: values.compiler }),
+        runs,
+        concurrency,
+        budgetBytes,
+        memoryLimit: limit,
+        timeoutMs: Math.round(timeoutSeconds * 1000),
+        warm: values.warm === true,
+        ...(values.script === undefined ? {} : { script: values.script }),
+        solution: values.solution === true,
+        ...(values.out === undefined ? {} : { out: values.out }),
+        resume: values.resume === true,
+        ...(values.baseline === undefined ? {} : { baseline: { file: values.baseline, maxGrowth } }),
+      },
+      {
+        notice: (text) => process.stderr.write(`${text}\n`),
+        planned: (total) => (live = new Progress(total)),
+        started: (job) => live?.started(job),
+        ended: (job, figures) => live?.ended(job, figures),
+      },
+      controller.signal,
+    );
+  } finally {
+    live?.stop();
+    // Only now: a second Ctrl-C while the report is written must not lose it.
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const { report, out } = outcome;
+
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderMarkdownReport(report)}\n`);
+  const shown = relative(cwd, out).startsWith('..') ? out : relative(cwd, out) || '.';
+  process.stderr.write(`memtune: wrote ${join(shown, 'memtune-report.json')}, .md and .svg\n`);
+  if (outcome.interrupted) {
+    process.stderr.write(`memtune: interrupted; ${outcome.finishedRuns} of ${outcome.plannedRuns} runs finished and are kept.\nRun memtune bench --resume to measure the rest.\n`);
+    return 130;
+  }
+  const broken = brokenPackages(report);
+  // Type errors do not fail the bench, but they are shown: figures of a check that stopped early are smaller.
+  for (const pkg of [...broken, ...[...report.packages, ...(report.solution ? [report.solution] : [])].filter((p) => p.status === 'failed')]) {
+    const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages;
+    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}\n`);
+  }
+  const regressed = report.baseline?.packages.filter((pkg) => pkg.deltas.some((delta) => delta.over)) ?? [];
+  for (const pkg of regressed) {
+    const over = pkg.deltas.filter((delta) => delta.over).map(deltaText).join(', ');
+    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}) regressed against ${values.baseline}: ${over}.\n`);
+  }
+  if (regressed.length > 0) {
+    process.stderr.write('Find what grew (docs/bench.md), or accept the new figures by making this report the baseline.\n');
+  }
+  return broken.length > 0 || regressed.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,121 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fitsBudget } from '../schedule.js';
+import type { BenchTask } from '../task.js';
+import type { RunFigures } from '../types.js';
+import { measureRun } from './measure.js';
+
+export interface BenchJob {
+  key: string;
+  label: string;
+  /** 1-based, among this package's runs. */
+  run: number;
+  task: BenchTask;
+}
+
+export interface RunJobsOptions {
+  jobs: BenchJob[];
+  concurrency: number;
+  budgetBytes: number;
+  timeoutMs: number;
+  /** Where each run of an incremental project writes its own build info, removed when the run ends. */
+  scratch: string;
+  /** Expected peak RSS per key before any run of it was measured. */
+  estimate: (key: string) => number;
+  signal: AbortSignal;
+  onStart: (job: BenchJob, running: readonly BenchJob[]) => void;
+  /** Called for each run that ended on its own (not one we stopped because the bench was interrupted). */
+  onEnd: (job: BenchJob, figures: RunFigures) => void;
+}
+
+interface Active {
+  job: BenchJob;
+  expected: number;
+  parallel: boolean;
+}
+
+/**
+ * Runs the jobs, several at once up to `concurrency`, but a job starts only while the expected peak
+ * RSS of all running jobs fits the budget; once a key was measured, its measured peak is the
+ * expectation. Two runs of the same package never run side by side: one would move the other's
+ * figures, and their spread is what the report shows. Each run of an incremental project gets a build
+ * info file of its own, so every run is cold. Resolves when every started job ended; after an abort
+ * nothing new starts.
+ */
+export function runJobs(options: RunJobsOptions): Promise<void> {
+  const queue = [...options.jobs];
+  const active = new Set<Active>();
+  const measured = new Map<string, number>();
+  const expected = (job: BenchJob) => measured.get(job.key) ?? options.estimate(job.key);
+  let started = 0;
+
+  return new Promise((resolve) => {
+    const pump = () => {
+      if (options.signal.aborted) queue.length = 0;
+      for (;;) {
+        const running = [...active].map((entry) => entry.expected);
+        // The first job that fits, so one large package does not hold back the small ones behind it.
+        const busy = new Set([...active].map((entry) => entry.job.key));
+        const index = queue.findIndex((job) => !busy.has(job.key) && fitsBudget(expected(job), running, options.budgetBytes, options.concurrency));
+        if (index < 0) break;
+        const [job] = queue.splice(index, 1) as [BenchJob];
+        start(job);
+      }
+      if (active.size === 0 && queue.length === 0) resolve();
+    };
+
+    const start = (job: BenchJob) => {
+      const entry: Active = { job, expected: expected(job), parallel: active.size > 0 };
+      // Whatever was running now overlaps this run too: its timings are no longer clean either.
+      for (const other of active) other.parallel = true;
+      active.add(entry);
+      options.onStart(
+        job,
+        [...active].map((other) => other.job),
+      );
+      const { task } = job;
+      const buildInfo = task.coldBuildInfo ? join(options.scratch, `${++started}.tsbuildinfo`) : undefined;
+      measureRun({
+        command: task.command,
+        args: buildInfo === undefined ? task.args : [...task.args, '--tsBuildInfoFile', buildInfo],
+        cwd: task.cwd,
+        env: { ...process.env, ...task.env },
+        timeoutMs: options.timeoutMs,
+        probe: task.probe,
+        signal: options.signal,
+      })
+        .then(
+          (figures) => figures,
+          (error: Error): Omit<RunFigures, 'parallel'> => ({
+            status: 'crashed',
+            exitCode: null,
+            signal: null,
+            wallMs: 0,
+            cpuMs: null,
+            peakRssBytes: null,
+            peakHeapUsedBytes: null,
+            retainedHeapBytes: null,
+            heapLimitBytes: null,
+            gcCount: null,
+            gcMs: null,
+            goHeapPeakBytes: null,
+            goHeapLiveBytes: null,
+            diagnostics: {},
+            messages: `${task.command} could not be started: ${error.message}`,
+          }),
+        )
+        .then((figures) => {
+          if (buildInfo !== undefined) rmSync(buildInfo, { force: true });
+          active.delete(entry);
+          if (!options.signal.aborted) {
+            const result: RunFigures = { ...figures, parallel: entry.parallel };
+            if (result.peakRssBytes !== null) measured.set(job.key, Math.max(measured.get(job.key) ?? 0, result.peakRssBytes));
+            options.onEnd(job, result);
+          }
+          pump();
+        });
+    };
+
+    pump();
+  });
+}

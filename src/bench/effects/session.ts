@@ -1,0 +1,365 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline } from '../baseline.js';
+import { JOURNAL_FILE, formatJournalLine, parseJournal, runKey } from '../journal.js';
+import { expandSolutionTargets, planBench, sourceBytes, type BenchTarget } from './plan.js';
+import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
+import { buildReport, missingRuns, type MeasuredTarget } from '../report/report.js';
+import { renderMarkdownReport } from '../report/markdown.js';
+import { renderSvgReport } from '../report/svg.js';
+import { estimatePeakRss } from '../schedule.js';
+import { checkTask, scriptTask, solutionTask, type BenchTask } from '../task.js';
+import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type RunFigures, type SkippedPackage } from '../types.js';
+import { UsageError, quote } from '../../shared/errors.js';
+import type { MemoryLimit } from '../../shared/effects/memory-limit.js';
+import { readManifest } from '../../shared/effects/workspace.js';
+import { dirname } from 'node:path';
+import { runJobs, type BenchJob } from './run-jobs.js';
+import { buildProjects, isUnreadable, readProjectConfig, type ProjectConfig, type UnreadableConfig } from './compiler-project.js';
+import { loadProfiles } from '../../shared/effects/load-profiles.js';
+import { writeFileAtomic } from '../../shared/effects/write-file-atomic.js';
+
+/** What `memtune bench` was asked to do, parsed and checked by the command. */
+export interface BenchOptions {
+  cwd: string;
+  filters: string[];
+  compiler?: string;
+  runs: number;
+  concurrency: number;
+  budgetBytes: number;
+  /** The limit the budget was sized from; the report's environment shows it. */
+  memoryLimit: MemoryLimit;
+  timeoutMs: number;
+  warm: boolean;
+  script?: string;
+  solution: boolean;
+  /** `--out` as given; default `.memtune` at the workspace root. */
+  out?: string;
+  resume: boolean;
+  baseline?: { file: string; maxGrowth: number };
+}
+
+/** Where the session reports what happens; the command decides how to show it. */
+export interface BenchHooks {
+  notice: (text: string) => void;
+  planned: (runs: number) => void;
+  started: (job: BenchJob) => void;
+  ended: (job: BenchJob, figures: RunFigures) => void;
+}
+
+export interface BenchOutcome {
+  report: BenchReport;
+  /** Absolute. */
+  out: string;
+  interrupted: boolean;
+  plannedRuns: number;
+  finishedRuns: number;
+}
+
+/** Fails before anything runs when --out cannot take our files. */
+function ensureWritable(out: string, given: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+    const probe = join(out, `.memtune-write-check-${process.pid}`);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (error) {
+    throw new UsageError(
+      `memtune: --out ${quote(given)} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).\n` +
+        'Pass a directory you can write to, e.g. --out .memtune',
+    );
+  }
+}
+
+function readBaseline(given: string, cwd: string): BenchReport {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, given), 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `memtune: --baseline ${quote(given)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).\n` +
+        "Pass the memtune-report.json of an earlier run, e.g. your main branch's CI artifact.",
+    );
+  }
+  return parseBaseline(text, given);
+}
+
+function gitCommit(root: string): string | null {
+  const result = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : null;
+}
+
+function environmentOf(root: string, compilers: CompilerInfo[], limit: MemoryLimit): BenchEnvironment {
+  const versions = new Map(compilers.map((compiler) => [compiler.version, compiler.native]));
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpu: { model: cpus()[0]?.model ?? 'unknown', count: availableParallelism() },
+    memoryLimit: { bytes: limit.bytes, source: limit.source, detail: limit.detail },
+    gitCommit: gitCommit(root),
+    compilers: [...versions].map(([version, native]) => ({ version, native })).sort((a, b) => a.version.localeCompare(b.version)),
+  };
+}
+
+function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
+  const reasons = skipped.map((pkg) => `  ${pkg.name} (${pkg.dir}): ${pkg.reason}`).join('\n');
+  return new UsageError(`memtune: nothing to measure in ${root}:\n${reasons || '  no packages'}\nGive the packages a tsconfig.json and a typescript to resolve, or pass --compiler.`, 1);
+}
+
+/** A target as this bench will measure it. */
+type Planned = MeasuredTarget & { estimate: number; spec: BenchTask; unreadable?: string | undefined };
+
+type Configs = Map<string, ProjectConfig | UnreadableConfig>;
+
+/**
+ * Each project as its compiler resolves it, read side by side: one `tsc --showConfig` per project is
+ * the bench's fixed cost before anything is measured.
+ */
+async function readConfigs(requests: Array<{ compiler: CompilerInfo; tsconfig: string }>, known: Configs): Promise<void> {
+  const missing = [...new Map(requests.map((request) => [request.tsconfig, request])).values()].filter((request) => !known.has(request.tsconfig));
+  const configs = await Promise.all(missing.map((request) => readProjectConfig(request.compiler, request.tsconfig, process.env)));
+  for (const config of configs) known.set(config.tsconfig, config);
+}
+
+function readable(configs: Configs, tsconfig: string): ProjectConfig | undefined {
+  const config = configs.get(tsconfig);
+  return config === undefined || isUnreadable(config) ? undefined : config;
+}
+
+/**
+ * A package that references other projects is checked against their outputs (`tsc -p` on it fails with
+ * TS6305 until they exist, and checks against old declarations when they are stale). Bring every
+ * project they reference, transitively, up to date first, outside the measurement, as `tsc -b` would:
+ * references before the projects that use them, each with the compiler its own package resolves.
+ */
+async function buildReferences(targets: BenchTarget[], root: string, configs: Configs, progress: (text: string) => void): Promise<void> {
+  const compilerOf = new Map<string, CompilerInfo>();
+  const order: string[] = [];
+  const visit = async (tsconfig: string, fallback: CompilerInfo, trail: string[]): Promise<void> => {
+    if (compilerOf.has(tsconfig) || trail.includes(tsconfig)) return;
+    const compiler = resolveCompiler(dirname(tsconfig)) ?? fallback;
+    compilerOf.set(tsconfig, compiler);
+    await readConfigs([{ compiler, tsconfig }], configs);
+    const config = configs.get(tsconfig)!;
+    if (isUnreadable(config)) {
+      throw new UsageError(`memtune: a referenced project cannot be read: ${config.unreadable}\nFix its tsconfig, or leave the packages that reference it out with --filter.`, 1);
+    }
+    for (const reference of config.references) await visit(reference, compiler, [...trail, tsconfig]);
+    order.push(tsconfig);
+  };
+  for (const target of targets) {
+    for (const reference of readable(configs, target.tsconfig)?.references ?? []) await visit(reference, target.compiler, [target.tsconfig]);
+  }
+  if (order.length === 0) return;
+  const names = order.map((tsconfig) => relative(root, tsconfig).replaceAll('\\', '/'));
+  const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+  progress(`bringing the referenced projects up to date first with tsc -b (outside the measurement): ${shown}`);
+  // Consecutive projects with the same compiler go to one tsc -b: it builds them in the order given.
+  for (let start = 0; start < order.length; ) {
+    const compiler = compilerOf.get(order[start]!)!;
+    let end = start + 1;
+    while (end < order.length && compilerOf.get(order[end]!)!.path === compiler.path) end++;
+    buildProjects(compiler, order.slice(start, end).map((tsconfig) => relative(root, tsconfig) || tsconfig), root, process.env);
+    start = end;
+  }
+}
+
+/** The profile a script runs under: its own `memtune run <profile>`, else a script named like a profile. */
+function scriptProfile(dir: string, script: string): string | null {
+  const text = readManifest(dir)?.scripts?.[script] ?? '';
+  const named = /\bmemtune run ([\w-]+)/.exec(text)?.[1];
+  if (named !== undefined) return named;
+  return Object.hasOwn(loadProfiles(), script) ? script : null;
+}
+
+/**
+ * A whole bench: plan, build what the packages reference, measure every run (several at once under
+ * the memory budget), journal each run as it ends, and write the reports atomically. After `signal`
+ * aborts, nothing new starts, the running children are killed, and the report has what finished.
+ */
+export async function runBench(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal): Promise<BenchOutcome> {
+  const { cwd, runs, concurrency, budgetBytes } = options;
+  const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline.file, cwd);
+  const baselinePeak = baseline ? baselinePeaks(baseline) : new Map<string, number>();
+  const plan = planBench({ cwd, filters: options.filters, ...(options.compiler === undefined ? {} : { compilerOverride: options.compiler }) });
+
+  const outGiven = options.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
+  const out = resolve(cwd, outGiven);
+  const journalPath = join(out, JOURNAL_FILE);
+  let previous: JournalEntry[] = [];
+  if (options.resume) {
+    let text = '';
+    try {
+      text = readFileSync(journalPath, 'utf8');
+    } catch {
+      hooks.notice(`memtune: no journal at ${journalPath} yet; measuring everything.`);
+    }
+    const parsed = parseJournal(text, relative(cwd, journalPath) || journalPath);
+    previous = parsed.entries;
+    if (parsed.note) hooks.notice(`memtune: ${parsed.note}`);
+  }
+
+  const script = options.script;
+  let targets = script === undefined ? plan.targets : plan.targets.filter((target) => {
+    if (readManifest(target.dir)?.scripts?.[script] !== undefined) return true;
+    plan.skipped.push({ name: target.name, dir: target.relDir, reason: `no ${quote(script)} script in package.json` });
+    return false;
+  });
+
+  let solution: Planned | undefined;
+  if (options.solution) {
+    const tsconfig = join(plan.root, 'tsconfig.json');
+    const compiler = options.compiler === undefined ? resolveCompiler(plan.root) : compilerFromOverride(options.compiler, cwd);
+    if (!compiler) {
+      throw new UsageError(`memtune: --solution needs the root's typescript, and ${plan.root} resolves none.\nInstall it at the root (npm i -D typescript) or pass --compiler.`);
+    }
+    const config = await readProjectConfig(compiler, tsconfig, process.env);
+    if (isUnreadable(config)) throw new UsageError(`memtune: --solution: ${config.unreadable}\nFix the root tsconfig.json, or drop --solution.`, 1);
+    if (config.references.length === 0) {
+      throw new UsageError(`memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`);
+    }
+    const task = solutionTask(plan.root, tsconfig, compiler, { node: process.execPath, godebug: process.env.GODEBUG });
+    solution = { key: runKey('.', task.task, compiler.path), name: '(solution)', dir: '.', task: task.task, spec: task, compiler, profile: 'build', estimate: estimatePeakRss(compiler.native, sourceBytes(plan.root)) };
+  }
+
+  if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
+
+  ensureWritable(out, outGiven);
+  // A script is run as it is; a type-check needs each project's build info path and references first.
+  const configs: Configs = new Map();
+  if (script === undefined) {
+    await readConfigs(targets, configs);
+    const shapes = new Map([...configs].flatMap(([tsconfig, config]) => (isUnreadable(config) ? [] : [[tsconfig, config] as const])));
+    const expanded = expandSolutionTargets(targets, shapes);
+    plan.skipped.push(...expanded.skipped);
+    targets = expanded.targets;
+    if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
+    await readConfigs(targets, configs);
+    await buildReferences(targets, plan.root, configs, hooks.notice);
+  }
+
+  const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
+  const measured: Array<Planned> = targets.map((target) => {
+    const task =
+      script !== undefined
+        ? scriptTask(target, script, { godebug: process.env.GODEBUG })
+        : checkTask(target, {
+            node: process.execPath,
+            warm: options.warm,
+            godebug: process.env.GODEBUG,
+            incremental: readable(configs, target.tsconfig)?.incremental ?? false,
+          });
+    return {
+      key: runKey(target.relDir, task.task, target.compiler.path),
+      name: target.name,
+      dir: target.relDir,
+      task: task.task,
+      spec: task,
+      compiler: target.compiler,
+      profile: script === undefined ? 'typecheck' : scriptProfile(target.dir, script),
+      unreadable: script === undefined ? (configs.get(target.tsconfig) as UnreadableConfig | undefined)?.unreadable : undefined,
+      estimate: baselinePeak.get(baselineKey(target.name, task.task)) ?? estimatePeakRss(target.compiler.native, sourceBytes(target.dir)),
+    };
+  });
+  const all = solution ? [...measured, solution] : measured;
+
+  if (options.warm) {
+    // The re-check is only warm beside build info from a previous check: make one, unmeasured.
+    for (const { spec } of measured.filter((target) => target.unreadable === undefined)) {
+      spawnSync(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: 'ignore' });
+    }
+  }
+
+  if (!options.resume) writeFileSync(journalPath, '');
+  const entries = [...previous];
+  const unreadable = all.filter((target) => target.unreadable !== undefined);
+  const jobs: BenchJob[] = all.filter((target) => target.unreadable === undefined).flatMap((target) =>
+    missingRuns(target.key, previous, runs).map((runNumber) => ({
+      key: target.key,
+      label: runs > 1 ? `${target.name} #${runNumber}` : target.name,
+      run: runNumber,
+      task: target.spec,
+    })),
+  );
+  // The root rebuild competes with every package for memory and cores: measure it alone, last.
+  const solutionJobs = solution ? jobs.filter((job) => job.key === solution.key) : [];
+  const byKey = new Map(all.map((target) => [target.key, target]));
+  // Largest expected first: the big ones bound how long the bench takes and how tightly the budget packs.
+  const packageJobs = jobs.filter((job) => !solutionJobs.includes(job)).sort((a, b) => byKey.get(b.key)!.estimate - byKey.get(a.key)!.estimate);
+
+  hooks.planned(jobs.length);
+  const record = (job: BenchJob, figures: RunFigures) => {
+    const target = byKey.get(job.key)!;
+    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: job.key, name: target.name, dir: target.dir, run: job.run, compiler: target.compiler, task: target.task, figures };
+    appendFileSync(journalPath, formatJournalLine(entry));
+    entries.push(entry);
+    hooks.ended(job, figures);
+  };
+  // A tsconfig its compiler cannot read is a finding of its own, not a run: nothing is started for it.
+  for (const target of unreadable) {
+    if (missingRuns(target.key, previous, 1).length === 0) continue;
+    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: target.key, name: target.name, dir: target.dir, run: 1, compiler: target.compiler, task: target.task, figures: configErrorFigures(target.unreadable!) };
+    appendFileSync(journalPath, formatJournalLine(entry));
+    entries.push(entry);
+  }
+  const common = {
+    scratch,
+    budgetBytes,
+    timeoutMs: options.timeoutMs,
+    estimate: (key: string) => byKey.get(key)!.estimate,
+    signal,
+    onStart: hooks.started,
+    onEnd: record,
+  };
+  try {
+    await runJobs({ ...common, jobs: packageJobs, concurrency });
+    await runJobs({ ...common, jobs: solutionJobs, concurrency: 1 });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const report = buildReport({
+    generatedAt: new Date().toISOString(),
+    root: plan.root,
+    environment: environmentOf(plan.root, all.map((target) => target.compiler), options.memoryLimit),
+    options: { runs, concurrency, budgetBytes, warm: options.warm, script: script ?? null, timeoutMs: options.timeoutMs },
+    targets: measured,
+    entries,
+    skipped: plan.skipped,
+    ...(solution ? { solution } : {}),
+  });
+  if (baseline) report.baseline = compareWithBaseline(report, baseline, options.baseline!.file, options.baseline!.maxGrowth);
+  writeReport(out, report);
+
+  return { report, out, interrupted: signal.aborted, plannedRuns: jobs.length, finishedRuns: entries.length - previous.length };
+}
+
+function configErrorFigures(messages: string): RunFigures {
+  return {
+    status: 'config-error',
+    exitCode: null,
+    signal: null,
+    wallMs: 0,
+    cpuMs: null,
+    peakRssBytes: null,
+    peakHeapUsedBytes: null,
+    retainedHeapBytes: null,
+    heapLimitBytes: null,
+    gcCount: null,
+    gcMs: null,
+    goHeapPeakBytes: null,
+    goHeapLiveBytes: null,
+    diagnostics: {},
+    parallel: false,
+    messages,
+  };
+}
+
+function writeReport(out: string, report: BenchReport): void {
+  writeFileAtomic(join(out, 'memtune-report.json'), `${JSON.stringify(report, null, 2)}\n`, true);
+  writeFileAtomic(join(out, 'memtune-report.md'), `${renderMarkdownReport(report)}\n`, true);
+  writeFileAtomic(join(out, 'memtune-report.svg'), `${renderSvgReport(report)}\n`, true);
+}

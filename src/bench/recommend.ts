@@ -1,0 +1,112 @@
+import { finished, worstFigure } from './stats.js';
+import type { BenchReport, ConcurrencyRecommendation, HeapRecommendation, PackageResult, Recommendations } from './types.js';
+import { MiB, formatBytes } from '../shared/size.js';
+
+/** Headroom over the measured peak: a heap run at its exact peak spends its time in GC. */
+export const HEAP_HEADROOM = 1.25;
+const HEAP_STEP_MiB = 64;
+const HEAP_MIN_MiB = 128;
+
+export function mibText(bytes: number): string {
+  return `${Math.round(bytes / MiB)} MiB`;
+}
+
+export function recommendHeapMiB(peakHeapUsedBytes: number): number {
+  const steps = Math.ceil((peakHeapUsedBytes * HEAP_HEADROOM) / (HEAP_STEP_MiB * MiB));
+  return Math.max(HEAP_MIN_MiB, steps * HEAP_STEP_MiB);
+}
+
+function heapLine(result: PackageResult): HeapRecommendation | null {
+  if (result.compiler.native || !finished(result.status)) return null;
+  const peak = worstFigure(result, 'peakHeapUsedBytes');
+  if (peak === null) return null;
+  const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
+  const maxOldSpaceSizeMiB = recommendHeapMiB(peak);
+  const rounding = peak * HEAP_HEADROOM <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB
+    ? `, raised to the ${HEAP_MIN_MiB} MiB floor`
+    : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
+  return {
+    package: result.name,
+    dir: result.dir,
+    maxOldSpaceSizeMiB,
+    figure: 'peakHeapUsedBytes',
+    figureBytes: peak,
+    factor: HEAP_HEADROOM,
+    section: result.profile,
+    basis: `peak used heap ${mibText(peak)}${over} × ${HEAP_HEADROOM}${rounding}`,
+  };
+}
+
+function concurrencyLine(report: ReportWithout): ConcurrencyRecommendation | null {
+  let largest: { name: string; bytes: number } | null = null;
+  for (const result of report.packages) {
+    const bytes = worstFigure(result, 'peakRssBytes');
+    if (bytes !== null && (largest === null || bytes > largest.bytes)) largest = { name: result.name, bytes };
+  }
+  if (largest === null || largest.bytes <= 0) return null;
+  const budgetBytes = report.options.budgetBytes;
+  const cores = Math.max(1, report.environment.cpu.count);
+  const fitting = Math.floor(budgetBytes / largest.bytes);
+  const safe = Math.min(Math.max(fitting, 1), cores);
+  let basis = `${formatBytes(budgetBytes)} budget ÷ ${mibText(largest.bytes)} (peak RSS of ${largest.name}, the largest package) = ${fitting}`;
+  if (fitting < 1) basis += `; ${largest.name} alone exceeds the budget, so packages run one at a time`;
+  else if (fitting > cores) basis += `, capped at ${cores} CPU${cores === 1 ? '' : 's'}`;
+  return { value: safe, budgetBytes, boundBy: largest.name, peakRssBytes: largest.bytes, basis };
+}
+
+function solutionNote(report: ReportWithout): string | null {
+  const solution = report.solution;
+  if (!solution) return null;
+  const what = `solution build (${solution.task})`;
+  if (!finished(solution.status)) {
+    return `${what} ended with status ${solution.status}: its peak RSS is not a basis; ${remedy(solution)}.`;
+  }
+  const peak = worstFigure(solution, 'peakRssBytes');
+  if (peak === null) return `${what}: no peak RSS was measured.`;
+  const budget = formatBytes(report.options.budgetBytes);
+  return peak <= report.options.budgetBytes
+    ? `${what}: peak RSS ${mibText(peak)} fits the budget of ${budget}.`
+    : `${what}: peak RSS ${mibText(peak)} does not fit the budget of ${budget}: build the solution on a larger machine or build its projects one at a time.`;
+}
+
+function remedy(result: PackageResult): string {
+  switch (result.status) {
+    case 'oom':
+      return result.compiler.native
+        ? 'raise the memory limit or lower --checkers, then run memtune bench again'
+        : 'raise the heap (--max-old-space-size) or run it under the build profile (memtune run build), then run memtune bench again';
+    case 'timeout':
+      return 'run memtune bench again with a longer --timeout';
+    case 'no-check':
+      return 'a run re-used build info and checked nothing; delete stale .tsbuildinfo files or any --tsBuildInfoFile the script passes, then run memtune bench again';
+    case 'config-error':
+      return 'its compiler cannot read the tsconfig (see its messages); fix it (tsc --showConfig -p <dir> shows the same error), then run memtune bench again';
+    case 'killed':
+      return 'something outside the compiler stopped it (often the kernel OOM killer): raise the memory limit or lower --concurrency, then run memtune bench again';
+    default:
+      return 'read its output tail in memtune-report.json, fix the cause and run memtune bench again';
+  }
+}
+
+type ReportWithout = Omit<BenchReport, 'recommendations'>;
+
+/** What to set, and why, from one bench report: heap limits per JS-compiler package and a safe concurrency. */
+export function recommend(report: ReportWithout): Recommendations {
+  const heap: HeapRecommendation[] = [];
+  for (const result of report.packages) {
+    const line = heapLine(result);
+    if (line) heap.push(line);
+  }
+  const notes: string[] = [];
+  if (report.packages.some((result) => result.compiler.native)) {
+    notes.push('native TypeScript 7 packages: V8 heap flags do not reach the compiler; their peak RSS counts towards concurrency');
+  }
+  const solution = solutionNote(report);
+  if (solution) notes.push(solution);
+  for (const result of report.packages) {
+    if (!finished(result.status)) {
+      notes.push(`${result.name} ended with status ${result.status}: its figures are not a basis; ${remedy(result)}.`);
+    }
+  }
+  return { heap, concurrency: concurrencyLine(report), notes };
+}

@@ -1,0 +1,243 @@
+import { mibText as mib } from '../recommend.js';
+import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, SummaryField } from '../types.js';
+import { formatBytes } from '../../shared/size.js';
+
+const NONE = '—';
+const NATIVE = 'n/a (native)';
+const DAGGER = '†';
+
+/** Prose text: names come from package.json files, so markup in them must stay text. */
+function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+/** A table cell: besides markup, a `|` would end the cell. */
+function escapeCell(text: string): string {
+  return escapeText(text).replace(/\|/g, '\\|');
+}
+
+/** A code span shows its text literally (entities too), so it only needs a fence the text does not contain. */
+function code(text: string): string {
+  const flat = text.replace(/\r?\n/g, ' ');
+  return flat.includes('`') ? `\`\` ${flat} \`\`` : `\`${flat}\``;
+}
+
+function grouped(value: number): string {
+  return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+const UNSTEADY = '‡';
+
+/** The median, and with several runs the min–max beside it (the max is what to size for), marked when the runs spread more than ±3 %. */
+function figure(result: PackageResult, field: SummaryField, runs: number, format: (value: number) => string): string {
+  const median = result[field];
+  if (median === null) return NONE;
+  const spread = result.spread[field];
+  if (runs <= 1 || !spread) return format(median);
+  return `${format(median)} (${format(spread.min)}–${format(spread.max)})${spread.unsteady ? ` ${UNSTEADY}` : ''}`;
+}
+
+export function statusText(result: PackageResult): string {
+  const run = result.runs.find((figures) => figures.status === result.status);
+  const signal = run?.signal ?? null;
+  const exitCode = result.exitCode ?? run?.exitCode ?? null;
+  switch (result.status) {
+    case 'failed':
+      return exitCode === null ? 'failed' : `failed (exit ${exitCode})`;
+    case 'killed':
+    case 'crashed':
+      if (signal) return `${result.status} (${signal})`;
+      return exitCode === null ? result.status : `${result.status} (exit ${exitCode})`;
+    default:
+      return result.status;
+  }
+}
+
+function compilerText(result: PackageResult): string {
+  return `TS ${result.compiler.version}${result.compiler.native ? ' (native)' : ''}`;
+}
+
+function tableRow(result: PackageResult, runs: number): string {
+  const native = result.compiler.native;
+  // The native compiler has no V8 heap; its Go heap (peak before a GC, live after) stands in those columns.
+  const goHeap = (field: 'goHeapPeakBytes' | 'goHeapLiveBytes', withSpread: boolean, label: string): string => {
+    const text = figure(result, field, withSpread ? runs : 1, mib);
+    return text === NONE ? NATIVE : `${text} ${label}`;
+  };
+  const cells = [
+    result.name,
+    compilerText(result),
+    statusText(result),
+    figure(result, 'peakRssBytes', runs, mib),
+    native ? goHeap('goHeapPeakBytes', true, '(Go)') : figure(result, 'peakHeapUsedBytes', runs, mib),
+    native ? goHeap('goHeapLiveBytes', false, 'live (Go)') : figure(result, 'retainedHeapBytes', 1, mib),
+    native ? NATIVE : figure(result, 'heapLimitBytes', 1, mib),
+    figure(result, 'wallMs', runs, seconds) + (result.parallel ? ` ${DAGGER}` : ''),
+    result.diagnostics.files === undefined ? NONE : grouped(result.diagnostics.files),
+    result.diagnostics.types === undefined ? NONE : grouped(result.diagnostics.types),
+  ];
+  return `| ${cells.map(escapeCell).join(' | ')} |`;
+}
+
+function environmentLine(report: BenchReport): string {
+  const env = report.environment;
+  const compilers = env.compilers.map((c) => `${c.version}${c.native ? ' (native)' : ''}`).join(', ');
+  const parts = [
+    `Node ${env.node} (${env.platform}/${env.arch})`,
+    `${env.cpu.count} CPU${env.cpu.count === 1 ? '' : 's'} (${env.cpu.model})`,
+    `memory limit ${formatBytes(env.memoryLimit.bytes)} (${env.memoryLimit.source})`,
+    `commit ${env.gitCommit ? env.gitCommit.slice(0, 7) : 'none (not a git checkout)'}`,
+    `TypeScript ${compilers || 'none found'}`,
+  ];
+  return escapeText(parts.join(' · '));
+}
+
+function optionsLine(report: BenchReport): string {
+  const o = report.options;
+  const parts = [
+    `${o.runs} run${o.runs === 1 ? '' : 's'} per package`,
+    `concurrency ${o.concurrency}`,
+    `budget ${formatBytes(o.budgetBytes)}`,
+    o.warm ? 'warm (reusing .tsbuildinfo)' : 'cold',
+    o.script === null ? 'script: none (the compiler directly)' : `script: ${o.script}`,
+    `timeout ${Math.round(o.timeoutMs / 1000)} s`,
+  ];
+  return `Options: ${escapeText(parts.join(' · '))}`;
+}
+
+function solutionLine(solution: PackageResult, runs: number): string {
+  const parts = [
+    statusText(solution),
+    `peak RSS ${figure(solution, 'peakRssBytes', runs, mib)}`,
+    solution.compiler.native ? `Go heap ${figure(solution, 'goHeapPeakBytes', runs, mib)}` : `peak heap ${figure(solution, 'peakHeapUsedBytes', runs, mib)}`,
+    `wall ${figure(solution, 'wallMs', runs, seconds)}`,
+    compilerText(solution),
+  ];
+  return `**Solution build** (${code(solution.task)}): ${escapeText(parts.join(' · '))}`;
+}
+
+function recommendationLines(report: BenchReport): string[] {
+  const advice = report.recommendations;
+  const lines: string[] = ['## Recommendations', ''];
+  if (advice.heap.length > 0) {
+    lines.push('Heap limit per package (`--max-old-space-size`, in MiB):', '');
+    for (const line of advice.heap) {
+      lines.push(`- ${escapeText(line.package)}: ${code(`--max-old-space-size=${line.maxOldSpaceSizeMiB}`)} under ${code(`[${line.section ?? 'its profile'}]`)} (${escapeText(line.basis)})`);
+    }
+    lines.push(
+      '',
+      "To apply one, put it under that section of the package's `.node-options`: `memtune run <profile>` then gives the command this heap instead of a share of the machine.",
+    );
+    lines.push('');
+  }
+  if (advice.concurrency) {
+    lines.push(`Concurrency: at most **${advice.concurrency.value}** compilers at once: ${escapeText(advice.concurrency.basis)}.`, '');
+  }
+  if (advice.notes.length > 0) {
+    for (const note of advice.notes) lines.push(`- ${escapeText(note)}`);
+    lines.push('');
+  }
+  if (advice.heap.length === 0 && !advice.concurrency && advice.notes.length === 0) {
+    lines.push('None: no package has figures to base one on.', '');
+  }
+  return lines;
+}
+
+const FIELD_LABELS: Record<BaselineField, string> = {
+  peakRssBytes: 'peak RSS',
+  peakHeapUsedBytes: 'peak heap',
+  retainedHeapBytes: 'retained heap',
+  goHeapPeakBytes: 'Go heap',
+};
+
+function percent(growth: number): string {
+  const value = Math.round(growth * 100);
+  return `${value > 0 ? '+' : value < 0 ? '−' : '±'}${Math.abs(value)} %`;
+}
+
+/** One line per figure that can be compared: `162 → 180 MiB (+11 %)`, marked when it is a regression. */
+export function deltaText(delta: BaselineDelta): string {
+  return `${FIELD_LABELS[delta.field]} ${mib(delta.before).replace(' MiB', '')} → ${mib(delta.after)} (${percent(delta.growth)})${delta.over ? ' ⚠' : ''}`;
+}
+
+function baselineLines(comparison: BaselineComparison): string[] {
+  const commit = comparison.gitCommit ? `commit ${comparison.gitCommit.slice(0, 7)}, ` : '';
+  const lines = [
+    '## Compared with the baseline',
+    '',
+    escapeText(
+      `${comparison.file} (${commit}generated ${comparison.generatedAt}): a figure regresses when it grows more than ${percent(comparison.maxGrowth)} and more than ${mib(comparison.noiseFloorBytes)}. ` +
+        `${comparison.regressions === 0 ? 'No regressions.' : `${comparison.regressions} package${comparison.regressions === 1 ? '' : 's'} regressed (⚠).`}`,
+    ),
+    '',
+    '| Package | Change |',
+    '| --- | --- |',
+  ];
+  for (const pkg of comparison.packages) {
+    const parts =
+      pkg.state === 'new' ? ['new: not in the baseline'] : pkg.state === 'gone' ? ['gone: only in the baseline'] : pkg.deltas.length === 0 ? ['not comparable: a run did not finish'] : pkg.deltas.map(deltaText);
+    if (pkg.compilerChange) parts.push(`TypeScript ${pkg.compilerChange}`);
+    lines.push(`| ${escapeCell(pkg.name)} | ${escapeCell(parts.join(' · '))} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** What the compiler said in every run that was not ok: its first errors, or why it stopped. */
+function messageLines(report: BenchReport): string[] {
+  const lines: string[] = [];
+  for (const result of [...report.packages, ...(report.solution ? [report.solution] : [])]) {
+    const run = result.runs.find((figures) => figures.status === result.status && figures.messages);
+    if (result.status === 'ok' || !run?.messages) continue;
+    if (lines.length === 0) lines.push('## Messages', '');
+    const fence = run.messages.includes('```') ? '~~~~' : '```';
+    lines.push(`${escapeText(result.name)} (${code(result.task)}), ${escapeText(statusText(result))}:`, '', `${fence}text`, run.messages, fence, '');
+  }
+  return lines;
+}
+
+/** The bench report as a Markdown document for a PR or a job summary. Same report, same text. */
+export function renderMarkdownReport(report: BenchReport): string {
+  const runs = report.options.runs;
+  const lines: string[] = [
+    '# memtune bench',
+    '',
+    `Generated ${escapeText(report.generatedAt)} · ${environmentLine(report)}`,
+    '',
+    optionsLine(report),
+    '',
+  ];
+  if (report.packages.length > 0) {
+    lines.push(
+      '| Package | Compiler | Status | Peak RSS | Peak heap | Retained heap | Heap limit | Wall | Files | Types |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const result of report.packages) lines.push(tableRow(result, runs));
+    lines.push('');
+    if (runs > 1) lines.push(`Peak RSS, peak heap and wall: median (min–max) over ${runs} runs; size for the max.`, '');
+    if (report.packages.some((result) => Object.values(result.spread).some((spread) => spread.unsteady))) {
+      lines.push(`${UNSTEADY} the runs spread more than ±3 % around the median: size by the max, and measure with more runs`, '');
+    }
+    if (report.packages.some((result) => result.parallel)) {
+      lines.push(`${DAGGER} measured while other packages ran: timings are not clean`, '');
+    }
+  } else {
+    lines.push('No package was measured.', '');
+  }
+  if (report.solution) lines.push(solutionLine(report.solution, runs), '');
+  lines.push(...messageLines(report));
+  if (report.baseline) lines.push(...baselineLines(report.baseline));
+  if (report.skipped.length > 0) {
+    lines.push('## Skipped', '');
+    for (const skipped of report.skipped) {
+      lines.push(`- ${escapeText(skipped.name)} (${code(skipped.dir)}): ${escapeText(skipped.reason)}`);
+    }
+    lines.push('');
+  }
+  lines.push(...recommendationLines(report));
+  return lines.join('\n').replace(/\n+$/, '\n');
+}

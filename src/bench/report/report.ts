@@ -1,0 +1,63 @@
+import { recommend } from '../recommend.js';
+import { finished, markUncheckedRuns, summarizeRuns } from '../stats.js';
+import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type PackageResult, type SkippedPackage } from '../types.js';
+
+export interface MeasuredTarget {
+  key: string;
+  name: string;
+  dir: string;
+  task: string;
+  compiler: CompilerInfo;
+  profile: string | null;
+}
+
+export interface ReportInput {
+  generatedAt: string;
+  root: string;
+  environment: BenchEnvironment;
+  options: BenchReport['options'];
+  targets: MeasuredTarget[];
+  /** The journal's entries: this bench's runs and, with --resume, those of the bench it continues. */
+  entries: JournalEntry[];
+  skipped: SkippedPackage[];
+  solution?: MeasuredTarget;
+}
+
+function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], options: ReportInput['options']): PackageResult | undefined {
+  const own = entries
+    .filter((entry) => entry.key === target.key)
+    .sort((a, b) => a.run - b.run)
+    .slice(0, options.runs);
+  if (own.length === 0) return undefined;
+  const measured = own.map((entry) => entry.figures);
+  // --warm measures the re-check that checks nothing new on purpose.
+  const figures = options.warm ? measured : markUncheckedRuns(measured);
+  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summarizeRuns(figures), runs: figures };
+}
+
+/** The report of a bench: every target with at least one finished run, in plan order. */
+export function buildReport(input: ReportInput): BenchReport {
+  const packages = input.targets.flatMap((target) => resultOf(target, input.entries, input.options) ?? []);
+  const report: Omit<BenchReport, 'recommendations'> = {
+    schemaVersion: SCHEMA_VERSION,
+    generatedAt: input.generatedAt,
+    root: input.root,
+    environment: input.environment,
+    options: input.options,
+    packages,
+    skipped: input.skipped,
+    solution: input.solution ? (resultOf(input.solution, input.entries, input.options) ?? null) : null,
+  };
+  return { ...report, recommendations: recommend(report) };
+}
+
+/** Runs still to do per key: all of them, or with --resume those the journal does not have yet. */
+export function missingRuns(key: string, entries: readonly JournalEntry[], runs: number): number[] {
+  const done = new Set(entries.filter((entry) => entry.key === key).map((entry) => entry.run));
+  return Array.from({ length: runs }, (_, index) => index + 1).filter((run) => !done.has(run));
+}
+
+/** Runs that ended badly enough that the bench must not pass: not type errors, but the compiler not finishing. */
+export function brokenPackages(report: BenchReport): PackageResult[] {
+  return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => !finished(pkg.status));
+}

@@ -1,0 +1,90 @@
+import { SUMMARY_FIELDS, type PackageResult, type RunFigures, type RunStatus, type Spread, type SummaryField } from './types.js';
+
+/** Worst first: the status a package gets is the worst of its runs. */
+const SEVERITY: readonly RunStatus[] = ['config-error', 'oom', 'timeout', 'killed', 'crashed', 'no-check', 'failed', 'ok'];
+
+/** Runs that spread more than this share either side of the median are unsteady. */
+export const UNSTEADY_SHARE = 0.03;
+
+export type RunSummary = Omit<PackageResult, 'name' | 'dir' | 'task' | 'compiler' | 'profile' | 'runs'>;
+
+export function worstStatus(statuses: readonly RunStatus[]): RunStatus {
+  return SEVERITY.find((status) => statuses.includes(status)) ?? 'ok';
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length % 2 === 1) return sorted[middle]!;
+  return Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
+}
+
+export function spreadOf(values: readonly number[]): Spread | undefined {
+  if (values.length === 0) return undefined;
+  const middle = median(values);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return { median: middle, min, max, unsteady: max - middle > UNSTEADY_SHARE * middle || middle - min > UNSTEADY_SHARE * middle };
+}
+
+/**
+ * One package's figures over its runs: medians, and median/min/max per figure. A figure that no run
+ * has (V8 heap for a native compiler) stays null.
+ */
+export function summarizeRuns(runs: readonly RunFigures[]): RunSummary {
+  if (runs.length === 0) throw new Error('summarizeRuns needs at least one run');
+  const status = worstStatus(runs.map((run) => run.status));
+  const worst = runs.find((run) => run.status === status)!;
+  const spread: Partial<Record<SummaryField, Spread>> = {};
+  const medians = {} as Record<SummaryField, number | null>;
+  for (const field of SUMMARY_FIELDS) {
+    const values = runs.map((run) => run[field]).filter((value): value is number => typeof value === 'number');
+    const figure = spreadOf(values);
+    if (figure) spread[field] = figure;
+    medians[field] = figure?.median ?? null;
+  }
+  // Counts (files, types) are the same in every run; the first complete run has them all.
+  const diagnostics = (runs.find((run) => run.status === 'ok' || run.status === 'failed') ?? runs[0]!).diagnostics;
+  return {
+    status,
+    exitCode: worst.exitCode,
+    ...medians,
+    wallMs: medians.wallMs ?? 0,
+    diagnostics,
+    spread,
+    parallel: runs.some((run) => run.parallel),
+  };
+}
+
+/**
+ * A cold check that checked nothing is not a measurement: a run with 0 instantiations, or a check time
+ * of 0, where another run of the same package had some, re-used build info from somewhere. Such runs
+ * become `no-check`, never figures. (A `--warm` bench measures exactly that re-check, on purpose.)
+ */
+export function markUncheckedRuns(runs: readonly RunFigures[]): RunFigures[] {
+  const most = (key: 'instantiations' | 'checkTimeMs') => Math.max(0, ...runs.filter((run) => finished(run.status)).map((run) => run.diagnostics[key] ?? 0));
+  const instantiations = most('instantiations');
+  const checkTime = most('checkTimeMs');
+  return runs.map((run) => {
+    if (!finished(run.status)) return run;
+    const none = (run.diagnostics.instantiations === 0 && instantiations > 0) || (run.diagnostics.checkTimeMs === 0 && checkTime > 0);
+    if (!none) return run;
+    return {
+      ...run,
+      status: 'no-check',
+      messages:
+        `this run checked nothing (${run.diagnostics.instantiations ?? '?'} instantiations, check time ${run.diagnostics.checkTimeMs ?? '?'} ms) where another run of the package had ` +
+        `${instantiations} instantiations: it re-used build info and is not a cold check`,
+    };
+  });
+}
+
+/** The compiler ran to its end (type errors or not): only then are its figures a basis for anything. */
+export function finished(status: RunStatus): boolean {
+  return status === 'ok' || status === 'failed';
+}
+
+/** The largest value seen over the runs: what must be left room for, not the median run. */
+export function worstFigure(result: PackageResult, field: SummaryField): number | null {
+  return result.spread[field]?.max ?? result[field];
+}

@@ -1,0 +1,274 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
+import { UsageError } from '../../shared/errors.js';
+import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
+import { nodeFlagProblems, type AllowedNodeFlags } from '../../run/node-flags.js';
+import { parseNodeOptionsEnv, parseNodeOptionsFile, type NodeOptionsFile } from '../../run/node-options.js';
+import { findPackageDirs } from '../../shared/effects/package-dirs.js';
+import { type Profiles } from '../../shared/profiles.js';
+import { resolveRun } from '../../run/resolve-run.js';
+import { formatBytes } from '../../shared/size.js';
+import { compilerDependencies, compilerOfDependency } from '../../shared/effects/typescript-compiler.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  severity: Severity;
+  /** A stable name for machines: `node-version`, `nvmrc`, `engines`, `node-options-env`, ... */
+  check: string;
+  message: string;
+  /** A file (with `:line` where it has one) the finding is about. */
+  where?: string;
+}
+
+export interface DoctorInput {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  nodeVersion: string;
+  allowed: AllowedNodeFlags;
+  profiles: Profiles;
+  /** Where cgroup files are read: tests point it at fixtures. */
+  root?: string;
+}
+
+/**
+ * End-of-life majors as of 2026-11 (Node's release schedule): odd majors end after six months,
+ * even ones after their LTS. Newer majors than this table knows are assumed supported.
+ */
+const END_OF_LIFE_MAJORS = new Set([10, 12, 14, 16, 17, 18, 19, 20, 21, 23, 25]);
+
+/** tsconfig options that only act in watch mode or in the editor's language service: they save nothing in a CLI build. */
+const EDITOR_ONLY_OPTIONS: Record<string, string> = {
+  assumeChangesOnlyAffectDirectDependencies: 'acts only in watch mode and the editor',
+  preserveWatchOutput: 'acts only in watch mode',
+  disableSourceOfProjectReferenceRedirect: "acts only in the editor's language service",
+  disableReferencedProjectLoad: "acts only in the editor's language service",
+  disableSolutionSearching: "acts only in the editor's language service",
+};
+
+export function diagnose(input: DoctorInput): Finding[] {
+  const findings: Finding[] = [];
+  const dirs = findPackageDirs(input.cwd);
+  const major = Number(input.nodeVersion.replace(/^v/, '').split('.')[0]);
+
+  findings.push({ severity: END_OF_LIFE_MAJORS.has(major) ? 'warning' : 'info', check: 'node-version', message: `node ${input.nodeVersion}${END_OF_LIFE_MAJORS.has(major) ? ' is end-of-life: move to an LTS major (22, 24 or 26)' : ''}` });
+  checkNvmrc(input, dirs.repoRoot, major, findings);
+  for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) checkEngines(input.nodeVersion, dir, findings);
+
+  let limit: MemoryLimit | undefined;
+  try {
+    limit = detectMemoryLimit({ env: input.env, ...(input.root !== undefined ? { root: input.root } : {}) });
+    findings.push({ severity: 'info', check: 'memory-limit', message: `memory limit ${formatBytes(limit.bytes)} from ${limit.detail}` });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    findings.push({ severity: 'error', check: 'memory-limit', message: error.message.replace(/^memtune: /, '') });
+  }
+
+  const envOptions = input.env.NODE_OPTIONS;
+  if (envOptions !== undefined && envOptions.trim() !== '') {
+    const flags = parseNodeOptionsEnv(envOptions, { kind: 'env', label: 'environment NODE_OPTIONS' });
+    const problems = nodeFlagProblems(flags, input.allowed);
+    for (const problem of problems) findings.push({ severity: 'error', check: 'node-options-env', message: problem });
+    if (problems.length === 0) {
+      findings.push({
+        severity: 'warning',
+        check: 'node-options-env',
+        message: `NODE_OPTIONS is already set (${envOptions}): it wins over .node-options and the profiles in every memtune run`,
+      });
+    }
+  }
+
+  const files: NodeOptionsFile[] = [];
+  for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) {
+    const path = join(dir, '.node-options');
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      const file = parseNodeOptionsFile(text, path, Object.keys(input.profiles));
+      files.push(file);
+      const problems = nodeFlagProblems(file.flags, input.allowed);
+      for (const problem of problems) findings.push({ severity: 'error', check: 'node-options-file', message: problem, where: problem.split(': ')[0]! });
+      if (problems.length === 0) findings.push({ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path });
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      for (const line of error.message.split('\n').filter((line) => line.startsWith('memtune: '))) {
+        const message = line.replace(/^memtune: /, '');
+        findings.push({ severity: 'error', check: 'node-options-file', message, where: message.split(': ')[0]! });
+      }
+    }
+  }
+
+  if (limit) {
+    for (const profile of Object.values(input.profiles)) {
+      try {
+        const resolved = resolveRun({ profile, limit, files, env: {}, cliFlags: [], allowed: { ...input.allowed, has: () => true }, args: [], packageDir: dirs.packageDir });
+        findings.push({ severity: 'info', check: 'heap', message: `profile ${profile.name}: --max-old-space-size=${resolved.heapMiB} of a ${formatBytes(limit.bytes)} limit` });
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        for (const line of error.message.split('\n').filter((line) => line.startsWith('memtune: '))) {
+          findings.push({ severity: 'error', check: 'heap', message: `profile ${profile.name}: ${line.replace(/^memtune: /, '')}` });
+        }
+      }
+    }
+  }
+
+  const packages = workspaceDirs(dirs.repoRoot);
+  findings.push(...typeScriptFindings(dirs.repoRoot, packages));
+  for (const dir of packages) findings.push(...tsconfigFindings(dirs.repoRoot, dir));
+  return findings;
+}
+
+function checkNvmrc(input: DoctorInput, repoRoot: string, major: number, findings: Finding[]): void {
+  for (let dir = input.cwd; ; dir = dirname(dir)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(join(dir, '.nvmrc'), 'utf8').trim();
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined) {
+      const where = join(dir, '.nvmrc');
+      const wanted = /^v?(\d+)/.exec(text);
+      if (!wanted) {
+        findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc asks for ${JSON.stringify(text)}, which memtune does not compare`, where });
+        return;
+      }
+      const wantedMajor = Number(wanted[1]);
+      if (wantedMajor !== major) {
+        findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${text} but this is node ${input.nodeVersion}: builds here measure another runtime than the pinned one`, where });
+      } else {
+        findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc pins Node ${text}, as running`, where });
+      }
+      if (END_OF_LIFE_MAJORS.has(wantedMajor)) findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${wantedMajor}, which is end-of-life`, where });
+      return;
+    }
+    if (dir === repoRoot || dirname(dir) === dir) return;
+  }
+}
+
+function checkEngines(version: string, dir: string, findings: Finding[]): void {
+  let range: unknown;
+  try {
+    range = (readManifest(dir) as { engines?: { node?: unknown } } | undefined)?.engines?.node;
+  } catch {
+    return;
+  }
+  if (typeof range !== 'string') return;
+  const where = join(dir, 'package.json');
+  const satisfied = satisfies(version, range);
+  if (satisfied === undefined) findings.push({ severity: 'info', check: 'engines', message: `engines.node ${JSON.stringify(range)} is a range memtune does not read`, where });
+  else if (!satisfied) findings.push({ severity: 'error', check: 'engines', message: `node ${version} does not satisfy engines.node ${JSON.stringify(range)}`, where });
+  else findings.push({ severity: 'info', check: 'engines', message: `node ${version} satisfies engines.node ${JSON.stringify(range)}`, where });
+}
+
+type Version = [number, number, number];
+
+function parseVersion(text: string): Version | undefined {
+  const match = /^v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?$/.exec(text.trim());
+  if (!match) return undefined;
+  return [Number(match[1]), Number(match[2]) || 0, Number(match[3]) || 0];
+}
+
+function compare(a: Version, b: Version): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/** A small semver range check: `||`, space-separated comparators, `>= > < <= = ^ ~`, `x` and `*`. Undefined when unreadable. */
+export function satisfies(versionText: string, range: string): boolean | undefined {
+  const version = parseVersion(versionText);
+  if (!version) return undefined;
+  let readable = true;
+  const result = range.split('||').some((part) => {
+    const comparators = part.trim().replace(/([<>=^~]+)\s+/g, '$1').split(/\s+/).filter(Boolean);
+    return comparators.every((comparator) => {
+      if (comparator === '*' || comparator === 'x') return true;
+      const match = /^(>=|<=|>|<|=|\^|~)?(.*)$/.exec(comparator)!;
+      const operator = match[1] ?? '=';
+      const target = parseVersion(match[2]!);
+      if (!target) {
+        readable = false;
+        return false;
+      }
+      const partial = match[2]!.split('.').filter((part) => /^\d+$/.test(part.replace(/^v/, ''))).length;
+      const order = compare(version, target);
+      switch (operator) {
+        case '>=':
+          return order >= 0;
+        case '>':
+          return order > 0;
+        case '<=':
+          return order <= 0;
+        case '<':
+          return order < 0;
+        case '^':
+          return order >= 0 && version[0] === target[0];
+        case '~':
+          return order >= 0 && version[0] === target[0] && (partial < 2 || version[1] === target[1]);
+        default:
+          return partial === 1 ? version[0] === target[0] : partial === 2 ? version[0] === target[0] && version[1] === target[1] : order === 0;
+      }
+    });
+  });
+  return readable ? result : undefined;
+}
+
+function workspaceDirs(root: string): string[] {
+  const manifest = readManifest(root);
+  if (!manifest) return [root];
+  const patterns = workspacePatterns(root, manifest);
+  return [root, ...(patterns ? listWorkspacePackages(root, patterns).map((pkg) => join(root, pkg.dir)) : [])];
+}
+
+/**
+ * Every TypeScript compiler the packages depend on, each as that package resolves it: the detector that
+ * `memtune run` and `memtune bench` use, so the three commands agree on what is native.
+ */
+function typeScriptFindings(root: string, dirs: string[]): Finding[] {
+  const seen = new Map<string, { version: string; native: boolean; packages: string[] }>();
+  for (const dir of dirs) {
+    for (const dependency of compilerDependencies(dir)) {
+      const compiler = compilerOfDependency(dir, dependency.name);
+      const version = compiler?.version ?? `${dependency.spec} (not installed)`;
+      const key = `${dependency.name}@${version}`;
+      const entry = seen.get(key) ?? { version, native: compiler?.native ?? dependency.target === '@typescript/native-preview', packages: [] };
+      entry.packages.push(relative(root, dir) || '.');
+      seen.set(key, entry);
+    }
+  }
+  const findings: Finding[] = [];
+  for (const [key, entry] of seen) {
+    const kind = entry.native ? 'native (Go): GOMEMLIMIT, GOGC and --checkers size it, V8 flags do not' : 'JavaScript on V8: NODE_OPTIONS sizes it';
+    findings.push({ severity: 'info', check: 'typescript', message: `${key.replace(/@[^@]*$/, '')} ${entry.version}, ${kind}; in ${entry.packages.join(', ')}` });
+  }
+  const versions = new Set([...seen.values()].filter((entry) => !entry.native).map((entry) => entry.version));
+  if (versions.size > 1) findings.push({ severity: 'warning', check: 'typescript', message: `several JavaScript TypeScript versions in one workspace (${[...versions].join(', ')}): each package type-checks with its own` });
+  return findings;
+}
+
+function tsconfigFindings(root: string, dir: string): Finding[] {
+  const findings: Finding[] = [];
+  const path = join(dir, 'tsconfig.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return findings;
+  }
+  for (const [option, why] of Object.entries(EDITOR_ONLY_OPTIONS)) {
+    const at = text.search(new RegExp(`"${option}"\\s*:\\s*true`));
+    if (at < 0) continue;
+    const line = text.slice(0, at).split('\n').length;
+    findings.push({
+      severity: 'warning',
+      check: 'tsconfig',
+      message: `${option} ${why}: it does not lower the memory of tsc in a CLI build`,
+      where: `${relative(root, path) || path}:${line}`,
+    });
+  }
+  return findings;
+}

@@ -1,0 +1,227 @@
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, delimiter, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError, quote } from '../shared/errors.js';
+import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
+import type { AllowedNodeFlags } from './node-flags.js';
+import { formatNodeOptions, parseNodeOptionsEnv, parseNodeOptionsFile, type NodeOptionsFile } from './node-options.js';
+import { binDirs, findPackageDirs } from '../shared/effects/package-dirs.js';
+import { resolveProfile, type Profiles } from '../shared/profiles.js';
+import { loadProfiles } from '../shared/effects/load-profiles.js';
+import { OUTER_MARKER, resolveRun, type ResolvedRun } from './resolve-run.js';
+import { formatBytes } from '../shared/size.js';
+import { detectCommandCompiler } from '../shared/effects/typescript-compiler.js';
+import { allowedFlagsOfNode, allowedFlagsOfThisNode, commandNotFound, findCommand, startCommand } from './effects/spawn-command.js';
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  print: { type: 'boolean' },
+  explain: { type: 'boolean' },
+  dotenv: { type: 'string', multiple: true },
+  'override-env': { type: 'boolean' },
+  'node-option': { type: 'string', multiple: true },
+  spawn: { type: 'boolean' },
+} as const;
+
+function usage(profiles: Profiles): string {
+  const width = Math.max(...Object.keys(profiles).map((name) => name.length));
+  return [
+    'Usage: memtune run <profile> [options] -- <command> [args...]',
+    '',
+    'Starts <command> with NODE_OPTIONS (and GOMEMLIMIT/GOGC for native compilers) sized from the memory limit.',
+    '',
+    'Profiles:',
+    ...Object.values(profiles).map((profile) => `  ${profile.name.padEnd(width)}  ${profile.description}`),
+    '',
+    'Options:',
+    '  --print              print the resolved environment as KEY=VALUE lines and exit 0; nothing is started',
+    '  --explain            show where each value comes from (preset, file:line, environment, flag) and exit 0',
+    '  --node-option=FLAG   add a Node flag, after every other source (repeatable), e.g. --node-option=--max-old-space-size=70%',
+    '  --dotenv=PATH        load variables from a dotenv file after ./.env (repeatable); a missing file is an error',
+    '  --override-env       let .env files replace variables already in the environment',
+    '  --spawn              stay resident and forward signals even where process.execve could replace memtune',
+    '',
+    'Merge order, later wins: preset < repo .node-options < package .node-options < NODE_OPTIONS in the environment < --node-option.',
+    'MEMTUNE_MEMORY_LIMIT (bytes or 2GiB) overrides the detected memory limit. See docs/run.md.',
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const separator = argv.indexOf('--');
+  const own = separator < 0 ? argv : argv.slice(0, separator);
+  const command = separator < 0 ? [] : argv.slice(separator + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`memtune: ${(error as Error).message}\nRun memtune run --help for the options.`);
+  }
+  const { values, positionals } = parsed;
+  const profiles = loadProfiles();
+  if (values.help) {
+    process.stdout.write(`${usage(profiles)}\n`);
+    return 0;
+  }
+  const [profileName, ...extra] = positionals;
+  if (profileName === undefined) {
+    throw new UsageError(`memtune: memtune run needs a profile; the profiles are ${Object.keys(profiles).join(', ')}.\nWrite: memtune run build -- tsc -b`);
+  }
+  const profile = resolveProfile(profileName, profiles);
+  if (extra.length > 0) {
+    throw new UsageError(`memtune: ${quote(extra[0]!)} comes before --; the command goes after it.\nWrite: memtune run ${profileName} -- ${extra.join(' ')}`);
+  }
+  const [commandName, ...commandArgs] = command;
+  const dryRun = values.print === true || values.explain === true;
+  if (commandName === undefined && !dryRun) {
+    throw new UsageError(`memtune: no command after --.\nWrite: memtune run ${profileName} -- <command> [args...], e.g. memtune run ${profileName} -- node dist/main.js`);
+  }
+
+  const cwd = process.cwd();
+  const dirs = findPackageDirs(cwd);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const envOrigins = await loadEnvFiles(env, dirs.packageDir, values.dotenv ?? [], values['override-env'] === true);
+  const limit = detectMemoryLimit({ env });
+
+  const files: NodeOptionsFile[] = [];
+  for (const dir of dirs.packageDir === dirs.repoRoot ? [dirs.repoRoot] : [dirs.repoRoot, dirs.packageDir]) {
+    const file = readNodeOptionsFile(join(dir, '.node-options'), Object.keys(profiles));
+    if (file) files.push(file);
+  }
+
+  const path = [...binDirs(dirs.packageDir, dirs.repoRoot), env.PATH ?? ''].join(delimiter);
+  const resolved = commandName === undefined ? undefined : findCommand(commandName, path, cwd);
+  if (commandName !== undefined && resolved === undefined) throw commandNotFound(commandName, path);
+  const nodePath = resolved !== undefined && /^node(\.exe)?$/i.test(basename(commandName!)) ? resolved : findCommand('node', path, cwd);
+
+  const cliFlags = (values['node-option'] ?? []).flatMap((text) => parseNodeOptionsEnv(text, { kind: 'flag', label: `--node-option=${text}` }));
+  const result = resolveRun({
+    profile,
+    limit,
+    files,
+    env,
+    envOrigins,
+    cliFlags,
+    allowed: allowedFlagsFor(nodePath),
+    ...(resolved !== undefined ? { compiler: detectCommandCompiler(commandName!, resolved, dirs) } : {}),
+    args: commandArgs,
+    packageDir: dirs.packageDir,
+  });
+  for (const warning of result.warnings) process.stderr.write(`${warning}\n`);
+
+  if (values.explain) {
+    process.stdout.write(`${explain(result, { profile: profile.name, limit: `${formatBytes(limit.bytes)} from ${limit.detail}`, files, envOrigins, command })}\n`);
+    return 0;
+  }
+  if (values.print) {
+    const lines = [...result.env.map((setting) => `${setting.key}=${setting.value}`), ...Object.keys(envOrigins).map((key) => `${key}=${env[key] ?? ''}`)];
+    process.stdout.write(`${[...new Set(lines)].join('\n')}\n`);
+    return 0;
+  }
+
+  const childEnv: NodeJS.ProcessEnv = { ...env, PATH: path };
+  for (const setting of result.env) childEnv[setting.key] = setting.value;
+  for (const dir of result.directories) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      // A service in a container often runs as a user who cannot write its app directory: reports still need a home.
+      const fallback = join(tmpdir(), 'memtune-diagnostics');
+      mkdirSync(fallback, { recursive: true });
+      process.stderr.write(`memtune: cannot create ${quote(dir)} (${(error as NodeJS.ErrnoException).code}); diagnostics go to ${fallback}.\n`);
+      result.nodeOptions = result.nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: fallback } : flag));
+      childEnv.NODE_OPTIONS = formatNodeOptions(result.nodeOptions);
+    }
+  }
+  childEnv[OUTER_MARKER] = childEnv.NODE_OPTIONS;
+  const exit = await startCommand(resolved!, commandName!, result.args, childEnv, { execve: values.spawn !== true });
+  if (exit.error) process.stderr.write(`${exit.error}\n`);
+  else if (exit.signal) process.stderr.write(`${failure(command, exit.signal, result)}\n`);
+  else if (exit.code !== 0) process.stderr.write(`memtune: ${quote(command.join(' '))} exited with code ${exit.code} (profile ${profile.name}, NODE_OPTIONS=${childEnv.NODE_OPTIONS}).\n`);
+  return exit.code;
+}
+
+function failure(command: string[], signal: NodeJS.Signals, result: ResolvedRun): string {
+  const hint =
+    signal === 'SIGABRT'
+      ? `V8 aborts this way when the heap limit (--max-old-space-size=${result.heapMiB}) is reached: raise it in .node-options or measure with memtune bench.`
+      : signal === 'SIGKILL'
+        ? "SIGKILL usually comes from the system's or the container's out-of-memory killer: the memory limit, not the heap flag, was reached."
+        : '';
+  return `memtune: ${quote(command.join(' '))} ended by ${signal}.${hint ? `\n${hint}` : ''}`;
+}
+
+function readNodeOptionsFile(path: string, profiles: string[]): NodeOptionsFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return parseNodeOptionsFile(text, path, profiles);
+}
+
+/**
+ * Loads `./.env` of the package, then each --dotenv file (not --env-file: Node 20 reads that flag even after the script name), into `env`. Variables already in the real
+ * environment stay unless `override`. Returns, for each variable set, the file it came from.
+ */
+async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: string[], override: boolean): Promise<Record<string, string>> {
+  const origins: Record<string, string> = {};
+  const sources: Array<{ path: string; required: boolean }> = [
+    { path: join(packageDir, '.env'), required: false },
+    ...extra.map((path) => ({ path: resolve(path), required: true })),
+  ];
+  for (const source of sources) {
+    let text: string;
+    try {
+      text = readFileSync(source.path, 'utf8');
+    } catch (error) {
+      if (!source.required && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new UsageError(`memtune: cannot read the env file ${quote(source.path)}: ${(error as Error).message}\nCheck the path given to --dotenv.`);
+    }
+    // Loaded only when a file exists: most runs have none, and run's start-up is on every script's path.
+    const { parse } = await import('dotenv');
+    for (const [key, value] of Object.entries(parse(text))) {
+      if (process.env[key] !== undefined && !override) continue;
+      env[key] = value;
+      origins[key] = source.path;
+    }
+  }
+  return origins;
+}
+
+/** The flags of the node that will run the command: this one's own set when it is the same binary, else asked from that binary. */
+function allowedFlagsFor(nodePath: string | undefined): AllowedNodeFlags {
+  if (nodePath === undefined) return allowedFlagsOfThisNode();
+  try {
+    if (realpathSync(nodePath) === realpathSync(process.execPath)) return allowedFlagsOfThisNode();
+  } catch {
+    return allowedFlagsOfThisNode();
+  }
+  return allowedFlagsOfNode(nodePath);
+}
+
+function explain(
+  result: ResolvedRun,
+  context: { profile: string; limit: string; files: NodeOptionsFile[]; envOrigins: Record<string, string>; command: string[] },
+): string {
+  const lines = [`profile: ${context.profile}`, `memory limit: ${context.limit}`];
+  lines.push(`.node-options read: ${context.files.length > 0 ? context.files.map((file) => file.path).join(', ') : 'none'}`);
+  lines.push('NODE_OPTIONS:');
+  const width = Math.max(0, ...result.nodeOptions.map((flag) => show(flag).length));
+  for (const flag of result.nodeOptions) lines.push(`  ${show(flag).padEnd(width)}  ${flag.origin.label}`);
+  for (const { flag, by } of result.overridden) lines.push(`  (${show(flag)} from ${flag.origin.label} replaced by ${by.origin.label})`);
+  for (const setting of result.env) {
+    if (setting.key !== 'NODE_OPTIONS') lines.push(`${setting.key}=${setting.value}  ${setting.origin.label}`);
+  }
+  for (const [key, file] of Object.entries(context.envOrigins)) lines.push(`${key}: from ${file}`);
+  if (context.command.length > 0) lines.push(`command: ${[...context.command.slice(0, 1), ...result.args].join(' ')}`);
+  for (const added of result.addedArgs) lines.push(`  added ${added.arg}: ${added.origin.label} (not added when the command sets it)`);
+  for (const note of result.notes) lines.push(`note: ${note}`);
+  return lines.join('\n');
+}
+
+function show(flag: { name: string; value?: string }): string {
+  return flag.value === undefined ? flag.name : `${flag.name}=${flag.value}`;
+}

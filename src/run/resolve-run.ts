@@ -1,0 +1,247 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { CompilerInfo } from '../bench/types.js';
+import { UsageError, quote } from '../shared/errors.js';
+import type { MemoryLimit } from '../shared/effects/memory-limit.js';
+import { nodeFlagProblems, type AllowedNodeFlags } from './node-flags.js';
+import {
+  flagKey,
+  formatNodeOptions,
+  isRepeatable,
+  parseHeapSize,
+  parseNodeOptionsEnv,
+  problemsMessage,
+  type EnvSetting,
+  type FlagSetting,
+  type NodeOptionsFile,
+  type Origin,
+} from './node-options.js';
+import { profileHeapMiB, stepValue, type Profile } from '../shared/profiles.js';
+import { formatBytes, parseByteSize, toMiB } from '../shared/size.js';
+import { hasCompilerOption } from '../shared/effects/typescript-compiler.js';
+
+/** Set in the child's environment: a nested `memtune run` recognises NODE_OPTIONS that an outer one wrote. */
+export const OUTER_MARKER = 'MEMTUNE_NODE_OPTIONS';
+
+export interface ResolveRunInput {
+  profile: Profile;
+  limit: MemoryLimit;
+  /** The repo's `.node-options`, then the package's. */
+  files: NodeOptionsFile[];
+  /** The environment the command would get without memtune (the real one plus any `.env` files). */
+  env: NodeJS.ProcessEnv;
+  /** Labels for variables that came from `.env` files rather than the real environment. */
+  envOrigins?: Record<string, string>;
+  cliFlags: FlagSetting[];
+  allowed: AllowedNodeFlags;
+  compiler?: CompilerInfo;
+  args: string[];
+  packageDir: string;
+}
+
+export interface ResolvedRun {
+  /** The final Node flags, in order, each with where it came from. */
+  nodeOptions: FlagSetting[];
+  /** Values replaced by a later source. */
+  overridden: Array<{ flag: FlagSetting; by: FlagSetting }>;
+  /** The variables memtune sets for the command, NODE_OPTIONS first. */
+  env: EnvSetting[];
+  args: string[];
+  addedArgs: Array<{ arg: string; origin: Origin }>;
+  warnings: string[];
+  notes: string[];
+  /** Diagnostics directories to create before the command starts. */
+  directories: string[];
+  heapMiB: number | undefined;
+}
+
+const PATH_FLAGS = new Set(['--diagnostic-dir', '--report-directory', '--report-dir', '--heapsnapshot-signal-dir']);
+
+export function resolveRun(input: ResolveRunInput): ResolvedRun {
+  const { profile, limit } = input;
+  const limitText = `${formatBytes(limit.bytes)} (${limit.detail})`;
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const problems: string[] = [];
+
+  const presetOrigin = (what: string): Origin => ({ kind: 'preset', label: `preset ${profile.name}: ${what}` });
+  const heapRule = profile.heap;
+  const bounds = [heapRule.minMiB !== null ? `floor ${heapRule.minMiB} MiB` : '', heapRule.maxMiB !== null ? `ceiling ${heapRule.maxMiB} MiB` : '']
+    .filter(Boolean)
+    .join(', ');
+  const layers: FlagSetting[] = [
+    {
+      name: '--max-old-space-size',
+      value: String(profileHeapMiB(heapRule, limit.bytes)),
+      origin: presetOrigin(`${heapRule.percent}% of ${formatBytes(limit.bytes)}${bounds ? ` (${bounds})` : ''}`),
+    },
+    ...profile.nodeFlags.flatMap((text) => parseNodeOptionsEnv(text, presetOrigin('profile flag'))),
+  ];
+  for (const file of input.files) {
+    layers.push(...file.flags.filter((flag) => flag.section === undefined || flag.section === profile.name));
+  }
+  const envNodeOptions = input.env.NODE_OPTIONS;
+  if (envNodeOptions !== undefined && envNodeOptions.trim() !== '') {
+    if (input.env[OUTER_MARKER] === envNodeOptions) {
+      notes.push('NODE_OPTIONS was written by an outer memtune run: this profile replaces it.');
+    } else {
+      const label = input.envOrigins?.NODE_OPTIONS ?? 'environment NODE_OPTIONS';
+      layers.push(...parseNodeOptionsEnv(envNodeOptions, { kind: 'env', label }));
+    }
+  }
+  layers.push(...input.cliFlags);
+
+  const merged: FlagSetting[] = [];
+  const overridden: ResolvedRun['overridden'] = [];
+  const directories: string[] = [];
+  for (const raw of layers) {
+    const flag = resolveFlagValue(raw, input, problems, directories);
+    if (!flag) continue;
+    const key = flagKey(flag.name);
+    if (isRepeatable(flag.name)) {
+      if (!merged.some((other) => flagKey(other.name) === key && other.value === flag.value)) merged.push(flag);
+      continue;
+    }
+    const index = merged.findIndex((other) => flagKey(other.name) === key);
+    if (index < 0) {
+      merged.push(flag);
+      continue;
+    }
+    const previous = merged[index]!;
+    overridden.push({ flag: previous, by: flag });
+    if (previous.origin.kind !== 'preset' && previous.value !== flag.value) {
+      warnings.push(`memtune: ${key} is set twice: ${show(previous)} (${previous.origin.label}) is replaced by ${show(flag)} (${flag.origin.label}).`);
+    }
+    merged[index] = flag;
+  }
+
+  // Node writes heap snapshots to --diagnostic-dir but fatal-error reports to --report-directory (else the
+  // working directory): one directory for both, unless the user chose a report directory.
+  const diagnosticDir = merged.find((flag) => flagKey(flag.name) === '--diagnostic-dir');
+  const reportDir = merged.find((flag) => ['--report-directory', '--report-dir'].includes(flagKey(flag.name)));
+  if (diagnosticDir?.value !== undefined && !reportDir && merged.some((flag) => flagKey(flag.name) === '--report-on-fatalerror')) {
+    merged.push({
+      name: '--report-directory',
+      value: diagnosticDir.value,
+      origin: { kind: diagnosticDir.origin.kind, label: `memtune: reports follow --diagnostic-dir from ${diagnosticDir.origin.label}` },
+    });
+  }
+
+  problems.push(...nodeFlagProblems(merged, input.allowed));
+
+  const heapFlag = merged.find((flag) => flagKey(flag.name) === '--max-old-space-size');
+  const heapMiB = heapFlag?.value === undefined ? undefined : Number(heapFlag.value);
+  const limitMiB = toMiB(limit.bytes);
+  if (heapFlag && heapMiB !== undefined && heapMiB > limitMiB) {
+    problems.push(
+      `${heapFlag.origin.label}: --max-old-space-size=${heapMiB} is above the memory limit, ${limitMiB} MiB from ${limit.detail}; ` +
+        'the process would be killed by the system before V8 ever reports running out.',
+    );
+  }
+  if (problems.length > 0) {
+    throw new UsageError(problemsMessage(problems, 'Nothing was started. Fix or remove the flags named above (memtune run <profile> --explain shows where each comes from).'));
+  }
+
+  const env: EnvSetting[] = [];
+  env.push({
+    key: 'NODE_OPTIONS',
+    value: formatNodeOptions(merged),
+    origin: { kind: 'preset', label: 'merged: preset < .node-options < environment < command line' },
+  });
+  env.push(...goSettings(input, limitText));
+
+  const args = [...input.args];
+  const addedArgs: ResolvedRun['addedArgs'] = [];
+  const compiler = input.compiler;
+  if (compiler?.native) {
+    notes.push(
+      `the command is TypeScript ${compiler.version}, the native compiler: the V8 flags in NODE_OPTIONS do not reach it ` +
+        '(only its small node launcher); GOMEMLIMIT, GOGC and --checkers/--builders do.',
+    );
+    const checkers = stepValue(profile.tsc?.checkers, limit.bytes);
+    if (checkers && !hasCompilerOption(args, '--checkers', '--singleThreaded')) {
+      const origin = presetOrigin(`memory limit below ${checkers.belowMiB} MiB`);
+      args.push('--checkers', String(checkers.value));
+      addedArgs.push({ arg: `--checkers ${checkers.value}`, origin });
+    }
+    const builders = stepValue(profile.tsc?.builders, limit.bytes);
+    if (builders && hasCompilerOption(args, '-b', '--build') && !hasCompilerOption(args, '--builders', '--singleThreaded')) {
+      const origin = presetOrigin(`memory limit below ${builders.belowMiB} MiB`);
+      args.push('--builders', String(builders.value));
+      addedArgs.push({ arg: `--builders ${builders.value}`, origin });
+    }
+  } else if (compiler) {
+    notes.push(`the command is TypeScript ${compiler.version}, a JavaScript compiler on V8: NODE_OPTIONS sizes its heap.`);
+  }
+
+  return { nodeOptions: merged, overridden, env, args, addedArgs, warnings, notes, directories, heapMiB };
+}
+
+function show(flag: FlagSetting): string {
+  return flag.value === undefined ? flag.name : `${flag.name}=${flag.value}`;
+}
+
+/** Turns `NN%` heap sizes into MB and relative diagnostics paths into absolute ones. */
+function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: string[], directories: string[]): FlagSetting | undefined {
+  const key = flagKey(flag.name);
+  if (key === '--max-old-space-size' || key === '--max-semi-space-size') {
+    const size = flag.value === undefined ? undefined : parseHeapSize(flag.value, key === '--max-old-space-size');
+    if (size === undefined) {
+      problems.push(`${flag.origin.label}: ${quote(show(flag))} is not a size memtune accepts; write a whole number of MB (4096)${key === '--max-old-space-size' ? ' or NN% of the memory limit (60%)' : ''}.`);
+      return undefined;
+    }
+    if ('percent' in size) {
+      const mib = Math.floor((input.limit.bytes * size.percent) / 100 / 1024 / 1024);
+      return { name: flag.name, value: String(mib), origin: { ...flag.origin, label: `${flag.origin.label} (${size.percent}% of ${formatBytes(input.limit.bytes)})` } };
+    }
+    return flag;
+  }
+  if (PATH_FLAGS.has(key) && flag.value !== undefined) {
+    let value = flag.value;
+    if (!isAbsolute(value) && (flag.origin.kind === 'preset' || flag.origin.kind === 'file')) {
+      const base = flag.origin.kind === 'preset' ? input.packageDir : dirname(flag.origin.label.replace(/:\d+$/, ''));
+      value = resolve(base, value);
+    }
+    if (!directories.includes(value)) directories.push(value);
+    return { ...flag, value };
+  }
+  return flag;
+}
+
+function goSettings(input: ResolveRunInput, limitText: string): EnvSetting[] {
+  const { profile, limit } = input;
+  const values = new Map<string, EnvSetting>();
+  if (profile.go) {
+    const mib = Math.floor((limit.bytes * profile.go.memlimitPercent) / 100 / 1024 / 1024);
+    values.set('GOMEMLIMIT', { key: 'GOMEMLIMIT', value: `${mib}MiB`, origin: { kind: 'preset', label: `preset ${profile.name}: ${profile.go.memlimitPercent}% of ${limitText}` } });
+    if (profile.go.gogc !== null) {
+      values.set('GOGC', { key: 'GOGC', value: String(profile.go.gogc), origin: { kind: 'preset', label: `preset ${profile.name}` } });
+    }
+  }
+  for (const file of input.files) {
+    for (const setting of file.env) {
+      if (setting.section !== undefined && setting.section !== profile.name) continue;
+      const percent = /^(\d+)%$/.exec(setting.value);
+      if (setting.key === 'GOMEMLIMIT' && percent) {
+        const mib = Math.floor((limit.bytes * Number(percent[1])) / 100 / 1024 / 1024);
+        values.set('GOMEMLIMIT', { key: 'GOMEMLIMIT', value: `${mib}MiB`, origin: { ...setting.origin, label: `${setting.origin.label} (${percent[1]}% of ${formatBytes(limit.bytes)})` } });
+      } else {
+        values.set(setting.key, { key: setting.key, value: setting.value, origin: setting.origin });
+      }
+    }
+  }
+  for (const key of ['GOMEMLIMIT', 'GOGC']) {
+    const value = input.env[key];
+    if (value !== undefined && value !== '') {
+      values.set(key, { key, value, origin: { kind: 'env', label: input.envOrigins?.[key] ?? `environment ${key}` } });
+    }
+  }
+  const memlimit = values.get('GOMEMLIMIT');
+  const bytes = memlimit && parseByteSize(memlimit.value);
+  if (memlimit && bytes !== undefined && bytes > limit.bytes) {
+    throw new UsageError(
+      `memtune: ${memlimit.origin.label}: GOMEMLIMIT=${memlimit.value} is above the memory limit, ${formatBytes(limit.bytes)} from ${limit.detail}.\n` +
+        'Nothing was started. Write GOMEMLIMIT as NN% of the memory limit in .node-options.',
+    );
+  }
+  return [...values.values()];
+}

@@ -1,0 +1,585 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { BenchReport } from '../../src/bench/types.js';
+import { BIN, REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
+
+const LIB = "export const pair = <T,>(value: T): [T, T] => [value, value];\n";
+
+/** Links a real compiler as the package's own `typescript`, as an npm install would. */
+function linkTypeScript(dir: string, alias: 'typescript' | 'typescript-5' | 'typescript-6'): void {
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules', alias), join(dir, 'node_modules', 'typescript'), 'dir');
+}
+
+const WORKSPACE_ROOT = { 'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] } };
+
+/** The files of workspace package `packages/<name>`, checked with memtune's check preset. */
+function checkedPackage(name: string, manifest: object = {}): Record<string, string | object> {
+  return {
+    [`packages/${name}/package.json`]: { name, type: 'module', ...manifest },
+    [`packages/${name}/tsconfig.json`]: { extends: 'memtune/tsconfig/check.json' },
+    [`packages/${name}/src/index.ts`]: LIB,
+  };
+}
+
+function readReport(out: string): BenchReport {
+  return JSON.parse(readFileSync(join(out, 'memtune-report.json'), 'utf8')) as BenchReport;
+}
+
+/** A workspace: a JS-compiled package, a native one, one without tsconfig, one that resolves no typescript. */
+function workspace(root: string): void {
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    'packages/js/package.json': { name: '@m/js', type: 'module' },
+    'packages/js/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/js/src/index.ts': LIB,
+    'packages/native/package.json': { name: '@m/native', type: 'module' },
+    'packages/native/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/native/src/index.ts': LIB,
+    'packages/docs/package.json': { name: '@m/docs' },
+    'packages/bare/package.json': { name: '@m/bare', type: 'module' },
+    'packages/bare/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'packages/bare/src/index.ts': LIB,
+  });
+  linkTypeScript(join(root, 'packages/js'), 'typescript-5');
+  linkTypeScript(join(root, 'packages/native'), 'typescript');
+}
+
+test('bench measures each workspace package with its own compiler, skips what it cannot measure, and writes nothing into the packages', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const out = join(root, 'reports');
+  const result = runMemtune(['bench', '--out', out, '--concurrency', '1'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(out);
+  assert.equal(report.schemaVersion, 2);
+  assert.equal(report.environment.node, process.version);
+  assert.ok(report.environment.memoryLimit.bytes > 0);
+  const js = report.packages.find((pkg) => pkg.name === '@m/js');
+  const native = report.packages.find((pkg) => pkg.name === '@m/native');
+  assert.ok(js && native, JSON.stringify(report.packages.map((pkg) => pkg.name)));
+  assert.deepEqual([js.compiler.version, js.compiler.native, native.compiler.version, native.compiler.native], ['5.9.3', false, '7.0.2', true]);
+  for (const key of ['name', 'dir', 'compiler', 'status', 'exitCode', 'peakRssBytes', 'peakHeapUsedBytes', 'retainedHeapBytes', 'wallMs', 'runs']) {
+    assert.ok(key in js && key in native, `packages[] entries have ${key}`);
+  }
+  assert.equal(js.compiler.name, 'typescript');
+  assert.deepEqual(Object.keys(report.environment).sort(), ['arch', 'compilers', 'cpu', 'gitCommit', 'memoryLimit', 'node', 'platform']);
+  for (const pkg of [js, native]) {
+    assert.equal(pkg.status, 'ok');
+    assert.equal(pkg.exitCode, 0);
+    assert.ok(pkg.peakRssBytes! > 20 * 1024 * 1024, `${pkg.name} peak RSS ${pkg.peakRssBytes}`);
+    assert.ok(pkg.wallMs > 0);
+    assert.equal(pkg.runs.length, 1);
+    assert.ok(pkg.diagnostics.files! > 0, `${pkg.name} diagnostics parsed`);
+  }
+  assert.ok(js.peakHeapUsedBytes! > 0 && js.retainedHeapBytes! > 0 && js.retainedHeapBytes! <= js.peakHeapUsedBytes!);
+  assert.ok(js.heapLimitBytes! > js.peakHeapUsedBytes! && js.gcCount! >= 0);
+  assert.equal(native.peakHeapUsedBytes, null);
+  assert.equal(native.retainedHeapBytes, null);
+  assert.ok(native.goHeapPeakBytes! > 0);
+  assert.deepEqual(
+    report.skipped.map((pkg) => [pkg.name, pkg.reason.split(':')[0]]).sort(),
+    [['@m/bare', 'typescript cannot be resolved from packages/bare'], ['@m/docs', 'no tsconfig.json']],
+  );
+  for (const dir of ['packages/js', 'packages/native']) {
+    assert.deepEqual(readdirSync(join(root, dir)).sort(), ['node_modules', 'package.json', 'src', 'tsconfig.json'], `${dir} untouched`);
+  }
+  assert.match(readFileSync(join(out, 'memtune-report.md'), 'utf8'), /@m\/js/);
+  assert.match(readFileSync(join(out, 'memtune-report.svg'), 'utf8'), /^<svg/);
+  const journal = readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(journal.length, 2);
+});
+
+test('bench brings the projects a package references up to date first, outside the measurement, and rebuilds a stale one', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    'packages/lib/package.json': { name: 'lib', type: 'module' },
+    'packages/lib/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/lib/src/index.ts': LIB,
+    'packages/app/package.json': { name: 'app', type: 'module' },
+    'packages/app/tsconfig.json': { extends: 'memtune/tsconfig/library.json', references: [{ path: '../lib' }] },
+    'packages/app/src/main.ts': "import { pair } from '../../lib/dist/index.js';\nexport const twice = pair(1);\n",
+  });
+  linkTypeScript(root, 'typescript-6');
+  const out = join(root, '.memtune');
+  const result = runMemtune(['bench', '--filter', 'app'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /bringing the referenced projects up to date first with tsc -b \(outside the measurement\): packages\/lib\/tsconfig\.json/);
+  const [app] = readReport(out).packages;
+  assert.equal(app?.name, 'app');
+  assert.equal(app?.status, 'ok', app?.runs[0]?.messages);
+  assert.ok(existsSync(join(root, 'packages/lib/dist/index.d.ts')));
+  assert.ok(!existsSync(join(root, 'packages/app/dist')), 'the measured package itself is left as it was');
+
+  // A change in the referenced package: its old dist/ has no `triple`, so a check against it fails.
+  writeFileSync(join(root, 'packages/lib/src/index.ts'), `${LIB}export const triple = <T,>(value: T): [T, T, T] => [value, value, value];\n`);
+  writeFileSync(join(root, 'packages/app/src/main.ts'), "import { pair, triple } from '../../lib/dist/index.js';\nexport const both = [pair(1), triple(2)];\n");
+  const again = runMemtune(['bench', '--filter', 'app'], { cwd: root });
+  assert.equal(again.status, 0, again.stderr);
+  const [rechecked] = readReport(out).packages;
+  assert.equal(rechecked?.status, 'ok', rechecked?.runs[0]?.messages);
+  assert.match(readFileSync(join(root, 'packages/lib/dist/index.d.ts'), 'utf8'), /triple/);
+});
+
+test('a package with type errors is measured as failed, its figures kept', (t) => {
+  const root = tempDir(t);
+  writeTree(root, {
+    'package.json': { name: 'single', type: 'module' },
+    'tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'src/index.ts': 'export const n: number = "not a number";\n',
+  });
+  linkTypeScript(root, 'typescript-5');
+  const result = runMemtune(['bench', '--runs', '2'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  const [pkg] = report.packages;
+  assert.equal(pkg?.status, 'failed');
+  assert.equal(pkg?.exitCode, 2);
+  assert.equal(pkg?.runs.length, 2);
+  assert.ok(pkg!.peakHeapUsedBytes! > 0);
+  assert.match(pkg!.runs[0]!.messages!, /TS2322/);
+});
+
+/**
+ * A stand-in compiler package for the failures a real compiler cannot be made to show on demand. It
+ * answers --showConfig as tsc does, then misbehaves when asked to check.
+ */
+function fakeCompiler(root: string, body: string): string {
+  const dir = join(root, 'fake-typescript');
+  const showConfig = "if (process.argv.includes('--showConfig')) { console.log('{}'); process.exit(0); }\n";
+  writeTree(root, {
+    'fake-typescript/package.json': { name: 'typescript', version: '6.0.0' },
+    'fake-typescript/bin/tsc': showConfig + body,
+  });
+  return dir;
+}
+
+test('the peak heap is read from the GC lines node prints, not from anything inside the measured process', (t) => {
+  const root = tempDir(t);
+  writeTree(root, { 'package.json': { name: 'traced' }, 'tsconfig.json': { files: [] } });
+  // A compiler whose own GC lines claim a 900 MiB heap: only a reading of node's --trace-gc output reports it.
+  const compiler = fakeCompiler(
+    root,
+    [
+      'console.log(`[${process.pid}:0x1a2b]      5 ms: Mark-Compact 900.0 (950.0) -> 400.0 (950.0) MB, 1.50 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;`);',
+      'console.error(`[${process.pid}:0x1a2b]      6 ms: Mark-Compact 5000.0 (5000.0) -> 1.0 (2.0) MB, 1.50 / 0.00 ms  on stderr: not a GC line of ours`);',
+    ].join('\n'),
+  );
+  const result = runMemtune(['bench', '--compiler', compiler], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.peakHeapUsedBytes, 900 * 1024 * 1024);
+  assert.ok(pkg!.gcCount! >= 1);
+});
+
+test('a compiler at its V8 heap limit is reported as oom, one killed by a signal as killed, one past --timeout as timeout', (t) => {
+  const cases = [
+    ['oom', "const keep = []; for (;;) keep.push(new Array(1e5).fill({ x: Math.random() }));\n", { NODE_OPTIONS: '--max-old-space-size=24' }],
+    ['killed', "process.kill(process.pid, 'SIGKILL');\n", {}],
+    ['timeout', 'setTimeout(() => {}, 60_000);\n', {}],
+  ] as const;
+  for (const [status, body, env] of cases) {
+    const root = tempDir(t);
+    writeTree(root, { 'package.json': { name: `crash-${status}` }, 'tsconfig.json': { files: [] } });
+    const compiler = fakeCompiler(root, body);
+    const result = runMemtune(['bench', '--compiler', compiler, '--timeout', '2'], { cwd: root, env: cleanEnv(env) });
+    assert.equal(result.status, 1, `${status}: ${result.stderr}`);
+    const [pkg] = readReport(join(root, '.memtune')).packages;
+    assert.equal(pkg?.status, status, result.stderr);
+  }
+});
+
+test('a compiler crawling in back-to-back GCs near its heap limit is stopped and reported as oom', (t) => {
+  const root = tempDir(t);
+  writeTree(root, { 'package.json': { name: 'thrash' }, 'tsconfig.json': { files: [] } });
+  // Most of a 40 MB heap stays live and creeps up while garbage keeps coming: V8 alone collects for about 11 s
+  // here before it gives up (Node 20 and 26); the guard stops it once 4 s were mostly GC.
+  const compiler = fakeCompiler(
+    root,
+    [
+      'const live = [];',
+      "for (let i = 0; i < 280000; i++) live.push({ i, s: 'x' + i });",
+      'for (let n = 0; ; n++) {',
+      '  const garbage = new Array(200).fill(n);',
+      "  if (n % 1000 === 0) live.push({ n, s: 'x' + n, garbage });",
+      '}',
+    ].join('\n'),
+  );
+  const result = runMemtune(['bench', '--compiler', compiler], { cwd: root, env: cleanEnv({ NODE_OPTIONS: '--max-old-space-size=40' }) });
+  assert.equal(result.status, 1, result.stderr);
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.status, 'oom');
+  assert.match(pkg!.runs[0]!.messages!, /memtune stopped it: garbage collection took \d+ ms of the last 4000 ms/);
+});
+
+test('bench outside any package says so and starts nothing', (t) => {
+  const dir = tempDir(t);
+  const result = runMemtune(['bench'], { cwd: dir });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: .* is neither a workspace nor a package: no package\.json here or above\.\n/);
+});
+
+test('an --out that cannot be written fails before any run starts', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  writeFileSync(join(root, 'a-file'), '');
+  const result = runMemtune(['bench', '--out', join(root, 'a-file', 'reports')], { cwd: root });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: --out ".*a-file\/reports" cannot be written \(ENOTDIR\)\.\nPass a directory/);
+  assert.doesNotMatch(result.stderr, /started/);
+});
+
+test('--resume refuses a journal with a corrupt line and names file:line', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const out = join(root, '.memtune');
+  mkdirSync(out);
+  writeFileSync(join(out, 'memtune-journal.jsonl'), '{"this is": not json}\n{"schemaVersion":1}\n');
+  const result = runMemtune(['bench', '--resume'], { cwd: root });
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /memtune-journal\.jsonl:1/);
+});
+
+test('--resume continues from the journal and measures only what is missing', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const first = runMemtune(['bench', '--filter', '@m/js'], { cwd: root });
+  assert.equal(first.status, 0, first.stderr);
+  const journal = join(root, '.memtune', 'memtune-journal.jsonl');
+  const result = runMemtune(['bench', '--resume'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.doesNotMatch(result.stderr, /@m\/js started/);
+  assert.match(result.stderr, /@m\/native started/);
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name).sort(), ['@m/js', '@m/native']);
+  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 2);
+});
+
+test('--filter that matches nothing lists the packages', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const result = runMemtune(['bench', '--filter', '@other/*'], { cwd: root });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--filter "@other\/\*" matches no package; the packages are: .*@m\/js/);
+});
+
+test('a package starts beside another only while their expected peaks fit the --budget', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('a'),
+    ...checkedPackage('b'),
+  });
+  linkTypeScript(root, 'typescript-5');
+  const tight = runMemtune(['bench', '--concurrency', '2', '--budget', '1MiB'], { cwd: root });
+  assert.equal(tight.status, 0, tight.stderr);
+  assert.match(tight.stderr, /a started\n\[1\/2\] a: .*\nb started\n/, 'b waits until a ended');
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [false, false]);
+  const roomy = runMemtune(['bench', '--concurrency', '2', '--budget', '100%'], { cwd: root });
+  assert.equal(roomy.status, 0, roomy.stderr);
+  assert.match(roomy.stderr, /a started\nb started\n/);
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [true, true], 'overlapping timings are marked');
+});
+
+test('Ctrl-C stops the running compiler, keeps the finished runs and says how to resume', async (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('a'),
+    'packages/b/package.json': { name: 'b' },
+    'packages/b/tsconfig.json': { files: [] },
+  });
+  linkTypeScript(join(root, 'packages/a'), 'typescript-5');
+  const slow = fakeCompiler(join(root, 'packages/b'), `require('node:fs').writeFileSync(${JSON.stringify(join(root, 'slow.pid'))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`);
+  mkdirSync(join(root, 'packages/b/node_modules'));
+  symlinkSync(slow, join(root, 'packages/b/node_modules/typescript'), 'dir');
+
+  const child = spawn(process.execPath, [BIN, 'bench', '--concurrency', '1'], { cwd: root, env: cleanEnv() });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // Interrupt once the slow compiler really runs: the first one has finished by then.
+  const poll = setInterval(() => {
+    if (!/b started/.test(stderr) || !existsSync(join(root, 'slow.pid'))) return;
+    child.kill('SIGINT');
+    clearInterval(poll);
+  }, 50);
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearInterval(poll);
+  clearTimeout(watchdog);
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted; 1 of 2 runs finished and are kept\.\nRun memtune bench --resume/);
+  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name), ['a']);
+  assert.equal(readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8').trim().split('\n').length, 1);
+  const pid = Number(readFileSync(join(root, 'slow.pid'), 'utf8'));
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the interrupted compiler is not left running');
+});
+
+test('--script measures the package script with the probe in every node it starts, and skips packages without it', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('a', { scripts: { typecheck: 'node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit' } }),
+    ...checkedPackage('b'),
+  });
+  linkTypeScript(join(root, 'packages/a'), 'typescript-6');
+  linkTypeScript(join(root, 'packages/b'), 'typescript-6');
+  const result = runMemtune(['bench', '--script', 'typecheck'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  const [a] = report.packages;
+  assert.equal(a?.task, 'npm run typecheck');
+  assert.equal(a?.status, 'ok', a?.runs[0]?.messages);
+  assert.ok(a!.peakHeapUsedBytes! > 10 * 1024 * 1024, 'the compiler inside npm run is probed');
+  assert.deepEqual(report.skipped, [{ name: 'b', dir: 'packages/b', reason: 'no "typecheck" script in package.json' }]);
+});
+
+test('--script reads the heap from GC lines only where node writes to memtune: a script that redirects node gets none in its file', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': {
+      name: 'gen',
+      type: 'module',
+      scripts: { build: 'node gen.js > out.json && node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit' },
+    },
+    'gen.js': "const keep = []; for (let i = 0; i < 300000; i++) keep.push({ i }); console.log(JSON.stringify({ n: keep.length }));\n",
+    'tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'src/index.ts': LIB,
+  });
+  linkTypeScript(root, 'typescript-6');
+  const result = runMemtune(['bench', '--script', 'build'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(join(root, 'out.json'), 'utf8')), { n: 300000 }, 'the redirected output is the script\'s own');
+  const report = readReport(join(root, '.memtune'));
+  const [pkg] = report.packages;
+  assert.equal(pkg?.status, 'ok', pkg?.runs[0]?.messages);
+  assert.ok(pkg!.peakHeapUsedBytes! > 10 * 1024 * 1024 && pkg!.gcCount! > 0, 'the compiler writes to the pipe: its GC lines are read');
+  assert.equal(pkg?.profile, 'build');
+  assert.equal(report.recommendations.heap[0]?.section, 'build', 'a --script build heap belongs under [build]');
+});
+
+test('every run of an incremental package is cold, and runs of one package never overlap', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'lib', type: 'module' },
+    'tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'src/index.ts': `${LIB}export type Deep<T> = { [K in keyof T]: T[K] extends object ? Deep<T[K]> : T[K] };\nexport const d: Deep<{ a: { b: { c: number } } }> = { a: { b: { c: 1 } } };\n`,
+  });
+  linkTypeScript(root, 'typescript-6');
+  const result = runMemtune(['bench', '--runs', '3', '--concurrency', '2'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.status, 'ok', pkg?.runs.map((run) => run.messages).join('\n'));
+  const instantiations = pkg!.runs.map((run) => run.diagnostics.instantiations);
+  assert.ok(instantiations[0]! > 0, `run 1 checked: ${instantiations}`);
+  assert.deepEqual(instantiations, [instantiations[0], instantiations[0], instantiations[0]], 'runs 2 and 3 check as much as run 1');
+  assert.deepEqual(pkg!.runs.map((run) => run.parallel), [false, false, false], 'no run of the package ran beside another');
+  assert.ok(!existsSync(join(root, 'tsconfig.tsbuildinfo')) && !existsSync(join(root, 'dist')), 'nothing written into the package');
+});
+
+test('a failed run shows its first compiler errors, without GC lines, in the JSON, the Markdown and on the terminal', (t) => {
+  const root = tempDir(t);
+  const errors = Array.from({ length: 40 }, (_, i) => `export const n${i}: number = "not a number ${i}";`).join('\n');
+  writeTree(root, {
+    'package.json': { name: 'broken', type: 'module' },
+    'tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'src/index.ts': `${errors}\n`,
+  });
+  linkTypeScript(root, 'typescript');
+  const result = runMemtune(['bench'], { cwd: root });
+  assert.equal(result.status, 0, 'type errors do not fail the bench');
+  const [pkg] = readReport(join(root, '.memtune')).packages;
+  assert.equal(pkg?.status, 'failed');
+  const messages = pkg!.runs[0]!.messages!.split('\n');
+  assert.equal(messages.length, 20);
+  assert.match(messages[0]!, /^src\/index\.ts\(1,14\): error TS2322: Type 'string' is not assignable to type 'number'\.$/);
+  for (const line of messages) assert.match(line, /^src\/index\.ts\(\d+,14\): error TS2322: Type 'string' is not assignable to type 'number'\.$/, 'whole messages, no gc lines');
+  const md = readFileSync(join(root, '.memtune', 'memtune-report.md'), 'utf8');
+  assert.match(md, /## Messages\n\nbroken \(`tsc -p tsconfig\.json --noEmit`\), failed \(exit \d\):\n\n```text\nsrc\/index\.ts\(1,14\): error TS2322/);
+  assert.match(result.stderr, /\[1\/1\] broken: failed \(exit \d\), .*: src\/index\.ts\(1,14\): error TS2322/);
+  assert.match(result.stderr, /memtune: broken \(\.\): tsc -p tsconfig\.json --noEmit ended failed \(exit \d\):\nsrc\/index\.ts\(1,14\)/);
+});
+
+test('a tsconfig its compiler cannot read is config-error, not type errors, and fails the bench', (t) => {
+  const root = tempDir(t);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    'packages/json/package.json': { name: 'json', type: 'module' },
+    'packages/json/tsconfig.json': '{ "compilerOptions": { "strict": true, }, "include": ["src"]\n',
+    'packages/json/src/index.ts': LIB,
+    'packages/extends/package.json': { name: 'extends', type: 'module' },
+    'packages/extends/tsconfig.json': { extends: './missing.json', include: ['src'] },
+    'packages/extends/src/index.ts': LIB,
+    'packages/fine/package.json': { name: 'fine', type: 'module' },
+    'packages/fine/tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
+    'packages/fine/src/index.ts': LIB,
+  });
+  for (const compiler of ['typescript-6', 'typescript'] as const) {
+    rmSync(join(root, 'node_modules'), { recursive: true, force: true });
+    linkTypeScript(root, compiler);
+    const result = runMemtune(['bench'], { cwd: root });
+    assert.equal(result.status, 1, `${compiler}: ${result.stderr}`);
+    const report = readReport(join(root, '.memtune'));
+    const status = Object.fromEntries(report.packages.map((pkg) => [pkg.name, pkg.status]));
+    assert.deepEqual(status, { extends: 'config-error', fine: 'ok', json: 'config-error' }, compiler);
+    const extendsRun = report.packages.find((pkg) => pkg.name === 'extends')!.runs[0]!;
+    assert.match(extendsRun.messages!, /TS5083: Cannot read file '.*missing\.json'/, compiler);
+    assert.match(result.stderr, /memtune: json \(packages\/json\): .* ended config-error/, compiler);
+  }
+});
+
+test('--warm measures the re-check beside the build info and --solution the root tsc -b --force', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    'tsconfig.json': { extends: 'memtune/tsconfig/solution.json', references: [{ path: 'packages/lib' }] },
+    'packages/lib/package.json': { name: 'lib', type: 'module' },
+    'packages/lib/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/lib/src/index.ts': LIB,
+  });
+  linkTypeScript(root, 'typescript-6');
+  const result = runMemtune(['bench', '--warm', '--solution'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  assert.equal(report.options.warm, true);
+  assert.equal(report.packages[0]?.task, 'tsc -p tsconfig.json --noEmit (warm)');
+  assert.equal(report.packages[0]?.status, 'ok', report.packages[0]?.runs[0]?.messages);
+  assert.equal(report.solution?.task, 'tsc -b --force');
+  assert.equal(report.solution?.status, 'ok', report.solution?.runs[0]?.messages);
+  assert.ok(report.solution!.diagnostics.files! > 0);
+});
+
+test('refuses option values it cannot use, naming them, before anything runs', (t) => {
+  const root = tempDir(t);
+  workspace(root);
+  const cases: Array<[string[], RegExp]> = [
+    [['--runs', '0'], /^memtune: --runs "0" is not a positive whole number\.\nWrite e\.g\. --runs=2/],
+    [['--concurrency', 'two'], /^memtune: --concurrency "two" is not a positive whole number/],
+    [['--budget', '150%'], /^memtune: --budget "150%" is not a memory size\.\nWrite a share/],
+    [['--budget', '4gb'], /^memtune: --budget "4gb" is not a memory size/],
+    [['--timeout', 'soon'], /^memtune: --timeout "soon" is not a positive number of seconds/],
+    [['--warm', '--script', 'build'], /^memtune: --warm and --script cannot be combined/],
+    [['--compiler', 'nowhere'], /^memtune: --compiler "nowhere" is not a TypeScript compiler/],
+    [['--solution'], /^memtune: --solution needs the root's typescript/],
+    [['--bogus'], /^memtune: Unknown option '--bogus'.*\nRun memtune bench --help/],
+  ];
+  for (const [args, message] of cases) {
+    const result = runMemtune(['bench', ...args], { cwd: root });
+    assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.ok(!existsSync(join(root, '.memtune')), `${args.join(' ')} wrote nothing`);
+  }
+});
+
+test('finds pnpm workspace packages, and inside a package measures that package alone', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    'package.json': { name: 'mono', private: true },
+    'pnpm-workspace.yaml': "packages:\n  - 'libs/*'\n",
+    'libs/a/package.json': { name: 'a', type: 'module' },
+    'libs/a/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'libs/a/src/index.ts': LIB,
+    'libs/b/package.json': { name: 'b', type: 'module' },
+    'libs/b/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
+    'libs/b/src/index.ts': LIB,
+  });
+  linkTypeScript(root, 'typescript');
+  const all = runMemtune(['bench', '--json'], { cwd: root });
+  assert.equal(all.status, 0, all.stderr);
+  assert.deepEqual((JSON.parse(all.stdout) as BenchReport).packages.map((pkg) => [pkg.name, pkg.dir]), [['a', 'libs/a'], ['b', 'libs/b']]);
+  const one = runMemtune(['bench', '--json'], { cwd: join(root, 'libs/b/src') });
+  assert.equal(one.status, 0, one.stderr);
+  assert.deepEqual((JSON.parse(one.stdout) as BenchReport).packages.map((pkg) => pkg.name), ['b']);
+  assert.ok(existsSync(join(root, '.memtune', 'memtune-report.json')), 'the report goes to the workspace root');
+});
+
+test('--baseline fails the bench when a package grew past --max-growth, and refuses a baseline it cannot read before any run', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, { ...WORKSPACE_ROOT, ...checkedPackage('a') });
+  linkTypeScript(root, 'typescript-6');
+  const first = runMemtune(['bench', '--out', 'first'], { cwd: root });
+  assert.equal(first.status, 0, first.stderr);
+  const baseline = readReport(join(root, 'first'));
+  const [a] = baseline.packages;
+  // The same package, as if it had needed a third of the memory before.
+  a!.peakRssBytes = Math.round(a!.peakRssBytes! / 3);
+  a!.spread = {};
+  writeFileSync(join(root, 'baseline.json'), JSON.stringify(baseline));
+
+  const same = runMemtune(['bench', '--out', 'same', '--baseline', 'first/memtune-report.json', '--max-growth', '50%'], { cwd: root });
+  assert.equal(same.status, 0, same.stderr);
+  assert.equal(readReport(join(root, 'same')).baseline?.regressions, 0);
+
+  const grown = runMemtune(['bench', '--out', 'grown', '--baseline', 'baseline.json'], { cwd: root });
+  assert.equal(grown.status, 1, grown.stderr);
+  assert.match(grown.stderr, /memtune: a \(packages\/a\) regressed against baseline\.json: peak RSS \d+ → \d+ MiB \(\+\d+ %\) ⚠\.\n/);
+  assert.match(readFileSync(join(root, 'grown', 'memtune-report.md'), 'utf8'), /## Compared with the baseline/);
+
+  for (const [args, message] of [
+    [['--baseline', 'missing.json'], /^memtune: --baseline "missing\.json" cannot be read \(ENOENT\)\.\nPass the memtune-report\.json/],
+    [['--baseline', 'package.json'], /^memtune: --baseline "package\.json" is not a memtune report/],
+    [['--max-growth', '10%'], /^memtune: --max-growth needs --baseline/],
+  ] as const) {
+    const result = runMemtune(['bench', '--out', 'refused', ...args], { cwd: root });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.ok(!existsSync(join(root, 'refused')), `${args.join(' ')} wrote nothing`);
+  }
+});
+
+test('on a terminal the progress is one rewritten line with done/total and the running package', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, { ...WORKSPACE_ROOT, ...checkedPackage('a'), ...checkedPackage('b') });
+  linkTypeScript(root, 'typescript-6');
+  // script(1) gives the bench a pseudo-terminal, as a developer's shell would.
+  const command = [process.execPath, BIN, 'bench', '--concurrency', '1'].map((part) => `'${part}'`).join(' ');
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 120_000 });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /\r\x1b\[K\[0\/2\] a \d+\.\ds/, 'the running package and its elapsed time');
+  assert.match(result.stdout, /\r\x1b\[K\[1\/2\] a: ok, /, 'finished runs stay as lines');
+  assert.doesNotMatch(result.stdout, /^a started$/m, 'no plain "started" lines on a terminal');
+});
+
+test('a package whose tsconfig.json is a solution is measured per project inside it; one that only references other packages is skipped', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    ...checkedPackage('lib'),
+    // The layout Vite's templates create: tsconfig.json checks nothing itself.
+    'packages/web/package.json': { name: 'web', type: 'module' },
+    'packages/web/tsconfig.json': { files: [], references: [{ path: './tsconfig.app.json' }, { path: './tsconfig.node.json' }] },
+    'packages/web/tsconfig.app.json': { extends: 'memtune/tsconfig/check.json', include: ['src'] },
+    'packages/web/tsconfig.node.json': { extends: 'memtune/tsconfig/check.json', compilerOptions: { rootDir: '.' }, include: ['vite.config.ts'] },
+    'packages/web/src/main.ts': LIB,
+    'packages/web/vite.config.ts': 'export default {};\n',
+    'packages/umbrella/package.json': { name: 'umbrella' },
+    'packages/umbrella/tsconfig.json': { files: [], references: [{ path: '../lib' }] },
+  });
+  linkTypeScript(root, 'typescript');
+  const result = runMemtune(['bench'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const report = readReport(join(root, '.memtune'));
+  const measured = report.packages.map((pkg) => [pkg.name, pkg.task, pkg.status, pkg.diagnostics.files! > 0]).sort();
+  assert.deepEqual(measured, [
+    ['lib', 'tsc -p tsconfig.json --noEmit', 'ok', true],
+    ['web (tsconfig.app.json)', 'tsc -p tsconfig.app.json --noEmit', 'ok', true],
+    ['web (tsconfig.node.json)', 'tsc -p tsconfig.node.json --noEmit', 'ok', true],
+  ]);
+  assert.deepEqual(report.skipped, [{ name: 'umbrella', dir: 'packages/umbrella', reason: 'tsconfig.json only references other packages (files: []): nothing of its own to check' }]);
+});

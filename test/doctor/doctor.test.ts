@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { satisfies, type Finding } from '../../src/doctor/effects/checks.js';
+import { REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
+
+const MAJOR = Number(process.versions.node.split('.')[0]);
+
+function doctorJson(cwd: string, env: Record<string, string> = {}): { status: number | null; ok: boolean; findings: Finding[] } {
+  const result = runMemtune(['doctor', '--json'], { cwd, env: cleanEnv(env) });
+  const parsed = JSON.parse(result.stdout) as { ok: boolean; findings: Finding[] };
+  return { status: result.status, ...parsed };
+}
+
+test('doctor finds nothing wrong in a healthy package and exits 0', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, {
+    'package.json': { name: 'ok', engines: { node: `>=${MAJOR}` } },
+    '.nvmrc': `${MAJOR}\n`,
+    '.node-options': '--max-old-space-size=50%\n[test]\n--max-old-space-size=25%\n',
+  });
+  const report = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
+  assert.equal(report.status, 0);
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.findings.filter((finding) => finding.severity === 'error'), []);
+  assert.ok(report.findings.some((finding) => finding.check === 'heap' && finding.message === 'profile build: --max-old-space-size=1024 of a 2 GiB limit'));
+});
+
+test('doctor reports each problem with a severity and file:line, and exits 1 on an error', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, {
+    'package.json': { name: 'bad', engines: { node: '>=99' } },
+    '.nvmrc': '18\n',
+    '.node-options': '# pasted\n--max-old-space-size=4096\n--optimize-for-size\n--gc-interval=100\n',
+    'tsconfig.json': '{\n  // comments are fine here\n  "compilerOptions": {\n    "assumeChangesOnlyAffectDirectDependencies": true\n  }\n}\n',
+  });
+  const report = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
+  assert.equal(report.status, 1);
+  assert.equal(report.ok, false);
+  const find = (check: string, pattern: RegExp) => report.findings.find((finding) => finding.check === check && pattern.test(finding.message));
+  assert.equal(find('node-options-file', /\.node-options:4: --gc-interval is not allowed in NODE_OPTIONS/)?.severity, 'error');
+  assert.equal(find('node-options-file', /\.node-options:3: --optimize-for-size/)?.severity, 'error');
+  assert.equal(find('heap', /^profile build: .*\.node-options:2: --max-old-space-size=4096 is above the memory limit, 2048 MiB/)?.severity, 'error');
+  assert.equal(find('engines', /does not satisfy engines\.node ">=99"/)?.severity, 'error');
+  assert.equal(find('nvmrc', /\.nvmrc pins Node 18, which is end-of-life/)?.severity, 'warning');
+  const tsconfig = find('tsconfig', /assumeChangesOnlyAffectDirectDependencies acts only in watch mode/);
+  assert.equal(tsconfig?.severity, 'warning');
+  assert.equal(tsconfig?.where, 'tsconfig.json:4');
+});
+
+test('doctor refuses a malformed .node-options with file:line and an invalid MEMTUNE_MEMORY_LIMIT', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { 'package.json': { name: 'bad' }, '.node-options': '\n[bild]\n' });
+  const report = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: 'lots' });
+  assert.equal(report.status, 1);
+  assert.ok(report.findings.some((finding) => finding.severity === 'error' && /\.node-options:2: unknown profile section \[bild\]/.test(finding.message)));
+  assert.ok(report.findings.some((finding) => finding.severity === 'error' && finding.check === 'memory-limit' && /MEMTUNE_MEMORY_LIMIT="lots"/.test(finding.message)));
+});
+
+test('doctor lists the TypeScript compilers of every workspace package, native or JavaScript', (t) => {
+  const root = tempDir(t, 'memtune-doctor-');
+  writeTree(root, {
+    'package.json': { name: 'root', private: true, workspaces: ['packages/*'], devDependencies: { typescript: '7.0.2' } },
+    'packages/old/package.json': { name: 'old', devDependencies: { typescript: '6.0.3' } },
+  });
+  mkdirSync(join(root, 'node_modules'));
+  mkdirSync(join(root, 'packages/old/node_modules'));
+  symlinkSync(join(REPO, 'node_modules', 'typescript'), join(root, 'node_modules', 'typescript'));
+  symlinkSync(join(REPO, 'node_modules', 'typescript-6'), join(root, 'packages/old/node_modules', 'typescript'));
+  const report = doctorJson(join(root, 'packages', 'old'));
+  const messages = report.findings.filter((finding) => finding.check === 'typescript').map((finding) => finding.message);
+  assert.ok(messages.includes('typescript 7.0.2, native (Go): GOMEMLIMIT, GOGC and --checkers size it, V8 flags do not; in .'), messages.join('\n'));
+  assert.ok(messages.includes('typescript 6.0.3, JavaScript on V8: NODE_OPTIONS sizes it; in packages/old'), messages.join('\n'));
+});
+
+test('doctor prints readable lines with a count, and the same exit code as --json', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { 'package.json': { name: 'x' }, '.node-options': '--trace-gc\n' });
+  const result = runMemtune(['doctor'], { cwd, env: cleanEnv() });
+  assert.equal(result.status, 1);
+  assert.match(result.stdout, /^error {3}node-options-file .*\.node-options:1: --trace-gc is not allowed in NODE_OPTIONS/m);
+  assert.match(result.stdout, /^1 errors, \d+ warnings$/m);
+});
+
+test('satisfies reads the engines ranges people write', () => {
+  const table: Array<[string, string, boolean | undefined]> = [
+    ['v20.20.2', '>=20.11', true],
+    ['v20.10.0', '>=20.11', false],
+    ['v26.1.0', '^20 || >=22', true],
+    ['v21.0.0', '^20 || >=22', false],
+    ['v20.20.2', '20.x', true],
+    ['v20.20.2', '>= 18 < 21', true],
+    ['v22.1.0', '~22.1', true],
+    ['v22.2.0', '~22.1', false],
+    ['v20.0.0', 'lts/*', undefined],
+  ];
+  for (const [version, range, expected] of table) assert.equal(satisfies(version, range), expected, `${version} ${range}`);
+});
