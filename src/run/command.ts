@@ -1,18 +1,11 @@
-import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, quote } from '../shared/errors.js';
-import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
-import type { AllowedNodeFlags } from './node-flags.js';
-import { formatNodeOptions, parseNodeOptionsEnv, parseNodeOptionsFile, type NodeOptionsFile } from './node-options.js';
-import { binDirs, findPackageDirs } from '../shared/effects/package-dirs.js';
-import { resolveProfile, type Profiles } from '../shared/profiles.js';
 import { loadProfiles } from '../shared/effects/load-profiles.js';
-import { OUTER_MARKER, resolveRun, type ResolvedRun } from './resolve-run.js';
+import { UsageError, quote } from '../shared/errors.js';
+import { resolveProfile, type Profiles } from '../shared/profiles.js';
 import { formatBytes } from '../shared/size.js';
-import { detectCommandCompiler } from '../shared/effects/typescript-compiler.js';
-import { allowedFlagsOfNode, allowedFlagsOfThisNode, commandNotFound, findCommand, startCommand } from './effects/spawn-command.js';
+import { prepareRun, startRun } from './effects/session.js';
+import { parseNodeOptionsEnv, type NodeOptionsFile } from './node-options.js';
+import type { ResolvedRun } from './resolve-run.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -77,36 +70,17 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`memtune: no command after --.\nWrite: memtune run ${profileName} -- <command> [args...], e.g. memtune run ${profileName} -- node dist/main.js`);
   }
 
-  const cwd = process.cwd();
-  const dirs = findPackageDirs(cwd);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  const envOrigins = await loadEnvFiles(env, dirs.packageDir, values.dotenv ?? [], values['override-env'] === true);
-  const limit = detectMemoryLimit({ env });
-
-  const files: NodeOptionsFile[] = [];
-  for (const dir of dirs.packageDir === dirs.repoRoot ? [dirs.repoRoot] : [dirs.repoRoot, dirs.packageDir]) {
-    const file = readNodeOptionsFile(join(dir, '.node-options'), Object.keys(profiles));
-    if (file) files.push(file);
-  }
-
-  const path = [...binDirs(dirs.packageDir, dirs.repoRoot), env.PATH ?? ''].join(delimiter);
-  const resolved = commandName === undefined ? undefined : findCommand(commandName, path, cwd);
-  if (commandName !== undefined && resolved === undefined) throw commandNotFound(commandName, path);
-  const nodePath = resolved !== undefined && /^node(\.exe)?$/i.test(basename(commandName!)) ? resolved : findCommand('node', path, cwd);
-
   const cliFlags = (values['node-option'] ?? []).flatMap((text) => parseNodeOptionsEnv(text, { kind: 'flag', label: `--node-option=${text}` }));
-  const result = resolveRun({
+  const prepared = await prepareRun({
     profile,
-    limit,
-    files,
-    env,
-    envOrigins,
+    profileNames: Object.keys(profiles),
+    command,
+    cwd: process.cwd(),
+    dotenv: values.dotenv ?? [],
+    overrideEnv: values['override-env'] === true,
     cliFlags,
-    allowed: allowedFlagsFor(nodePath),
-    ...(resolved !== undefined ? { compiler: detectCommandCompiler(commandName!, resolved, dirs) } : {}),
-    args: commandArgs,
-    packageDir: dirs.packageDir,
   });
+  const { result, limit, files, envOrigins, env } = prepared;
   for (const warning of result.warnings) process.stderr.write(`${warning}\n`);
 
   if (values.explain) {
@@ -119,25 +93,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const childEnv: NodeJS.ProcessEnv = { ...env, PATH: path };
-  for (const setting of result.env) childEnv[setting.key] = setting.value;
-  for (const dir of result.directories) {
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      // A service in a container often runs as a user who cannot write its app directory: reports still need a home.
-      const fallback = join(tmpdir(), 'memtune-diagnostics');
-      mkdirSync(fallback, { recursive: true });
-      process.stderr.write(`memtune: cannot create ${quote(dir)} (${(error as NodeJS.ErrnoException).code}); diagnostics go to ${fallback}.\n`);
-      result.nodeOptions = result.nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: fallback } : flag));
-      childEnv.NODE_OPTIONS = formatNodeOptions(result.nodeOptions);
-    }
-  }
-  childEnv[OUTER_MARKER] = childEnv.NODE_OPTIONS;
-  const exit = await startCommand(resolved!, commandName!, result.args, childEnv, { execve: values.spawn !== true });
+  const exit = await startRun(prepared, { execve: values.spawn !== true, notice: (text) => process.stderr.write(`${text}\n`) });
   if (exit.error) process.stderr.write(`${exit.error}\n`);
   else if (exit.signal) process.stderr.write(`${failure(command, exit.signal, result)}\n`);
-  else if (exit.code !== 0) process.stderr.write(`memtune: ${quote(command.join(' '))} exited with code ${exit.code} (profile ${profile.name}, NODE_OPTIONS=${childEnv.NODE_OPTIONS}).\n`);
+  else if (exit.code !== 0) process.stderr.write(`memtune: ${quote(command.join(' '))} exited with code ${exit.code} (profile ${profile.name}, NODE_OPTIONS=${exit.nodeOptions}).\n`);
   return exit.code;
 }
 
@@ -149,57 +108,6 @@ function failure(command: string[], signal: NodeJS.Signals, result: ResolvedRun)
         ? "SIGKILL usually comes from the system's or the container's out-of-memory killer: the memory limit, not the heap flag, was reached."
         : '';
   return `memtune: ${quote(command.join(' '))} ended by ${signal}.${hint ? `\n${hint}` : ''}`;
-}
-
-function readNodeOptionsFile(path: string, profiles: string[]): NodeOptionsFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return parseNodeOptionsFile(text, path, profiles);
-}
-
-/**
- * Loads `./.env` of the package, then each --dotenv file (not --env-file: Node 20 reads that flag even after the script name), into `env`. Variables already in the real
- * environment stay unless `override`. Returns, for each variable set, the file it came from.
- */
-async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: string[], override: boolean): Promise<Record<string, string>> {
-  const origins: Record<string, string> = {};
-  const sources: Array<{ path: string; required: boolean }> = [
-    { path: join(packageDir, '.env'), required: false },
-    ...extra.map((path) => ({ path: resolve(path), required: true })),
-  ];
-  for (const source of sources) {
-    let text: string;
-    try {
-      text = readFileSync(source.path, 'utf8');
-    } catch (error) {
-      if (!source.required && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new UsageError(`memtune: cannot read the env file ${quote(source.path)}: ${(error as Error).message}\nCheck the path given to --dotenv.`);
-    }
-    // Loaded only when a file exists: most runs have none, and run's start-up is on every script's path.
-    const { parse } = await import('dotenv');
-    for (const [key, value] of Object.entries(parse(text))) {
-      if (process.env[key] !== undefined && !override) continue;
-      env[key] = value;
-      origins[key] = source.path;
-    }
-  }
-  return origins;
-}
-
-/** The flags of the node that will run the command: this one's own set when it is the same binary, else asked from that binary. */
-function allowedFlagsFor(nodePath: string | undefined): AllowedNodeFlags {
-  if (nodePath === undefined) return allowedFlagsOfThisNode();
-  try {
-    if (realpathSync(nodePath) === realpathSync(process.execPath)) return allowedFlagsOfThisNode();
-  } catch {
-    return allowedFlagsOfThisNode();
-  }
-  return allowedFlagsOfNode(nodePath);
 }
 
 function explain(

@@ -1,0 +1,160 @@
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, delimiter, join, resolve } from 'node:path';
+import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
+import { binDirs, findPackageDirs, type PackageDirs } from '../../shared/effects/package-dirs.js';
+import { detectCommandCompiler } from '../../shared/effects/typescript-compiler.js';
+import { UsageError, quote } from '../../shared/errors.js';
+import type { Profile } from '../../shared/profiles.js';
+import type { AllowedNodeFlags } from '../node-flags.js';
+import { formatNodeOptions, parseNodeOptionsFile, type FlagSetting, type NodeOptionsFile } from '../node-options.js';
+import { OUTER_MARKER, resolveRun, type ResolvedRun } from '../resolve-run.js';
+import { allowedFlagsOfNode, allowedFlagsOfThisNode, commandNotFound, findCommand, startCommand, type Exit } from './spawn-command.js';
+
+/** What `memtune run` was asked, parsed by the command. */
+export interface RunRequest {
+  profile: Profile;
+  profileNames: string[];
+  /** The command and its arguments; empty for a dry run without one. */
+  command: string[];
+  cwd: string;
+  dotenv: string[];
+  overrideEnv: boolean;
+  cliFlags: FlagSetting[];
+}
+
+/** Everything a run reads from the machine and the repository, and what memtune makes of it. */
+export interface PreparedRun {
+  dirs: PackageDirs;
+  env: NodeJS.ProcessEnv;
+  envOrigins: Record<string, string>;
+  limit: MemoryLimit;
+  files: NodeOptionsFile[];
+  /** The command as written, and its file on PATH (node_modules/.bin first); undefined for a dry run without one. */
+  commandName: string | undefined;
+  resolved: string | undefined;
+  path: string;
+  result: ResolvedRun;
+}
+
+/** A `.node-options` file, or undefined when there is none; anything wrong in it is an error naming its line. */
+export function readNodeOptionsFile(path: string, profiles: string[]): NodeOptionsFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return parseNodeOptionsFile(text, path, profiles);
+}
+
+/** The repo's `.node-options`, then the package's (when the package is not the repo root): later wins. */
+export function readNodeOptionsFiles(dirs: PackageDirs, profiles: string[]): NodeOptionsFile[] {
+  const places = dirs.packageDir === dirs.repoRoot ? [dirs.repoRoot] : [dirs.repoRoot, dirs.packageDir];
+  return places.flatMap((dir) => readNodeOptionsFile(join(dir, '.node-options'), profiles) ?? []);
+}
+
+/**
+ * Loads `./.env` of the package, then each --dotenv file (not --env-file: Node 20 reads that flag even after the script name), into `env`. Variables already in the real
+ * environment stay unless `override`. Returns, for each variable set, the file it came from.
+ */
+async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: string[], override: boolean): Promise<Record<string, string>> {
+  const origins: Record<string, string> = {};
+  const sources: Array<{ path: string; required: boolean }> = [
+    { path: join(packageDir, '.env'), required: false },
+    ...extra.map((path) => ({ path: resolve(path), required: true })),
+  ];
+  const outer = { ...env };
+  for (const source of sources) {
+    let text: string;
+    try {
+      text = readFileSync(source.path, 'utf8');
+    } catch (error) {
+      if (!source.required && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new UsageError(`memtune: cannot read the env file ${quote(source.path)}: ${(error as Error).message}\nCheck the path given to --dotenv.`);
+    }
+    // Loaded only when a file exists: most runs have none, and run's start-up is on every script's path.
+    const { parse } = await import('dotenv');
+    for (const [key, value] of Object.entries(parse(text))) {
+      if (outer[key] !== undefined && !override) continue;
+      env[key] = value;
+      origins[key] = source.path;
+    }
+  }
+  return origins;
+}
+
+/** The flags of the node that will run the command: this one's own set when it is the same binary, else asked from that binary. */
+function allowedFlagsFor(nodePath: string | undefined): AllowedNodeFlags {
+  if (nodePath === undefined) return allowedFlagsOfThisNode();
+  try {
+    if (realpathSync(nodePath) === realpathSync(process.execPath)) return allowedFlagsOfThisNode();
+  } catch {
+    return allowedFlagsOfThisNode();
+  }
+  return allowedFlagsOfNode(nodePath);
+}
+
+/** Reads what the run needs (package dirs, .env files, memory limit, .node-options, the command on PATH) and resolves it. */
+export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
+  const dirs = findPackageDirs(request.cwd);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const envOrigins = await loadEnvFiles(env, dirs.packageDir, request.dotenv, request.overrideEnv);
+  const limit = detectMemoryLimit({ env });
+  const files = readNodeOptionsFiles(dirs, request.profileNames);
+
+  const [commandName, ...commandArgs] = request.command;
+  const path = [...binDirs(dirs.packageDir, dirs.repoRoot), env.PATH ?? ''].join(delimiter);
+  const resolved = commandName === undefined ? undefined : findCommand(commandName, path, request.cwd);
+  if (commandName !== undefined && resolved === undefined) throw commandNotFound(commandName, path);
+  const nodePath = resolved !== undefined && /^node(\.exe)?$/i.test(basename(commandName!)) ? resolved : findCommand('node', path, request.cwd);
+
+  const result = resolveRun({
+    profile: request.profile,
+    limit,
+    files,
+    env,
+    envOrigins,
+    cliFlags: request.cliFlags,
+    allowed: allowedFlagsFor(nodePath),
+    ...(resolved !== undefined ? { compiler: detectCommandCompiler(commandName!, resolved, dirs) } : {}),
+    args: commandArgs,
+    packageDir: dirs.packageDir,
+  });
+  return { dirs, env, envOrigins, limit, files, commandName, resolved, path, result };
+}
+
+/**
+ * Creates the directories the flags write into (heap snapshots, reports). A service in a container often
+ * runs as a user who cannot write its app directory: reports still need a home, so such a flag moves to
+ * a temporary directory. Returns the NODE_OPTIONS to use and a notice per move.
+ */
+function ensureDirectories(result: ResolvedRun): { nodeOptions: ResolvedRun['nodeOptions']; notices: string[] } {
+  let nodeOptions = result.nodeOptions;
+  const notices: string[] = [];
+  for (const dir of result.directories) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      const fallback = join(tmpdir(), 'memtune-diagnostics');
+      mkdirSync(fallback, { recursive: true });
+      notices.push(`memtune: cannot create ${quote(dir)} (${(error as NodeJS.ErrnoException).code}); diagnostics go to ${fallback}.`);
+      nodeOptions = nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: fallback } : flag));
+    }
+  }
+  return { nodeOptions, notices };
+}
+
+/** Starts the prepared command (replacing memtune where process.execve can); `notice` gets what the user should know first. */
+export async function startRun(prepared: PreparedRun, options: { execve: boolean; notice: (text: string) => void }): Promise<Exit & { nodeOptions: string }> {
+  const { result } = prepared;
+  const childEnv: NodeJS.ProcessEnv = { ...prepared.env, PATH: prepared.path };
+  for (const setting of result.env) childEnv[setting.key] = setting.value;
+  const { nodeOptions, notices } = ensureDirectories(result);
+  for (const notice of notices) options.notice(notice);
+  if (nodeOptions !== result.nodeOptions) childEnv.NODE_OPTIONS = formatNodeOptions(nodeOptions);
+  childEnv[OUTER_MARKER] = childEnv.NODE_OPTIONS;
+  const exit = await startCommand(prepared.resolved!, prepared.commandName!, result.args, childEnv, { execve: options.execve });
+  return { ...exit, nodeOptions: childEnv.NODE_OPTIONS ?? '' };
+}
