@@ -121,39 +121,74 @@ function compilerHeap(output: RunOutput, probes: readonly ProbeFigures[]): { pro
   return { probe: best?.probe, traced: best?.traced };
 }
 
-/**
- * Runs one command as a measured process tree in its own process group and returns its figures.
- * The timeout and an abort kill the whole group; nothing is left running.
- */
-export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'parallel'>> {
-  const probeDir = mkdtempSync(join(tmpdir(), 'memtune-probe-'));
+/** The command as measured: the probe on node's argv (JS compiler) or in NODE_OPTIONS (an npm script). */
+function measuredCommand(spec: MeasureSpec, probeDir: string): { args: string[]; env: NodeJS.ProcessEnv } {
   const env: NodeJS.ProcessEnv = { ...spec.env, MEMTUNE_PROBE_DIR: probeDir };
   delete env.MEMTUNE_PROBE_STDOUT;
-  let args = spec.args;
   // On node's own argv --trace-gc is allowed (NODE_OPTIONS refuses it): the peak heap and the GC-thrash guard.
-  if (spec.probe === 'argv') args = ['--trace-gc', '--require', PROBE_PATH, ...args];
+  if (spec.probe === 'argv') return { args: ['--trace-gc', '--require', PROBE_PATH, ...spec.args], env };
   if (spec.probe === 'node-options') {
     env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PROBE_PATH)}`.trim();
     env.MEMTUNE_PROBE_TRACE_GC = 'stdout';
   }
+  return { args: spec.args, env };
+}
 
+interface Ending {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  elapsedMs: number;
+  timedOut: boolean;
+  interrupted: boolean;
+  thrash: Thrash | undefined;
+}
+
+/** A finished run's figures, from its output, the probes' files and the /proc samples. */
+function runFigures(spec: MeasureSpec, ending: Ending, output: RunOutput, probes: ProbeFigures[], sampler: TreeSampler): Omit<RunFigures, 'parallel'> {
+  const { probe, traced } = compilerHeap(output, probes);
+  const { thrash } = ending;
+  if (thrash) {
+    output.note(`memtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)`);
+  }
+  const status = thrash ? 'oom' : classifyExit({ ...ending, outOfMemory: output.outOfMemory, configError: output.configError });
+  const polledPeak = sampler.peakRssBytes;
+  const probePeak = probes.length > 0 ? Math.max(...probes.map((p) => p.maxRssBytes)) : null;
+  // The kernel's own maxRSS at exit (from the probe) sees the last moments that polling can miss.
+  const peakRssBytes = probes.length === 1 && spec.probe === 'argv' ? Math.max(probePeak ?? 0, polledPeak ?? 0) : (polledPeak ?? probePeak);
+  const go = output.go.gcCount > 0 ? output.go : undefined;
+  // Without its GC lines a process's heap peak is unknown: the heap at exit is not a peak.
+  const peakHeapUsedBytes = traced ? Math.max(traced.peakUsedBytes, probe?.usedAtExitBytes ?? 0) : null;
+  return {
+    status,
+    exitCode: ending.exitCode,
+    signal: ending.signal,
+    // Our full GC at exit is measurement, not the compiler's work.
+    wallMs: Math.round(ending.elapsedMs - (probes.length === 1 && probe ? probe.exitHandlerMs : 0)),
+    cpuMs: spec.probe === 'argv' && probe ? Math.round(probe.cpuMs) : sampler.cpuMs,
+    peakRssBytes,
+    peakHeapUsedBytes,
+    retainedHeapBytes: probe?.retainedHeapBytes ?? traced?.retainedBytes ?? null,
+    heapLimitBytes: probe?.heapLimitBytes ?? null,
+    gcCount: traced?.gcCount ?? go?.gcCount ?? null,
+    gcMs: traced ? Math.round(traced.gcMs) : null,
+    goHeapPeakBytes: go?.peakBytes ?? null,
+    goHeapLiveBytes: go?.liveBytes ?? null,
+    diagnostics: output.diagnostics,
+    ...(status === 'ok' ? {} : { messages: output.messages(status === 'failed' || status === 'config-error' ? 'first' : 'last') }),
+  };
+}
+
+/**
+ * Runs one command as a measured process tree in its own process group and returns its figures.
+ * The timeout, GC thrash and an abort kill the whole group; nothing is left running.
+ */
+export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'parallel'>> {
+  const probeDir = mkdtempSync(join(tmpdir(), 'memtune-probe-'));
+  const { args, env } = measuredCommand(spec, probeDir);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(spec.command, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const sampler = new TreeSampler();
-    const detectors = new Map<number, GcThrashDetector>();
-    let thrash: Thrash | undefined;
-    const output = new RunOutput((event) => {
-      if (thrash) return;
-      const detector = detectors.get(event.pid) ?? new GcThrashDetector();
-      detectors.set(event.pid, detector);
-      thrash = detector.observe(event);
-      if (thrash) killGroup();
-    });
-    child.stdout.on('data', (chunk: Buffer) => output.write('stdout', chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => output.write('stderr', chunk.toString('utf8')));
-    let timedOut = false;
-    let interrupted = false;
+    const ending = { timedOut: false, interrupted: false, thrash: undefined as Thrash | undefined };
     const killGroup = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -161,62 +196,46 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
         // Already gone.
       }
     };
+    const detectors = new Map<number, GcThrashDetector>();
+    const output = new RunOutput((event) => {
+      if (ending.thrash) return;
+      const detector = detectors.get(event.pid) ?? new GcThrashDetector();
+      detectors.set(event.pid, detector);
+      ending.thrash = detector.observe(event);
+      if (ending.thrash) killGroup();
+    });
+    child.stdout.on('data', (chunk: Buffer) => output.write('stdout', chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => output.write('stderr', chunk.toString('utf8')));
+    const sampler = new TreeSampler();
     const sampling = setInterval(() => child.pid !== undefined && sampler.sample(child.pid), SAMPLE_MS);
     const timer = setTimeout(() => {
-      timedOut = true;
+      ending.timedOut = true;
       killGroup();
     }, spec.timeoutMs);
     const onAbort = () => {
-      interrupted = true;
+      ending.interrupted = true;
       killGroup();
     };
     spec.signal?.addEventListener('abort', onAbort, { once: true });
     if (child.pid !== undefined) sampler.sample(child.pid);
-
-    child.on('error', (error) => {
+    const stop = () => {
       clearInterval(sampling);
       clearTimeout(timer);
+      spec.signal?.removeEventListener('abort', onAbort);
+    };
+
+    child.on('error', (error) => {
+      stop();
       rmSync(probeDir, { recursive: true, force: true });
       reject(error);
     });
     child.on('close', (exitCode, signal) => {
-      const elapsed = performance.now() - started;
-      clearInterval(sampling);
-      clearTimeout(timer);
-      spec.signal?.removeEventListener('abort', onAbort);
+      const elapsedMs = performance.now() - started;
+      stop();
       output.end();
       const probes = readProbes(probeDir);
       rmSync(probeDir, { recursive: true, force: true });
-      const { probe, traced } = compilerHeap(output, probes);
-      if (thrash) {
-        output.note(`memtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)`);
-      }
-      const status = thrash ? 'oom' : classifyExit({ exitCode, signal, timedOut, interrupted, outOfMemory: output.outOfMemory, configError: output.configError });
-      const polledPeak = sampler.peakRssBytes;
-      const probePeak = probes.length > 0 ? Math.max(...probes.map((p) => p.maxRssBytes)) : null;
-      // The kernel's own maxRSS at exit (from the probe) sees the last moments that polling can miss.
-      const peakRssBytes = probes.length === 1 && spec.probe === 'argv' ? Math.max(probePeak ?? 0, polledPeak ?? 0) : (polledPeak ?? probePeak);
-      const go = output.go.gcCount > 0 ? output.go : undefined;
-      // Without its GC lines a process's heap peak is unknown: the heap at exit is not a peak.
-      const peakHeapUsedBytes = traced ? Math.max(traced.peakUsedBytes, probe?.usedAtExitBytes ?? 0) : null;
-      resolve({
-        status,
-        exitCode,
-        signal,
-        // Our full GC at exit is measurement, not the compiler's work.
-        wallMs: Math.round(elapsed - (probes.length === 1 && probe ? probe.exitHandlerMs : 0)),
-        cpuMs: spec.probe === 'argv' && probe ? Math.round(probe.cpuMs) : sampler.cpuMs,
-        peakRssBytes,
-        peakHeapUsedBytes,
-        retainedHeapBytes: probe?.retainedHeapBytes ?? traced?.retainedBytes ?? null,
-        heapLimitBytes: probe?.heapLimitBytes ?? null,
-        gcCount: traced?.gcCount ?? go?.gcCount ?? null,
-        gcMs: traced ? Math.round(traced.gcMs) : null,
-        goHeapPeakBytes: go?.peakBytes ?? null,
-        goHeapLiveBytes: go?.liveBytes ?? null,
-        diagnostics: output.diagnostics,
-        ...(status === 'ok' ? {} : { messages: output.messages(status === 'failed' || status === 'config-error' ? 'first' : 'last') }),
-      });
+      resolve(runFigures(spec, { ...ending, exitCode, signal, elapsedMs }, output, probes, sampler));
     });
   });
 }

@@ -4,7 +4,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline } from '../baseline.js';
 import { JOURNAL_FILE, formatJournalLine, parseJournal, runKey } from '../journal.js';
-import { expandSolutionTargets, planBench, sourceBytes, type BenchTarget } from './plan.js';
+import { expandSolutionTargets, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
 import { buildReport, missingRuns, type MeasuredTarget } from '../report/report.js';
 import { renderMarkdownReport } from '../report/markdown.js';
@@ -175,74 +175,62 @@ function scriptProfile(dir: string, script: string): string | null {
   return Object.hasOwn(loadProfiles(), script) ? script : null;
 }
 
-/**
- * A whole bench: plan, build what the packages reference, measure every run (several at once under
- * the memory budget), journal each run as it ends, and write the reports atomically. After `signal`
- * aborts, nothing new starts, the running children are killed, and the report has what finished.
- */
-export async function runBench(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal): Promise<BenchOutcome> {
-  const { cwd, runs, concurrency, budgetBytes } = options;
-  const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline.file, cwd);
-  const baselinePeak = baseline ? baselinePeaks(baseline) : new Map<string, number>();
-  const plan = planBench({ cwd, filters: options.filters, ...(options.compiler === undefined ? {} : { compilerOverride: options.compiler }) });
-
-  const outGiven = options.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
-  const out = resolve(cwd, outGiven);
-  const journalPath = join(out, JOURNAL_FILE);
-  let previous: JournalEntry[] = [];
-  if (options.resume) {
-    let text = '';
-    try {
-      text = readFileSync(journalPath, 'utf8');
-    } catch {
-      hooks.notice(`memtune: no journal at ${journalPath} yet; measuring everything.`);
-    }
-    const parsed = parseJournal(text, relative(cwd, journalPath) || journalPath);
-    previous = parsed.entries;
-    if (parsed.note) hooks.notice(`memtune: ${parsed.note}`);
+/** With --resume: the runs an interrupted bench already journaled. */
+function previousRuns(journalPath: string, cwd: string, notice: (text: string) => void): JournalEntry[] {
+  let text = '';
+  try {
+    text = readFileSync(journalPath, 'utf8');
+  } catch {
+    notice(`memtune: no journal at ${journalPath} yet; measuring everything.`);
   }
+  const parsed = parseJournal(text, relative(cwd, journalPath) || journalPath);
+  if (parsed.note) notice(`memtune: ${parsed.note}`);
+  return parsed.entries;
+}
 
-  const script = options.script;
-  let targets = script === undefined ? plan.targets : plan.targets.filter((target) => {
+/** With --script: the packages that have the script; the others are skipped with the reason. */
+function withScript(plan: BenchPlan, script: string): BenchTarget[] {
+  return plan.targets.filter((target) => {
     if (readManifest(target.dir)?.scripts?.[script] !== undefined) return true;
     plan.skipped.push({ name: target.name, dir: target.relDir, reason: `no ${quote(script)} script in package.json` });
     return false;
   });
+}
 
-  let solution: Planned | undefined;
-  if (options.solution) {
-    const tsconfig = join(plan.root, 'tsconfig.json');
-    const compiler = options.compiler === undefined ? resolveCompiler(plan.root) : compilerFromOverride(options.compiler, cwd);
-    if (!compiler) {
-      throw new UsageError(`memtune: --solution needs the root's typescript, and ${plan.root} resolves none.\nInstall it at the root (npm i -D typescript) or pass --compiler.`);
-    }
-    const config = await readProjectConfig(compiler, tsconfig, process.env);
-    if (isUnreadable(config)) throw new UsageError(`memtune: --solution: ${config.unreadable}\nFix the root tsconfig.json, or drop --solution.`, 1);
-    if (config.references.length === 0) {
-      throw new UsageError(`memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`);
-    }
-    const task = solutionTask(plan.root, tsconfig, compiler, { node: process.execPath, godebug: process.env.GODEBUG });
-    solution = { key: runKey('.', task.task, compiler.path), name: '(solution)', dir: '.', task: task.task, spec: task, compiler, profile: 'build', estimate: estimatePeakRss(compiler.native, sourceBytes(plan.root)) };
+/** With --solution: the root's `tsc -b --force`, refused before anything runs when the root cannot build. */
+async function planSolution(root: string, options: BenchOptions): Promise<Planned> {
+  const tsconfig = join(root, 'tsconfig.json');
+  const compiler = options.compiler === undefined ? resolveCompiler(root) : compilerFromOverride(options.compiler, options.cwd);
+  if (!compiler) {
+    throw new UsageError(`memtune: --solution needs the root's typescript, and ${root} resolves none.\nInstall it at the root (npm i -D typescript) or pass --compiler.`);
   }
-
-  if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
-
-  ensureWritable(out, outGiven);
-  // A script is run as it is; a type-check needs each project's build info path and references first.
-  const configs: Configs = new Map();
-  if (script === undefined) {
-    await readConfigs(targets, configs);
-    const shapes = new Map([...configs].flatMap(([tsconfig, config]) => (isUnreadable(config) ? [] : [[tsconfig, config] as const])));
-    const expanded = expandSolutionTargets(targets, shapes);
-    plan.skipped.push(...expanded.skipped);
-    targets = expanded.targets;
-    if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
-    await readConfigs(targets, configs);
-    await buildReferences(targets, plan.root, configs, hooks.notice);
+  const config = await readProjectConfig(compiler, tsconfig, process.env);
+  if (isUnreadable(config)) throw new UsageError(`memtune: --solution: ${config.unreadable}\nFix the root tsconfig.json, or drop --solution.`, 1);
+  if (config.references.length === 0) {
+    throw new UsageError(`memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`);
   }
+  const task = solutionTask(root, tsconfig, compiler, { node: process.execPath, godebug: process.env.GODEBUG });
+  return { key: runKey('.', task.task, compiler.path), name: '(solution)', dir: '.', task: task.task, spec: task, compiler, profile: 'build', estimate: estimatePeakRss(compiler.native, sourceBytes(root)) };
+}
 
-  const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
-  const measured: Array<Planned> = targets.map((target) => {
+/**
+ * A type-check needs each project as its compiler reads it: solution-style package configs expand into
+ * their projects, and the projects they reference are brought up to date first.
+ */
+async function prepareChecks(targets: BenchTarget[], plan: BenchPlan, configs: Configs, notice: (text: string) => void): Promise<BenchTarget[]> {
+  await readConfigs(targets, configs);
+  const shapes = new Map([...configs].flatMap(([tsconfig, config]) => (isUnreadable(config) ? [] : [[tsconfig, config] as const])));
+  const expanded = expandSolutionTargets(targets, shapes);
+  plan.skipped.push(...expanded.skipped);
+  await readConfigs(expanded.targets, configs);
+  await buildReferences(expanded.targets, plan.root, configs, notice);
+  return expanded.targets;
+}
+
+/** Each target with the task that measures it and its first expected peak (the baseline's, else a guess from its sources). */
+function planTargets(targets: BenchTarget[], configs: Configs, options: BenchOptions, baselinePeak: Map<string, number>): Planned[] {
+  const script = options.script;
+  return targets.map((target) => {
     const task =
       script !== undefined
         ? scriptTask(target, script, { godebug: process.env.GODEBUG })
@@ -264,8 +252,66 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
       estimate: baselinePeak.get(baselineKey(target.name, task.task)) ?? estimatePeakRss(target.compiler.native, sourceBytes(target.dir)),
     };
   });
-  const all = solution ? [...measured, solution] : measured;
+}
 
+/** The runs still to measure: packages largest expected first (they bound how long the bench takes and how tightly the budget packs), the solution apart. */
+function plannedJobs(all: Planned[], previous: JournalEntry[], runs: number, solution: Planned | undefined): { packageJobs: BenchJob[]; solutionJobs: BenchJob[] } {
+  const jobs: BenchJob[] = all
+    .filter((target) => target.unreadable === undefined)
+    .flatMap((target) =>
+      missingRuns(target.key, previous, runs).map((runNumber) => ({ key: target.key, label: runs > 1 ? `${target.name} #${runNumber}` : target.name, run: runNumber, task: target.spec })),
+    );
+  const byKey = new Map(all.map((target) => [target.key, target]));
+  const solutionJobs = solution ? jobs.filter((job) => job.key === solution.key) : [];
+  const packageJobs = jobs.filter((job) => !solutionJobs.includes(job)).sort((a, b) => byKey.get(b.key)!.estimate - byKey.get(a.key)!.estimate);
+  return { packageJobs, solutionJobs };
+}
+
+/** Appends each finished run to the journal as it ends, and keeps the entries for the report. */
+class Journal {
+  readonly entries: JournalEntry[];
+
+  constructor(
+    private readonly path: string,
+    previous: JournalEntry[],
+    fresh: boolean,
+  ) {
+    if (fresh) writeFileSync(path, '');
+    this.entries = [...previous];
+  }
+
+  add(target: Planned, run: number, figures: RunFigures): void {
+    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: target.key, name: target.name, dir: target.dir, run, compiler: target.compiler, task: target.task, figures };
+    appendFileSync(this.path, formatJournalLine(entry));
+    this.entries.push(entry);
+  }
+}
+
+/**
+ * A whole bench: plan, build what the packages reference, measure every run (several at once under
+ * the memory budget), journal each run as it ends, and write the reports atomically. After `signal`
+ * aborts, nothing new starts, the running children are killed, and the report has what finished.
+ */
+export async function runBench(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal): Promise<BenchOutcome> {
+  const { cwd, runs, concurrency, budgetBytes, script } = options;
+  const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline.file, cwd);
+  const plan = planBench({ cwd, filters: options.filters, ...(options.compiler === undefined ? {} : { compilerOverride: options.compiler }) });
+  const outGiven = options.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
+  const out = resolve(cwd, outGiven);
+  const journalPath = join(out, JOURNAL_FILE);
+  const previous = options.resume ? previousRuns(journalPath, cwd, hooks.notice) : [];
+
+  let targets = script === undefined ? plan.targets : withScript(plan, script);
+  const solution = options.solution ? await planSolution(plan.root, options) : undefined;
+  if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
+  ensureWritable(out, outGiven);
+  const configs: Configs = new Map();
+  // A script is run as it is.
+  if (script === undefined) targets = await prepareChecks(targets, plan, configs, hooks.notice);
+  if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
+
+  const measured = planTargets(targets, configs, options, baseline ? baselinePeaks(baseline) : new Map());
+  const all = solution ? [...measured, solution] : measured;
   if (options.warm) {
     // The re-check is only warm beside build info from a previous check: make one, unmeasured.
     for (const { spec } of measured.filter((target) => target.unreadable === undefined)) {
@@ -273,38 +319,15 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
     }
   }
 
-  if (!options.resume) writeFileSync(journalPath, '');
-  const entries = [...previous];
-  const unreadable = all.filter((target) => target.unreadable !== undefined);
-  const jobs: BenchJob[] = all.filter((target) => target.unreadable === undefined).flatMap((target) =>
-    missingRuns(target.key, previous, runs).map((runNumber) => ({
-      key: target.key,
-      label: runs > 1 ? `${target.name} #${runNumber}` : target.name,
-      run: runNumber,
-      task: target.spec,
-    })),
-  );
-  // The root rebuild competes with every package for memory and cores: measure it alone, last.
-  const solutionJobs = solution ? jobs.filter((job) => job.key === solution.key) : [];
-  const byKey = new Map(all.map((target) => [target.key, target]));
-  // Largest expected first: the big ones bound how long the bench takes and how tightly the budget packs.
-  const packageJobs = jobs.filter((job) => !solutionJobs.includes(job)).sort((a, b) => byKey.get(b.key)!.estimate - byKey.get(a.key)!.estimate);
-
-  hooks.planned(jobs.length);
-  const record = (job: BenchJob, figures: RunFigures) => {
-    const target = byKey.get(job.key)!;
-    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: job.key, name: target.name, dir: target.dir, run: job.run, compiler: target.compiler, task: target.task, figures };
-    appendFileSync(journalPath, formatJournalLine(entry));
-    entries.push(entry);
-    hooks.ended(job, figures);
-  };
+  const journal = new Journal(journalPath, previous, !options.resume);
   // A tsconfig its compiler cannot read is a finding of its own, not a run: nothing is started for it.
-  for (const target of unreadable) {
-    if (missingRuns(target.key, previous, 1).length === 0) continue;
-    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: target.key, name: target.name, dir: target.dir, run: 1, compiler: target.compiler, task: target.task, figures: configErrorFigures(target.unreadable!) };
-    appendFileSync(journalPath, formatJournalLine(entry));
-    entries.push(entry);
+  for (const target of all) {
+    if (target.unreadable !== undefined && missingRuns(target.key, previous, 1).length > 0) journal.add(target, 1, configErrorFigures(target.unreadable));
   }
+  const { packageJobs, solutionJobs } = plannedJobs(all, previous, runs, solution);
+  hooks.planned(packageJobs.length + solutionJobs.length);
+  const byKey = new Map(all.map((target) => [target.key, target]));
+  const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
   const common = {
     scratch,
     budgetBytes,
@@ -312,10 +335,14 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
     estimate: (key: string) => byKey.get(key)!.estimate,
     signal,
     onStart: hooks.started,
-    onEnd: record,
+    onEnd: (job: BenchJob, figures: RunFigures) => {
+      journal.add(byKey.get(job.key)!, job.run, figures);
+      hooks.ended(job, figures);
+    },
   };
   try {
     await runJobs({ ...common, jobs: packageJobs, concurrency });
+    // The root rebuild competes with every package for memory and cores: measure it alone, last.
     await runJobs({ ...common, jobs: solutionJobs, concurrency: 1 });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -327,14 +354,14 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
     environment: environmentOf(plan.root, all.map((target) => target.compiler), options.memoryLimit),
     options: { runs, concurrency, budgetBytes, warm: options.warm, script: script ?? null, timeoutMs: options.timeoutMs },
     targets: measured,
-    entries,
+    entries: journal.entries,
     skipped: plan.skipped,
     ...(solution ? { solution } : {}),
   });
   if (baseline) report.baseline = compareWithBaseline(report, baseline, options.baseline!.file, options.baseline!.maxGrowth);
   writeReport(out, report);
-
-  return { report, out, interrupted: signal.aborted, plannedRuns: jobs.length, finishedRuns: entries.length - previous.length };
+  const plannedRuns = packageJobs.length + solutionJobs.length;
+  return { report, out, interrupted: signal.aborted, plannedRuns, finishedRuns: journal.entries.length - previous.length };
 }
 
 function configErrorFigures(messages: string): RunFigures {
