@@ -56,13 +56,9 @@ export interface ResolvedRun {
 
 const PATH_FLAGS = new Set(['--diagnostic-dir', '--report-directory', '--report-dir', '--heapsnapshot-signal-dir']);
 
-export function resolveRun(input: ResolveRunInput): ResolvedRun {
+/** The layers in merge order, later wins: the preset, each .node-options, NODE_OPTIONS already set, --node-option. */
+function flagLayers(input: ResolveRunInput, notes: string[]): FlagSetting[] {
   const { profile, limit } = input;
-  const limitText = `${formatBytes(limit.bytes)} (${limit.detail})`;
-  const warnings: string[] = [];
-  const notes: string[] = [];
-  const problems: string[] = [];
-
   const presetOrigin = (what: string): Origin => ({ kind: 'preset', label: `preset ${profile.name}: ${what}` });
   const heapRule = profile.heap;
   const bounds = [heapRule.minMiB !== null ? `floor ${heapRule.minMiB} MiB` : '', heapRule.maxMiB !== null ? `ceiling ${heapRule.maxMiB} MiB` : '']
@@ -89,7 +85,17 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
     }
   }
   layers.push(...input.cliFlags);
+  return layers;
+}
 
+interface Merged {
+  merged: FlagSetting[];
+  overridden: ResolvedRun['overridden'];
+  directories: string[];
+}
+
+/** One value per flag (repeatable flags once per value); a flag the user set twice is a warning. */
+function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: string[], warnings: string[]): Merged {
   const merged: FlagSetting[] = [];
   const overridden: ResolvedRun['overridden'] = [];
   const directories: string[] = [];
@@ -113,7 +119,6 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
     }
     merged[index] = flag;
   }
-
   // Node writes heap snapshots to --diagnostic-dir but fatal-error reports to --report-directory (else the
   // working directory): one directory for both, unless the user chose a report directory.
   const diagnosticDir = merged.find((flag) => flagKey(flag.name) === '--diagnostic-dir');
@@ -125,54 +130,67 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
       origin: { kind: diagnosticDir.origin.kind, label: `memtune: reports follow --diagnostic-dir from ${diagnosticDir.origin.label}` },
     });
   }
+  return { merged, overridden, directories };
+}
 
-  problems.push(...nodeFlagProblems(merged, input.allowed));
-
+/** A heap above the memory limit: the system would kill the process before V8 ever reports running out. */
+function heapProblem(merged: FlagSetting[], limit: ResolveRunInput['limit']): { heapMiB: number | undefined; problem?: string } {
   const heapFlag = merged.find((flag) => flagKey(flag.name) === '--max-old-space-size');
   const heapMiB = heapFlag?.value === undefined ? undefined : Number(heapFlag.value);
   const limitMiB = toMiB(limit.bytes);
-  if (heapFlag && heapMiB !== undefined && heapMiB > limitMiB) {
-    problems.push(
+  if (!heapFlag || heapMiB === undefined || heapMiB <= limitMiB) return { heapMiB };
+  return {
+    heapMiB,
+    problem:
       `${heapFlag.origin.label}: --max-old-space-size=${heapMiB} is above the memory limit, ${limitMiB} MiB from ${limit.detail}; ` +
-        'the process would be killed by the system before V8 ever reports running out.',
-    );
+      'the process would be killed by the system before V8 ever reports running out.',
+  };
+}
+
+/** The native compiler's own settings: --checkers and --builders where the memory limit is small, unless the command sets them. */
+function compilerArgs(input: ResolveRunInput, notes: string[]): { args: string[]; addedArgs: ResolvedRun['addedArgs'] } {
+  const { compiler, profile, limit } = input;
+  const args = [...input.args];
+  const addedArgs: ResolvedRun['addedArgs'] = [];
+  if (!compiler) return { args, addedArgs };
+  if (!compiler.native) {
+    notes.push(`the command is TypeScript ${compiler.version}, a JavaScript compiler on V8: NODE_OPTIONS sizes its heap.`);
+    return { args, addedArgs };
   }
+  notes.push(
+    `the command is TypeScript ${compiler.version}, the native compiler: the V8 flags in NODE_OPTIONS do not reach it ` +
+      '(only its small node launcher); GOMEMLIMIT, GOGC and --checkers/--builders do.',
+  );
+  const presetOrigin = (what: string): Origin => ({ kind: 'preset', label: `preset ${profile.name}: ${what}` });
+  const checkers = stepValue(profile.tsc?.checkers, limit.bytes);
+  if (checkers && !hasCompilerOption(args, '--checkers', '--singleThreaded')) {
+    args.push('--checkers', String(checkers.value));
+    addedArgs.push({ arg: `--checkers ${checkers.value}`, origin: presetOrigin(`memory limit below ${checkers.belowMiB} MiB`) });
+  }
+  const builders = stepValue(profile.tsc?.builders, limit.bytes);
+  if (builders && hasCompilerOption(args, '-b', '--build') && !hasCompilerOption(args, '--builders', '--singleThreaded')) {
+    args.push('--builders', String(builders.value));
+    addedArgs.push({ arg: `--builders ${builders.value}`, origin: presetOrigin(`memory limit below ${builders.belowMiB} MiB`) });
+  }
+  return { args, addedArgs };
+}
+
+export function resolveRun(input: ResolveRunInput): ResolvedRun {
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const problems: string[] = [];
+  const { merged, overridden, directories } = mergeFlags(flagLayers(input, notes), input, problems, warnings);
+  problems.push(...nodeFlagProblems(merged, input.allowed));
+  const { heapMiB, problem } = heapProblem(merged, input.limit);
+  if (problem) problems.push(problem);
   if (problems.length > 0) {
     throw new UsageError(problemsMessage(problems, 'Nothing was started. Fix or remove the flags named above (memtune run <profile> --explain shows where each comes from).'));
   }
-
-  const env: EnvSetting[] = [];
-  env.push({
-    key: 'NODE_OPTIONS',
-    value: formatNodeOptions(merged),
-    origin: { kind: 'preset', label: 'merged: preset < .node-options < environment < command line' },
-  });
-  env.push(...goSettings(input, limitText));
-
-  const args = [...input.args];
-  const addedArgs: ResolvedRun['addedArgs'] = [];
-  const compiler = input.compiler;
-  if (compiler?.native) {
-    notes.push(
-      `the command is TypeScript ${compiler.version}, the native compiler: the V8 flags in NODE_OPTIONS do not reach it ` +
-        '(only its small node launcher); GOMEMLIMIT, GOGC and --checkers/--builders do.',
-    );
-    const checkers = stepValue(profile.tsc?.checkers, limit.bytes);
-    if (checkers && !hasCompilerOption(args, '--checkers', '--singleThreaded')) {
-      const origin = presetOrigin(`memory limit below ${checkers.belowMiB} MiB`);
-      args.push('--checkers', String(checkers.value));
-      addedArgs.push({ arg: `--checkers ${checkers.value}`, origin });
-    }
-    const builders = stepValue(profile.tsc?.builders, limit.bytes);
-    if (builders && hasCompilerOption(args, '-b', '--build') && !hasCompilerOption(args, '--builders', '--singleThreaded')) {
-      const origin = presetOrigin(`memory limit below ${builders.belowMiB} MiB`);
-      args.push('--builders', String(builders.value));
-      addedArgs.push({ arg: `--builders ${builders.value}`, origin });
-    }
-  } else if (compiler) {
-    notes.push(`the command is TypeScript ${compiler.version}, a JavaScript compiler on V8: NODE_OPTIONS sizes its heap.`);
-  }
-
+  const env: EnvSetting[] = [
+    { key: 'NODE_OPTIONS', value: formatNodeOptions(merged), origin: { kind: 'preset', label: 'merged: preset < .node-options < environment < command line' } },
+    ...goSettings(input, `${formatBytes(input.limit.bytes)} (${input.limit.detail})`),
+  ];
+  const { args, addedArgs } = compilerArgs(input, notes);
   return { nodeOptions: merged, overridden, env, args, addedArgs, warnings, notes, directories, heapMiB };
 }
 
