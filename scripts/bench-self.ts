@@ -160,8 +160,6 @@ interface Scenario {
   pairs: number;
   steps: Step[];
   comparisons: Comparison[];
-  /** Why the scenario cannot run here, if it cannot. */
-  unavailable?: () => string | undefined;
   notes?: () => string[];
 }
 
@@ -170,10 +168,6 @@ const launcherExecs = typeof (process as { execve?: unknown }).execve === 'funct
 
 const memtuneBin = join(ROOT, 'bin', 'memtune.js');
 const JS_COMPILER = join(ROOT, 'node_modules', 'typescript-6');
-const benchCliMissing = (): string | undefined => {
-  const help = spawnSync(process.execPath, [memtuneBin, 'bench', '--help'], { cwd: EXAMPLE, env, encoding: 'utf8' });
-  return help.status === 0 ? undefined : `not yet: \`memtune bench --help\` exits ${help.status}: ${(help.stderr || help.stdout).trim().split('\n')[0]}`;
-};
 /** A whole `memtune bench` of the example, timed from outside, with the package wall times it reports. */
 function bench(concurrency: number, compiler?: string): { elapsedMs: number; packageWallMs: number[] } {
   const started = performance.now();
@@ -252,7 +246,6 @@ function concurrencyScenario(id: ScenarioId, subject: string, compiler: string |
     id,
     subject,
     pairs: Math.max(3, Math.ceil(RUNS / 3)),
-    unavailable: benchCliMissing,
     steps: [
       { name: '--concurrency 2', run: async () => ({ parallel: bench(2, compiler).elapsedMs }) },
       {
@@ -384,12 +377,6 @@ const fidelityIds = new Set(FIDELITY_IDS.filter((id) => selected.has(id)));
 const fidelityLines = fidelityIds.size === 0 ? [] : await fidelity(RUNS, log, fidelityIds);
 for (const scenario of SCENARIOS) {
   if (!selected.has(scenario.id)) continue;
-  const reason = scenario.unavailable?.();
-  if (reason) {
-    log(`${scenario.id} ${scenario.subject}: skipped, ${reason}`);
-    for (const c of scenario.comparisons) rows.push([scenario.id, scenario.subject, c.label, '0', '-', '-', '-', '-', '-', targetText(c.target), reason]);
-    continue;
-  }
   const samples = await samplesOf(scenario);
   for (const c of scenario.comparisons) {
     const ratios = samples.map((sample) => sample[c.of]! / sample[c.to]!);
