@@ -14,6 +14,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from '../src/shared/median.js';
 import { prepareRealSources } from './real-sources.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -221,10 +222,7 @@ interface Spread {
 }
 function spreadOf(values: number[]): Spread | undefined {
   if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { min: sorted[0]!, median, max: sorted.at(-1)! };
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
 }
 const fmt = (s: Spread | undefined, digits = 1) => (s ? `${s.min.toFixed(digits)} / ${s.median.toFixed(digits)} / ${s.max.toFixed(digits)}` : '–');
 const ratio = (of: Spread | undefined, to: Spread | undefined) => (of && to ? `${(of.median / to.median).toFixed(3)} / ${(of.max / to.max).toFixed(3)}` : '–');

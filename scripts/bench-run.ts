@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { median } from '../src/shared/median.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Math.max(20, Number(process.argv[2] ?? 30) || 30);
@@ -25,12 +26,6 @@ function time(file: string, args: string[]): number {
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.status ?? result.signal}: ${String(result.stderr)}`);
   return elapsed;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 // One warm-up each so the first measured run does not pay for a cold file cache.

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchReport, RunFigures } from '../src/bench/types.js';
 import { parseTraceGcLine } from '../src/bench/gc-trace.js';
+import { median } from '../src/shared/median.js';
 import { prepareRealSources, type RealSources } from './real-sources.js';
 
 const GNU_TIME = '/usr/bin/time';
@@ -24,7 +25,6 @@ export interface Reading {
   peakRssBytes: number;
   peakHeapUsedBytes: number;
   gcCount: number;
-  instantiations?: number;
 }
 
 export interface FidelityScenario {
@@ -115,7 +115,6 @@ function memtuneReadings(scenario: FidelityScenario, out: string): Reading[] {
       peakRssBytes: run.peakRssBytes,
       peakHeapUsedBytes: run.peakHeapUsedBytes,
       gcCount: run.gcCount,
-      ...(run.diagnostics.instantiations === undefined ? {} : { instantiations: run.diagnostics.instantiations }),
     };
   });
 }
@@ -161,12 +160,6 @@ export async function measureFidelity(scenarios: FidelityScenario[], log: (text:
   return results;
 }
 
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-const median = (values: number[]) => {
-  const s = sorted(values);
-  const middle = Math.floor(s.length / 2);
-  return s.length % 2 ? s[middle]! : (s[middle - 1]! + s[middle]!) / 2;
-};
 
 interface Distribution {
   min: number;
@@ -210,10 +203,7 @@ export function fidelityTable(results: FidelityResult[]): string[] {
   const header = ['scenario', 'figure', 'n bare/memtune', 'bare min / median / max', 'memtune min / median / max', 'median ratio', 'max ratio', 'max within 2 %', 'median in bare spread'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  const subjects = results.map(({ scenario, memtune }) => {
-    const counts = [...new Set(memtune.map((reading) => reading.instantiations))];
-    return `- ${scenario.id}: ${scenario.subject}; memtune's runs checked ${counts.join(', ')} instantiations`;
-  });
+  const subjects = results.map(({ scenario }) => `- ${scenario.id}: ${scenario.subject}`);
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', ...subjects];
 }
 

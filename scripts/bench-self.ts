@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import type { BenchTarget } from '../src/bench/effects/plan.js';
 import type { BenchTask } from '../src/bench/task.js';
 import type { MeasureSpec } from '../src/bench/effects/measure.js';
+import { median } from '../src/shared/median.js';
 import { fidelity } from './bench-self-fidelity.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -336,11 +337,6 @@ const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0)
 const stdev = (values: number[]) => {
   const m = mean(values);
   return Math.sqrt(mean(values.map((value) => (value - m) ** 2)));
-};
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
 async function samplesOf(scenario: Scenario): Promise<Record<string, number>[]> {

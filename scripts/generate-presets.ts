@@ -4,8 +4,9 @@
  *  - the preset table in presets/tsconfig/README.md (between the generated markers).
  * `--check` writes nothing and exits 1 when either is out of date (the test suite runs it).
  */
-import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../src/shared/effects/write-file-atomic.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PRESETS = join(ROOT, 'presets', 'tsconfig');
@@ -53,12 +54,6 @@ function replaceBetweenMarkers(text: string, body: string, file: string): string
   return `${text.slice(0, start + START.length)}\n${body}\n${text.slice(end)}`;
 }
 
-function writeAtomically(path: string, text: string): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
-}
-
 function main(): number {
   const check = process.argv.includes('--check');
   const presets = readPresets();
@@ -77,7 +72,7 @@ function main(): number {
     for (const [path] of stale) process.stderr.write(`${path} is out of date: run npm run generate\n`);
     return stale.length === 0 ? 0 : 1;
   }
-  for (const [path, , after] of stale) writeAtomically(path, after);
+  for (const [path, , after] of stale) writeFileAtomic(path, after, true);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 import { finished, worstFigure } from './stats.js';
 import { BASELINE_FIELDS, SCHEMA_VERSION, type BaselineComparison, type BaselineDelta, type BaselinePackage, type BenchReport, type PackageResult } from './types.js';
 import { UsageError, quote } from '../shared/errors.js';
-import { MiB } from '../shared/size.js';
+import { MiB, parsePercent } from '../shared/size.js';
 
 export const NOISE_FLOOR_BYTES = 8 * MiB;
 
@@ -28,8 +28,7 @@ export function parseBaseline(text: string, given: string): BenchReport {
 
 /** `--max-growth 10%` (or `10`) as a share. */
 export function parseMaxGrowth(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-  const percent = match ? Number(match[1]) : Number.NaN;
+  const percent = parsePercent(text, { signOptional: true }) ?? Number.NaN;
   if (!Number.isFinite(percent) || percent <= 0 || percent > 1000) {
     throw new UsageError(`memtune: --max-growth ${quote(text)} is not a percentage.\nWrite how much a figure may grow over the baseline, e.g. --max-growth=10%`);
   }

@@ -7,7 +7,7 @@ import { deltaText, renderMarkdownReport } from './report/markdown.js';
 import type { RunFigures } from './types.js';
 import { UsageError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
-import { formatBytes, parseByteSize } from '../shared/size.js';
+import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
 import type { BenchJob } from './effects/run-jobs.js';
 import { runBench, type BenchOutcome } from './effects/session.js';
 
@@ -69,9 +69,9 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
 
 function parseBudget(text: string | undefined, limit: number): number {
   if (text === undefined) return Math.floor(limit * 0.8);
-  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
-  const bytes = percent ? (Number(percent[1]) / 100) * limit : parseByteSize(text);
-  if (bytes === undefined || !(bytes > 0) || (percent && Number(percent[1]) > 100)) {
+  const percent = parsePercent(text);
+  const bytes = percent !== undefined ? (percent / 100) * limit : parseByteSize(text);
+  if (bytes === undefined || !(bytes > 0) || (percent !== undefined && percent > 100)) {
     throw new UsageError(
       `memtune: --budget ${quote(text)} is not a memory size.\nWrite a share of the memory limit (--budget=70%) or a size with a binary unit (--budget=6GiB).`,
     );

@@ -1,7 +1,6 @@
 import type { CompilerDiagnostics, RunStatus } from './types.js';
 import { TraceGcHeaps, parseTraceGcLine, type GcEvent } from './gc-trace.js';
-
-const MiB = 1024 * 1024;
+import { MiB } from '../shared/size.js';
 
 /** `--extendedDiagnostics` lines we keep, per name printed by TS 5.x/6.x (JS) and 7.x (native). */
 const COUNTS: Record<string, keyof CompilerDiagnostics> = {

@@ -1,4 +1,5 @@
 import { SUMMARY_FIELDS, type PackageResult, type RunFigures, type RunStatus, type Spread, type SummaryField } from './types.js';
+import { median as medianOf } from '../shared/median.js';
 
 /** Worst first: the status a package gets is the worst of its runs. */
 const SEVERITY: readonly RunStatus[] = ['config-error', 'oom', 'timeout', 'killed', 'crashed', 'no-check', 'failed', 'ok'];
@@ -12,11 +13,9 @@ export function worstStatus(statuses: readonly RunStatus[]): RunStatus {
   return SEVERITY.find((status) => statuses.includes(status)) ?? 'ok';
 }
 
+/** The median of a figure over runs, in whole units like the figures themselves. */
 export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  if (sorted.length % 2 === 1) return sorted[middle]!;
-  return Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
+  return medianOf(values, { roundMean: true });
 }
 
 export function spreadOf(values: readonly number[]): Spread | undefined {
@@ -56,26 +55,31 @@ export function summarizeRuns(runs: readonly RunFigures[]): RunSummary {
   };
 }
 
+/** A cold check whose CPU time is below this share of a cold check of the same package did not check. */
+const UNCHECKED_CPU_SHARE = 0.5;
+
 /**
- * A cold check that checked nothing is not a measurement: a run with 0 instantiations, or a check time
- * of 0, where another run of the same package had some, re-used build info from somewhere. Such runs
- * become `no-check`, never figures. (A `--warm` bench measures exactly that re-check, on purpose.)
+ * A cold check that checked nothing is not a measurement. With the compiler's counts in a run: 0
+ * instantiations, or a check time of 0, where another run had some. Without them (measured runs go
+ * without --extendedDiagnostics): less than half the CPU time of the package's counting run, itself a
+ * cold check (a re-check of old build info costs a fraction: 0.13 of the wall time seen on real code).
+ * Such runs become `no-check`, never figures. (A `--warm` bench measures exactly that re-check, on purpose.)
  */
-export function markUncheckedRuns(runs: readonly RunFigures[]): RunFigures[] {
-  const most = (key: 'instantiations' | 'checkTimeMs') => Math.max(0, ...runs.filter((run) => finished(run.status)).map((run) => run.diagnostics[key] ?? 0));
+export function markUncheckedRuns(runs: readonly RunFigures[], counting?: RunFigures): RunFigures[] {
+  const all = counting ? [...runs, counting] : runs;
+  const most = (key: 'instantiations' | 'checkTimeMs') => Math.max(0, ...all.filter((run) => finished(run.status)).map((run) => run.diagnostics[key] ?? 0));
   const instantiations = most('instantiations');
   const checkTime = most('checkTimeMs');
+  const referenceCpu = counting && finished(counting.status) && (counting.diagnostics.instantiations ?? 0) > 0 ? counting.cpuMs : null;
   return runs.map((run) => {
     if (!finished(run.status)) return run;
-    const none = (run.diagnostics.instantiations === 0 && instantiations > 0) || (run.diagnostics.checkTimeMs === 0 && checkTime > 0);
-    if (!none) return run;
-    return {
-      ...run,
-      status: 'no-check',
-      messages:
-        `this run checked nothing (${run.diagnostics.instantiations ?? '?'} instantiations, check time ${run.diagnostics.checkTimeMs ?? '?'} ms) where another run of the package had ` +
-        `${instantiations} instantiations: it re-used build info and is not a cold check`,
-    };
+    const counted = (run.diagnostics.instantiations === 0 && instantiations > 0) || (run.diagnostics.checkTimeMs === 0 && checkTime > 0);
+    const cheap = run.diagnostics.instantiations === undefined && referenceCpu !== null && run.cpuMs !== null && run.cpuMs < UNCHECKED_CPU_SHARE * referenceCpu;
+    if (!counted && !cheap) return run;
+    const what = counted
+      ? `${run.diagnostics.instantiations ?? '?'} instantiations, check time ${run.diagnostics.checkTimeMs ?? '?'} ms, where another run of the package had ${instantiations} instantiations`
+      : `${run.cpuMs} ms of CPU, where a cold check of the package took ${referenceCpu} ms`;
+    return { ...run, status: 'no-check', messages: `this run checked nothing (${what}): it re-used build info and is not a cold check` };
   });
 }
 
@@ -87,4 +91,25 @@ export function finished(status: RunStatus): boolean {
 /** The largest value seen over the runs: what must be left room for, not the median run. */
 export function worstFigure(result: PackageResult, field: SummaryField): number | null {
   return result.spread[field]?.max ?? result[field];
+}
+
+/** The figures of a run that measured nothing (it could not start, or its tsconfig could not be read): no figure, and why. */
+export function unmeasuredFigures(status: RunStatus, messages: string): Omit<RunFigures, 'parallel'> {
+  return {
+    status,
+    exitCode: null,
+    signal: null,
+    wallMs: 0,
+    cpuMs: null,
+    peakRssBytes: null,
+    peakHeapUsedBytes: null,
+    retainedHeapBytes: null,
+    heapLimitBytes: null,
+    gcCount: null,
+    gcMs: null,
+    goHeapPeakBytes: null,
+    goHeapLiveBytes: null,
+    diagnostics: {},
+    messages,
+  };
 }

@@ -13,6 +13,12 @@ export interface BenchTask {
   env: Record<string, string>;
   /** An incremental project checked cold: every run gets a fresh `--tsBuildInfoFile` of its own. */
   coldBuildInfo: boolean;
+  /**
+   * The same command with `--extendedDiagnostics`, run once unmeasured before the measured runs: the
+   * compiler's counts (files, types, instantiations). Measured runs go without it, since its
+   * performance marks add to the very heap being measured. Absent where there is nothing to count.
+   */
+  countArgs?: string[];
   /** Where the V8 probe goes: on node's argv for a JS compiler, into every node of an npm script's tree, nowhere for native. */
   probe: 'argv' | 'node-options' | 'none';
 }
@@ -35,9 +41,11 @@ function goEnv(compiler: CompilerInfo, godebug: string | undefined): Record<stri
 
 /** The default measurement: the package's own compiler checking its tsconfig without emitting. */
 export function checkTask(target: BenchTarget, options: TaskOptions): BenchTask {
-  const args = [target.compiler.path, '-p', target.tsconfig, '--noEmit', '--extendedDiagnostics'];
+  const args = [target.compiler.path, '-p', target.tsconfig, '--noEmit'];
   return {
     coldBuildInfo: !options.warm && options.incremental,
+    // A warm re-check counts nothing new: its counts would be those of the check before it.
+    ...(options.warm ? {} : { countArgs: [...args, '--extendedDiagnostics'] }),
     task: `tsc -p ${relative(target.dir, target.tsconfig).replaceAll('\\', '/')} --noEmit${options.warm ? ' (warm)' : ''}`,
     command: options.node,
     args,
@@ -66,7 +74,7 @@ export function solutionTask(root: string, tsconfig: string, compiler: CompilerI
     task: 'tsc -b --force',
     coldBuildInfo: false,
     command: options.node,
-    args: [compiler.path, '-b', tsconfig, '--force', '--extendedDiagnostics'],
+    args: [compiler.path, '-b', tsconfig, '--force'],
     cwd: root,
     env: goEnv(compiler, options.godebug),
     probe: compiler.native ? 'none' : 'argv',

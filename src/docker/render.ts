@@ -1,4 +1,5 @@
-import type { DockerPlan, PackageManager } from './effects/plan.js';
+import type { PackageManager } from './package-manager.js';
+import type { DockerPlan } from './plan.js';
 import { renderTemplate } from './template.js';
 
 /** corepack is no longer bundled from Node 25 on; this pinned release is installed in the image instead. */

@@ -1,4 +1,5 @@
 import { UsageError, quote } from './errors.js';
+import { MiB, percentOfMiB } from './size.js';
 
 export interface HeapRule {
   percent: number;
@@ -64,13 +65,13 @@ export function resolveProfile(name: string, profiles: Profiles): Profile {
 
 /** The heap (MiB) a profile gives for a memory limit: its share, held between its floor and ceiling. */
 export function profileHeapMiB(rule: HeapRule, limitBytes: number): number {
-  let mib = Math.floor((limitBytes * rule.percent) / 100 / 1024 / 1024);
+  let mib = percentOfMiB(limitBytes, rule.percent);
   if (rule.minMiB !== null) mib = Math.max(mib, rule.minMiB);
   if (rule.maxMiB !== null) mib = Math.min(mib, rule.maxMiB);
   return mib;
 }
 
 export function stepValue(rules: StepRule[] | undefined, limitBytes: number): StepRule | undefined {
-  const mib = limitBytes / 1024 / 1024;
+  const mib = limitBytes / MiB;
   return rules?.find((rule) => mib < rule.belowMiB);
 }

@@ -6,13 +6,19 @@ export const GiB = 1024 * MiB;
 
 const BINARY_UNITS: Record<string, number> = { b: 1, kib: KiB, mib: MiB, gib: GiB, tib: 1024 * GiB };
 
+/** A non-negative decimal as users write sizes and shares: `512`, `1.5`. */
+const NUMBER = String.raw`\d+(?:\.\d+)?`;
+const SIZE = new RegExp(String.raw`^\s*(${NUMBER})\s*([a-z]*)\s*$`, 'i');
+const PERCENT = new RegExp(String.raw`^\s*(${NUMBER})\s*%\s*$`);
+const PERCENT_SIGN_OPTIONAL = new RegExp(String.raw`^\s*(${NUMBER})\s*%?\s*$`);
+
 /**
  * Parses a byte count written as plain bytes (`2147483648`) or with a binary unit (`2GiB`, `512MiB`).
  * Decimal units (`2GB`) are refused on purpose: users mean different things by them.
  * Returns undefined when the text is not a size; callers build the message that names their input.
  */
 export function parseByteSize(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const match = SIZE.exec(text);
   if (!match) return undefined;
   const unit = (match[2] ?? '').toLowerCase();
   const factor = unit === '' ? 1 : BINARY_UNITS[unit];
@@ -43,4 +49,19 @@ export function formatBytes(bytes: number): string {
 
 export function toMiB(bytes: number): number {
   return Math.floor(bytes / MiB);
+}
+
+/**
+ * A share written as `60%` (white space allowed around it; decimals too), or also as a bare `60` with
+ * `signOptional`. Returns the number before the sign, undefined when the text is not one; callers check
+ * the range and build the message that names their input.
+ */
+export function parsePercent(text: string, options: { signOptional?: boolean } = {}): number | undefined {
+  const match = (options.signOptional ? PERCENT_SIGN_OPTIONAL : PERCENT).exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** `percent` % of `bytes`, in whole MiB (rounded down): how a share of the memory limit becomes a heap size. */
+export function percentOfMiB(bytes: number, percent: number): number {
+  return Math.floor((bytes * percent) / 100 / MiB);
 }

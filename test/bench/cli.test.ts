@@ -92,7 +92,8 @@ test('bench measures each workspace package with its own compiler, skips what it
   assert.match(readFileSync(join(out, 'memtune-report.md'), 'utf8'), /@m\/js/);
   assert.match(readFileSync(join(out, 'memtune-report.svg'), 'utf8'), /^<svg/);
   const journal = readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').trim().split('\n');
-  assert.equal(journal.length, 2);
+  assert.equal(journal.length, 4, 'per package an unmeasured counting run and the measured one');
+  assert.ok(js.diagnostics.types! > 0 && js.runs[0]!.diagnostics.types === undefined, 'counts from the counting run; the measured run has no --extendedDiagnostics');
 });
 
 test('bench brings the projects a package references up to date first, outside the measurement, and rebuilds a stale one', (t) => {
@@ -255,10 +256,10 @@ test('--resume continues from the journal and measures only what is missing', (t
   const journal = join(root, '.memtune', 'memtune-journal.jsonl');
   const result = runMemtune(['bench', '--resume'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
-  assert.doesNotMatch(result.stderr, /@m\/js started/);
+  assert.doesNotMatch(result.stderr, /@m\/js( \(counts, unmeasured\))? started/);
   assert.match(result.stderr, /@m\/native started/);
   assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name).sort(), ['@m/js', '@m/native']);
-  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 2);
+  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 4);
 });
 
 test('--filter that matches nothing lists the packages', (t) => {
@@ -280,11 +281,11 @@ test('a package starts beside another only while their expected peaks fit the --
   linkTypeScript(root, 'typescript-5');
   const tight = runMemtune(['bench', '--concurrency', '2', '--budget', '1MiB'], { cwd: root });
   assert.equal(tight.status, 0, tight.stderr);
-  assert.match(tight.stderr, /a started\n\[1\/2\] a: .*\nb started\n/, 'b waits until a ended');
+  assert.match(tight.stderr, /a started\n\[2\/4\] a: .*\nb \(counts, unmeasured\) started\n/, 'b waits until a ended');
   assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [false, false]);
   const roomy = runMemtune(['bench', '--concurrency', '2', '--budget', '100%'], { cwd: root });
   assert.equal(roomy.status, 0, roomy.stderr);
-  assert.match(roomy.stderr, /a started\nb started\n/);
+  assert.match(roomy.stderr, /a \(counts, unmeasured\) started\nb \(counts, unmeasured\) started\n/);
   assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [true, true], 'overlapping timings are marked');
 });
 
@@ -307,7 +308,7 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   // Interrupt once the slow compiler really runs: the first one has finished by then.
   const poll = setInterval(() => {
-    if (!/b started/.test(stderr) || !existsSync(join(root, 'slow.pid'))) return;
+    if (!/b \(counts, unmeasured\) started/.test(stderr) || !existsSync(join(root, 'slow.pid'))) return;
     child.kill('SIGINT');
     clearInterval(poll);
   }, 50);
@@ -316,9 +317,9 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
   clearInterval(poll);
   clearTimeout(watchdog);
   assert.equal(code, 130, stderr);
-  assert.match(stderr, /interrupted; 1 of 2 runs finished and are kept\.\nRun memtune bench --resume/);
+  assert.match(stderr, /interrupted; 2 of 4 runs finished and are kept\.\nRun memtune bench --resume/);
   assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name), ['a']);
-  assert.equal(readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8').trim().split('\n').length, 1);
+  assert.equal(readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8').trim().split('\n').length, 2);
   const pid = Number(readFileSync(join(root, 'slow.pid'), 'utf8'));
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the interrupted compiler is not left running');
 });
@@ -368,24 +369,43 @@ test('--script reads the heap from GC lines only where node writes to memtune: a
   assert.equal(report.recommendations.heap[0]?.section, 'build', 'a --script build heap belongs under [build]');
 });
 
-test('every run of an incremental package is cold, and runs of one package never overlap', (t) => {
+test('every run of an incremental package is cold, with build info of its own, and runs of one package never overlap', (t) => {
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
     'package.json': { name: 'lib', type: 'module' },
     'tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
-    'src/index.ts': `${LIB}export type Deep<T> = { [K in keyof T]: T[K] extends object ? Deep<T[K]> : T[K] };\nexport const d: Deep<{ a: { b: { c: number } } }> = { a: { b: { c: 1 } } };\n`,
+    'src/index.ts': LIB,
   });
   linkTypeScript(root, 'typescript-6');
   const result = runMemtune(['bench', '--runs', '3', '--concurrency', '2'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
   const [pkg] = readReport(join(root, '.memtune')).packages;
-  assert.equal(pkg?.status, 'ok', pkg?.runs.map((run) => run.messages).join('\n'));
-  const instantiations = pkg!.runs.map((run) => run.diagnostics.instantiations);
-  assert.ok(instantiations[0]! > 0, `run 1 checked: ${instantiations}`);
-  assert.deepEqual(instantiations, [instantiations[0], instantiations[0], instantiations[0]], 'runs 2 and 3 check as much as run 1');
+  assert.deepEqual(pkg?.runs.map((run) => run.status), ['ok', 'ok', 'ok'], pkg?.runs.map((run) => run.messages).join('\n'));
+  assert.ok(pkg!.diagnostics.instantiations! > 0, 'counted by the unmeasured counting run');
   assert.deepEqual(pkg!.runs.map((run) => run.parallel), [false, false, false], 'no run of the package ran beside another');
   assert.ok(!existsSync(join(root, 'tsconfig.tsbuildinfo')) && !existsSync(join(root, 'dist')), 'nothing written into the package');
+
+  // What each run is handed: a compiler that logs its arguments and whether its build info already existed.
+  const log = join(root, 'calls.jsonl');
+  const fake = join(root, 'fake-typescript');
+  writeTree(root, {
+    'fake-typescript/package.json': { name: 'typescript', version: '6.0.0' },
+    'fake-typescript/bin/tsc': [
+      "const fs = require('node:fs');",
+      "if (process.argv.includes('--showConfig')) { console.log(JSON.stringify({ compilerOptions: { composite: true }, include: ['src'] })); process.exit(0); }",
+      "const at = process.argv.indexOf('--tsBuildInfoFile');",
+      'const file = at < 0 ? null : process.argv[at + 1];',
+      `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ file, existed: file !== null && fs.existsSync(file), counts: process.argv.includes('--extendedDiagnostics') }) + '\\n');`,
+      "if (file) fs.writeFileSync(file, '{}');",
+    ].join('\n'),
+  });
+  const faked = runMemtune(['bench', '--runs', '3', '--compiler', fake], { cwd: root });
+  assert.equal(faked.status, 0, faked.stderr);
+  const calls = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { file: string | null; existed: boolean; counts: boolean });
+  assert.deepEqual(calls.map((call) => call.counts), [true, false, false, false], 'one counting run, then three measured runs without --extendedDiagnostics');
+  assert.ok(calls.every((call) => call.file !== null && !call.existed), 'each run starts from build info nothing has written');
+  assert.equal(new Set(calls.map((call) => call.file)).size, 4, 'no two runs share build info');
 });
 
 test('a failed run shows its first compiler errors, without GC lines, in the JSON, the Markdown and on the terminal', (t) => {
@@ -407,7 +427,7 @@ test('a failed run shows its first compiler errors, without GC lines, in the JSO
   for (const line of messages) assert.match(line, /^src\/index\.ts\(\d+,14\): error TS2322: Type 'string' is not assignable to type 'number'\.$/, 'whole messages, no gc lines');
   const md = readFileSync(join(root, '.memtune', 'memtune-report.md'), 'utf8');
   assert.match(md, /## Messages\n\nbroken \(`tsc -p tsconfig\.json --noEmit`\), failed \(exit \d\):\n\n```text\nsrc\/index\.ts\(1,14\): error TS2322/);
-  assert.match(result.stderr, /\[1\/1\] broken: failed \(exit \d\), .*: src\/index\.ts\(1,14\): error TS2322/);
+  assert.match(result.stderr, /\[2\/2\] broken: failed \(exit \d\), .*: src\/index\.ts\(1,14\): error TS2322/);
   assert.match(result.stderr, /memtune: broken \(\.\): tsc -p tsconfig\.json --noEmit ended failed \(exit \d\):\nsrc\/index\.ts\(1,14\)/);
 });
 
@@ -458,7 +478,7 @@ test('--warm measures the re-check beside the build info and --solution the root
   assert.equal(report.packages[0]?.status, 'ok', report.packages[0]?.runs[0]?.messages);
   assert.equal(report.solution?.task, 'tsc -b --force');
   assert.equal(report.solution?.status, 'ok', report.solution?.runs[0]?.messages);
-  assert.ok(report.solution!.diagnostics.files! > 0);
+  assert.ok(report.solution!.peakRssBytes! > 0 && report.solution!.peakHeapUsedBytes! > 0);
 });
 
 test('refuses option values it cannot use, naming them, before anything runs', (t) => {
@@ -550,8 +570,8 @@ test('on a terminal the progress is one rewritten line with done/total and the r
   const command = [process.execPath, BIN, 'bench', '--concurrency', '1'].map((part) => `'${part}'`).join(' ');
   const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 120_000 });
   assert.equal(result.status, 0, result.stdout + result.stderr);
-  assert.match(result.stdout, /\r\x1b\[K\[0\/2\] a \d+\.\ds/, 'the running package and its elapsed time');
-  assert.match(result.stdout, /\r\x1b\[K\[1\/2\] a: ok, /, 'finished runs stay as lines');
+  assert.match(result.stdout, /\r\x1b\[K\[1\/4\] a \d+\.\ds/, 'the running package and its elapsed time');
+  assert.match(result.stdout, /\r\x1b\[K\[2\/4\] a: ok, /, 'finished runs stay as lines');
   assert.doesNotMatch(result.stdout, /^a started$/m, 'no plain "started" lines on a terminal');
 });
 

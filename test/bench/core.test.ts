@@ -181,7 +181,13 @@ test('a run that checked nothing where another run of the package did is no-chec
   const warm = figures({ diagnostics: { files: 10, instantiations: 0, checkTimeMs: 0 } });
   const marked = markUncheckedRuns([cold, warm, { ...cold }]);
   assert.deepEqual(marked.map((run) => run.status), ['ok', 'no-check', 'ok']);
-  assert.match(marked[1]!.messages!, /checked nothing \(0 instantiations, check time 0 ms\) where another run of the package had 500 instantiations/);
+  assert.match(marked[1]!.messages!, /checked nothing \(0 instantiations, check time 0 ms, where another run of the package had 500 instantiations\)/);
+  // Measured runs carry no counts: their CPU time against the unmeasured counting run, itself a cold check.
+  const counting = figures({ cpuMs: 4000, diagnostics: { files: 10, instantiations: 500 } });
+  const noCounts = (cpuMs: number) => figures({ cpuMs, diagnostics: {} });
+  const byCpu = markUncheckedRuns([noCounts(3900), noCounts(700), noCounts(4300)], counting);
+  assert.deepEqual(byCpu.map((run) => run.status), ['ok', 'no-check', 'ok']);
+  assert.match(byCpu[1]!.messages!, /700 ms of CPU, where a cold check of the package took 4000 ms/);
   const tiny = figures({ diagnostics: { files: 1, instantiations: 0, checkTimeMs: 0 } });
   assert.deepEqual(markUncheckedRuns([tiny, tiny]).map((run) => run.status), ['ok', 'ok'], 'a package with nothing to instantiate is not flagged');
   const report = buildReport({

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../src/shared/errors.js';
-import { detectPackageManager, parseNvmrc, parseStartScript, resolveNodeVersion, type DockerPlan } from '../../src/docker/effects/plan.js';
+import { detectPackageManager, resolveNodeVersion } from '../../src/docker/effects/plan.js';
+import { parseNvmrc } from '../../src/docker/node-version.js';
+import type { DockerPlan } from '../../src/docker/plan.js';
+import { parseStartScript } from '../../src/docker/start-script.js';
 import { jsonArray, startCommand } from '../../src/docker/render.js';
 import { renderTemplate } from '../../src/docker/template.js';
 import { findWorkspacePackage, listWorkspacePackages } from '../../src/shared/effects/workspace.js';
@@ -124,10 +127,17 @@ test('lockfiles: package.json "packageManager" settles two of them, Yarn 2+ is t
   assert.throws(() => detectPackageManager(berry, {}), /uses Yarn Plug'n'Play \(\.pnp\.cjs\)/);
 });
 
-test('the nearest .nvmrc from the app upwards wins, as with nvm', (t) => {
+test('the nearest .nvmrc from the app upwards wins, as with nvm, up to the repository root and never above it', (t) => {
   const root = tempDir(t);
-  writeTree(root, { '.nvmrc': '26\n', 'apps/api/.nvmrc': '24\n', 'apps/web/package.json': {} });
+  writeTree(root, { '.git/HEAD': 'ref: refs/heads/main\n', '.nvmrc': '26\n', 'apps/api/.nvmrc': '24\n', 'apps/web/package.json': {} });
   assert.equal(resolveNodeVersion(root, 'apps/api').version.source, 'apps/api/.nvmrc says 24');
   assert.equal(resolveNodeVersion(root, 'apps/web').version.source, '.nvmrc says 26');
   assert.equal(resolveNodeVersion(join(root, 'apps/web'), '').version.source, '../../.nvmrc says 26');
+
+  // A pin outside the repository (a home directory, a parent checkout) is not the project's.
+  const outside = tempDir(t);
+  writeTree(outside, { '.nvmrc': '20\n', 'repo/.git/HEAD': 'ref: refs/heads/main\n', 'repo/package.json': {} });
+  const { version, warnings } = resolveNodeVersion(join(outside, 'repo'), '');
+  assert.equal(version.source, 'no .nvmrc: the active LTS');
+  assert.match(warnings.join('\n'), /no \.nvmrc in .*repo or above it in the repository; rendering for Node 26/);
 });

@@ -3,6 +3,7 @@ import { basename, join, relative } from 'node:path';
 import type { CompilerInfo, SkippedPackage } from '../types.js';
 import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
 import { UsageError, quote } from '../../shared/errors.js';
+import { globRegExp } from '../../shared/glob.js';
 import { findPackageDirs } from '../../shared/effects/package-dirs.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
 
@@ -31,13 +32,9 @@ export interface PlanOptions {
   compilerOverride?: string;
 }
 
-/** A `--filter` matches a package name or directory; `*` matches any run of characters but `/`, `**` anything. */
+/** A `--filter` matches a package name or directory, as a glob (`*` and `**`: see globRegExp). */
 export function matchesFilter(filter: string, name: string, relDir: string): boolean {
-  const source = filter
-    .split(/(\*\*|\*)/)
-    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  const re = new RegExp(`^${source}$`);
+  const re = globRegExp(filter);
   return re.test(name) || re.test(relDir);
 }
 

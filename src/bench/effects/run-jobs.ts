@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fitsBudget } from '../schedule.js';
+import { unmeasuredFigures } from '../stats.js';
 import type { BenchTask } from '../task.js';
 import type { RunFigures } from '../types.js';
 import { measureRun } from './measure.js';
@@ -8,7 +9,7 @@ import { measureRun } from './measure.js';
 export interface BenchJob {
   key: string;
   label: string;
-  /** 1-based, among this package's runs. */
+  /** 1-based, among this package's runs; 0 is the unmeasured run that takes the compiler's counts. */
   run: number;
   task: BenchTask;
 }
@@ -75,9 +76,10 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
       );
       const { task } = job;
       const buildInfo = task.coldBuildInfo ? join(options.scratch, `${++started}.tsbuildinfo`) : undefined;
+      const args = job.run === 0 && task.countArgs ? task.countArgs : task.args;
       measureRun({
         command: task.command,
-        args: buildInfo === undefined ? task.args : [...task.args, '--tsBuildInfoFile', buildInfo],
+        args: buildInfo === undefined ? args : [...args, '--tsBuildInfoFile', buildInfo],
         cwd: task.cwd,
         env: { ...process.env, ...task.env },
         timeoutMs: options.timeoutMs,
@@ -86,23 +88,7 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
       })
         .then(
           (figures) => figures,
-          (error: Error): Omit<RunFigures, 'parallel'> => ({
-            status: 'crashed',
-            exitCode: null,
-            signal: null,
-            wallMs: 0,
-            cpuMs: null,
-            peakRssBytes: null,
-            peakHeapUsedBytes: null,
-            retainedHeapBytes: null,
-            heapLimitBytes: null,
-            gcCount: null,
-            gcMs: null,
-            goHeapPeakBytes: null,
-            goHeapLiveBytes: null,
-            diagnostics: {},
-            messages: `${task.command} could not be started: ${error.message}`,
-          }),
+          (error: Error) => unmeasuredFigures('crashed', `${task.command} could not be started: ${error.message}`),
         )
         .then((figures) => {
           if (buildInfo !== undefined) rmSync(buildInfo, { force: true });

@@ -254,13 +254,21 @@ function planTargets(targets: BenchTarget[], configs: Configs, options: BenchOpt
   });
 }
 
-/** The runs still to measure: packages largest expected first (they bound how long the bench takes and how tightly the budget packs), the solution apart. */
+/** The runs still to do (each package's counting run first): packages largest expected first (they bound how long the bench takes and how tightly the budget packs), the solution apart. */
 function plannedJobs(all: Planned[], previous: JournalEntry[], runs: number, solution: Planned | undefined): { packageJobs: BenchJob[]; solutionJobs: BenchJob[] } {
   const jobs: BenchJob[] = all
     .filter((target) => target.unreadable === undefined)
-    .flatMap((target) =>
-      missingRuns(target.key, previous, runs).map((runNumber) => ({ key: target.key, label: runs > 1 ? `${target.name} #${runNumber}` : target.name, run: runNumber, task: target.spec })),
-    );
+    .flatMap((target) => {
+      // The counting run goes first: it also takes the cold start of the package's files off run 1.
+      const counting = target.spec.countArgs !== undefined && !previous.some((entry) => entry.key === target.key && entry.run === 0);
+      const measured = missingRuns(target.key, previous, runs);
+      return [...(counting ? [0] : []), ...measured].map((runNumber) => ({
+        key: target.key,
+        label: runNumber === 0 ? `${target.name} (counts, unmeasured)` : runs > 1 ? `${target.name} #${runNumber}` : target.name,
+        run: runNumber,
+        task: target.spec,
+      }));
+    });
   const byKey = new Map(all.map((target) => [target.key, target]));
   const solutionJobs = solution ? jobs.filter((job) => job.key === solution.key) : [];
   const packageJobs = jobs.filter((job) => !solutionJobs.includes(job)).sort((a, b) => byKey.get(b.key)!.estimate - byKey.get(a.key)!.estimate);

@@ -24,15 +24,19 @@ export interface ReportInput {
 }
 
 function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], options: ReportInput['options']): PackageResult | undefined {
-  const own = entries
-    .filter((entry) => entry.key === target.key)
-    .sort((a, b) => a.run - b.run)
-    .slice(0, options.runs);
-  if (own.length === 0) return undefined;
-  const measured = own.map((entry) => entry.figures);
+  const own = entries.filter((entry) => entry.key === target.key).sort((a, b) => a.run - b.run);
+  const counting = own.find((entry) => entry.run === 0)?.figures;
+  const measured = own
+    .filter((entry) => entry.run > 0)
+    .slice(0, options.runs)
+    .map((entry) => entry.figures);
+  if (measured.length === 0) return undefined;
   // --warm measures the re-check that checks nothing new on purpose.
-  const figures = options.warm ? measured : markUncheckedRuns(measured);
-  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summarizeRuns(figures), runs: figures };
+  const figures = options.warm ? measured : markUncheckedRuns(measured, counting);
+  const summary = summarizeRuns(figures);
+  // The counts come from the unmeasured counting run: measured runs go without --extendedDiagnostics.
+  const diagnostics = counting && finished(counting.status) ? counting.diagnostics : summary.diagnostics;
+  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summary, diagnostics, runs: figures };
 }
 
 /** The report of a bench: every target with at least one finished run, in plan order. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
 import { UsageError } from '../../shared/errors.js';
 import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
@@ -10,6 +10,9 @@ import { type Profiles } from '../../shared/profiles.js';
 import { resolveRun } from '../../run/resolve-run.js';
 import { formatBytes } from '../../shared/size.js';
 import { compilerDependencies, compilerOfDependency } from '../../shared/effects/typescript-compiler.js';
+import { findNvmrc } from '../../shared/effects/nvmrc.js';
+import { readTextIfExists } from '../../shared/effects/read-text.js';
+import { isEndOfLife, supportedMajorsText } from '../../shared/node-releases.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -32,12 +35,6 @@ export interface DoctorInput {
   root?: string;
 }
 
-/**
- * End-of-life majors as of 2026-11 (Node's release schedule): odd majors end after six months,
- * even ones after their LTS. Newer majors than this table knows are assumed supported.
- */
-const END_OF_LIFE_MAJORS = new Set([10, 12, 14, 16, 17, 18, 19, 20, 21, 23, 25]);
-
 /** tsconfig options that only act in watch mode or in the editor's language service: they save nothing in a CLI build. */
 const EDITOR_ONLY_OPTIONS: Record<string, string> = {
   assumeChangesOnlyAffectDirectDependencies: 'acts only in watch mode and the editor',
@@ -52,8 +49,8 @@ export function diagnose(input: DoctorInput): Finding[] {
   const dirs = findPackageDirs(input.cwd);
   const major = Number(input.nodeVersion.replace(/^v/, '').split('.')[0]);
 
-  findings.push({ severity: END_OF_LIFE_MAJORS.has(major) ? 'warning' : 'info', check: 'node-version', message: `node ${input.nodeVersion}${END_OF_LIFE_MAJORS.has(major) ? ' is end-of-life: move to an LTS major (22, 24 or 26)' : ''}` });
-  checkNvmrc(input, dirs.repoRoot, major, findings);
+  findings.push({ severity: isEndOfLife(major) ? 'warning' : 'info', check: 'node-version', message: `node ${input.nodeVersion}${isEndOfLife(major) ? ` is end-of-life: move to an LTS major (${supportedMajorsText()})` : ''}` });
+  checkNvmrc(input, major, findings);
   for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) checkEngines(input.nodeVersion, dir, findings);
 
   let limit: MemoryLimit | undefined;
@@ -123,32 +120,22 @@ export function diagnose(input: DoctorInput): Finding[] {
   return findings;
 }
 
-function checkNvmrc(input: DoctorInput, repoRoot: string, major: number, findings: Finding[]): void {
-  for (let dir = input.cwd; ; dir = dirname(dir)) {
-    let text: string | undefined;
-    try {
-      text = readFileSync(join(dir, '.nvmrc'), 'utf8').trim();
-    } catch {
-      text = undefined;
-    }
-    if (text !== undefined) {
-      const where = join(dir, '.nvmrc');
-      const wanted = /^v?(\d+)/.exec(text);
-      if (!wanted) {
-        findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc asks for ${JSON.stringify(text)}, which memtune does not compare`, where });
-        return;
-      }
-      const wantedMajor = Number(wanted[1]);
-      if (wantedMajor !== major) {
-        findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${text} but this is node ${input.nodeVersion}: builds here measure another runtime than the pinned one`, where });
-      } else {
-        findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc pins Node ${text}, as running`, where });
-      }
-      if (END_OF_LIFE_MAJORS.has(wantedMajor)) findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${wantedMajor}, which is end-of-life`, where });
-      return;
-    }
-    if (dir === repoRoot || dirname(dir) === dir) return;
+function checkNvmrc(input: DoctorInput, major: number, findings: Finding[]): void {
+  const nvmrc = findNvmrc(input.cwd);
+  if (!nvmrc) return;
+  const { path: where, value: text } = nvmrc;
+  const wanted = /^v?(\d+)/.exec(text);
+  if (!wanted) {
+    findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc asks for ${JSON.stringify(text)}, which memtune does not compare`, where });
+    return;
   }
+  const wantedMajor = Number(wanted[1]);
+  if (wantedMajor !== major) {
+    findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${text} but this is node ${input.nodeVersion}: builds here measure another runtime than the pinned one`, where });
+  } else {
+    findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc pins Node ${text}, as running`, where });
+  }
+  if (isEndOfLife(wantedMajor)) findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${wantedMajor}, which is end-of-life`, where });
 }
 
 function checkEngines(version: string, dir: string, findings: Finding[]): void {
@@ -253,12 +240,8 @@ function typeScriptFindings(root: string, dirs: string[]): Finding[] {
 function tsconfigFindings(root: string, dir: string): Finding[] {
   const findings: Finding[] = [];
   const path = join(dir, 'tsconfig.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return findings;
-  }
+  const text = readTextIfExists(path);
+  if (text === undefined) return findings;
   for (const [option, why] of Object.entries(EDITOR_ONLY_OPTIONS)) {
     const at = text.search(new RegExp(`"${option}"\\s*:\\s*true`));
     if (at < 0) continue;

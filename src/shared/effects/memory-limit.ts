@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseMemoryLimitEnv } from '../size.js';
+import { readTextIfExists as readText } from './read-text.js';
 
 export type MemoryLimitSource = 'env' | 'cgroup-v2' | 'cgroup-v1' | 'constrained-memory' | 'total-memory';
 
@@ -26,14 +26,6 @@ export interface DetectMemoryLimitOptions {
  * `process.constrainedMemory()` returns about 2^64 for "no constraint". Anything this large is no limit.
  */
 const UNLIMITED_THRESHOLD = 2 ** 60;
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 function parseLimitValue(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -1,0 +1,71 @@
+import { UsageError, quote } from '../shared/errors.js';
+import { ACTIVE_LTS_MAJOR, NODE_RELEASES, hasHeapPercentageFlag, isEndOfLife } from '../shared/node-releases.js';
+
+export interface NodeVersion {
+  /** The image tag before `-slim`: `26`, `24.11` or `22.21.0`, as `.nvmrc` pins it. */
+  tag: string;
+  major: number;
+  /** Where the version came from, for the Dockerfile's comment. */
+  source: string;
+  /** `--max-old-space-size-percentage` exists in this version (Node 24.6+; the rule is Node >= 24). */
+  heapPercentageFlag: boolean;
+}
+
+export interface NodeVersionResult {
+  version: NodeVersion;
+  warnings: string[];
+}
+
+/** `.nvmrc` values that float with each release: the image pins the active LTS instead. */
+const FLOATING = /^(lts\/(\*|latest)|node|stable|latest|current)$/i;
+
+/** The image tag an `.nvmrc` value names: a version as written, an alias as its major; undefined when it names none. */
+function imageTag(value: string): { tag: string; floating: boolean } | undefined {
+  if (/^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.test(value)) return { tag: value.replace(/^v/, ''), floating: false };
+  if (FLOATING.test(value)) return { tag: String(ACTIVE_LTS_MAJOR), floating: true };
+  const codename = /^lts\/([a-z]+)$/i.exec(value)?.[1]?.toLowerCase();
+  const major = codename === undefined ? undefined : NODE_RELEASES.ltsCodenames[codename];
+  return major === undefined ? undefined : { tag: String(major), floating: false };
+}
+
+/**
+ * Reads one `.nvmrc` text. Numbers pin the image tag; `lts/*`, `node` and friends float, so the active
+ * LTS is used with a warning; an end-of-life major is rendered but warned about.
+ */
+export function parseNvmrc(text: string, file = '.nvmrc'): NodeVersionResult {
+  const value = text.split('\n')[0]!.trim();
+  const named = imageTag(value);
+  if (named === undefined) {
+    throw new UsageError(
+      `memtune: ${file} says ${quote(value)}, which is not a Node version memtune can turn into an image tag.\n` +
+        `Write a major (${ACTIVE_LTS_MAJOR}), a version (${ACTIVE_LTS_MAJOR}.1.0), lts/* or lts/<codename> (${Object.keys(NODE_RELEASES.ltsCodenames).slice(-3).join(', ')}).`,
+    );
+  }
+  const { tag } = named;
+  const warnings: string[] = [];
+  if (named.floating) {
+    warnings.push(
+      `memtune: warning: ${file} says ${quote(value)}, which moves with each release; the Dockerfile pins Node ${ACTIVE_LTS_MAJOR}, the active LTS.\n` +
+        `Pin a major in ${file} (e.g. ${ACTIVE_LTS_MAJOR}) so the image and your machine agree.`,
+    );
+  }
+  const [major = 0, minor] = tag.split('.').map(Number);
+  if (isEndOfLife(major)) {
+    warnings.push(
+      `memtune: warning: ${file} pins Node ${major}, which is end-of-life: no more security fixes in its images.\n` +
+        `Move to Node ${ACTIVE_LTS_MAJOR} (the active LTS) when you can.`,
+    );
+  }
+  return { version: { tag, major, source: `${file} says ${value}`, heapPercentageFlag: hasHeapPercentageFlag(major, minor) }, warnings };
+}
+
+/** A repository without `.nvmrc` gets the active LTS, with a warning that asks for a pin. */
+export function nodeVersionWithoutNvmrc(root: string): NodeVersionResult {
+  return {
+    version: { tag: String(ACTIVE_LTS_MAJOR), major: ACTIVE_LTS_MAJOR, source: 'no .nvmrc: the active LTS', heapPercentageFlag: hasHeapPercentageFlag(ACTIVE_LTS_MAJOR, undefined) },
+    warnings: [
+      `memtune: warning: no .nvmrc in ${root} or above it in the repository; rendering for Node ${ACTIVE_LTS_MAJOR}, the current active LTS.\n` +
+        `Pin the Node major your app is tested on: echo ${ACTIVE_LTS_MAJOR} > .nvmrc`,
+    ],
+  };
+}
