@@ -4,7 +4,7 @@ import { UsageError, quote } from '../shared/errors.js';
 import { resolveProfile, type Profiles } from '../shared/profiles.js';
 import { formatBytes } from '../shared/size.js';
 import { prepareRun, startRun } from './effects/session.js';
-import { parseNodeOptionsEnv, type NodeOptionsFile } from './node-options.js';
+import { formatFlag, parseNodeOptionsEnv, type NodeOptionsFile } from './node-options.js';
 import type { ResolvedRun } from './resolve-run.js';
 
 const OPTIONS = {
@@ -117,9 +117,9 @@ function explain(
   const lines = [`profile: ${context.profile}`, `memory limit: ${context.limit}`];
   lines.push(`.node-options read: ${context.files.length > 0 ? context.files.map((file) => file.path).join(', ') : 'none'}`);
   lines.push('NODE_OPTIONS:');
-  const width = Math.max(0, ...result.nodeOptions.map((flag) => show(flag).length));
-  for (const flag of result.nodeOptions) lines.push(`  ${show(flag).padEnd(width)}  ${flag.origin.label}`);
-  for (const { flag, by } of result.overridden) lines.push(`  (${show(flag)} from ${flag.origin.label} replaced by ${by.origin.label})`);
+  const width = Math.max(0, ...result.nodeOptions.map((flag) => formatFlag(flag).length));
+  for (const flag of result.nodeOptions) lines.push(`  ${formatFlag(flag).padEnd(width)}  ${flag.origin.label}`);
+  for (const { flag, by } of result.overridden) lines.push(`  (${formatFlag(flag)} from ${flag.origin.label} replaced by ${by.origin.label})`);
   for (const setting of result.env) {
     if (setting.key !== 'NODE_OPTIONS') lines.push(`${setting.key}=${setting.value}  ${setting.origin.label}`);
   }
@@ -130,6 +130,3 @@ function explain(
   return lines.join('\n');
 }
 
-function show(flag: { name: string; value?: string }): string {
-  return flag.value === undefined ? flag.name : `${flag.name}=${flag.value}`;
-}

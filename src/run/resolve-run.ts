@@ -5,6 +5,7 @@ import type { MemoryLimit } from '../shared/effects/memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from './node-flags.js';
 import {
   flagKey,
+  formatFlag,
   formatNodeOptions,
   isRepeatable,
   parseHeapSize,
@@ -115,7 +116,7 @@ function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: str
     const previous = merged[index]!;
     overridden.push({ flag: previous, by: flag });
     if (previous.origin.kind !== 'preset' && previous.value !== flag.value) {
-      warnings.push(`memtune: ${key} is set twice: ${show(previous)} (${previous.origin.label}) is replaced by ${show(flag)} (${flag.origin.label}).`);
+      warnings.push(`memtune: ${key} is set twice: ${formatFlag(previous)} (${previous.origin.label}) is replaced by ${formatFlag(flag)} (${flag.origin.label}).`);
     }
     merged[index] = flag;
   }
@@ -194,9 +195,6 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
   return { nodeOptions: merged, overridden, env, args, addedArgs, warnings, notes, directories, heapMiB };
 }
 
-function show(flag: FlagSetting): string {
-  return flag.value === undefined ? flag.name : `${flag.name}=${flag.value}`;
-}
 
 /** Turns `NN%` heap sizes into MB and relative diagnostics paths into absolute ones. */
 function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: string[], directories: string[]): FlagSetting | undefined {
@@ -204,7 +202,7 @@ function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: s
   if (key === '--max-old-space-size' || key === '--max-semi-space-size') {
     const size = flag.value === undefined ? undefined : parseHeapSize(flag.value, key === '--max-old-space-size');
     if (size === undefined) {
-      problems.push(`${flag.origin.label}: ${quote(show(flag))} is not a size memtune accepts; write a whole number of MB (4096)${key === '--max-old-space-size' ? ' or NN% of the memory limit (60%)' : ''}.`);
+      problems.push(`${flag.origin.label}: ${quote(formatFlag(flag))} is not a size memtune accepts; write a whole number of MB (4096)${key === '--max-old-space-size' ? ' or NN% of the memory limit (60%)' : ''}.`);
       return undefined;
     }
     if ('percent' in size) {
