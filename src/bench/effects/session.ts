@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline } from '../baseline.js';
 import { JOURNAL_FILE, formatJournalLine, parseJournal, runKey } from '../journal.js';
 import { expandSolutionTargets, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
@@ -10,12 +10,12 @@ import { buildReport, missingRuns, type MeasuredTarget } from '../report/report.
 import { renderMarkdownReport } from '../report/markdown.js';
 import { renderSvgReport } from '../report/svg.js';
 import { estimatePeakRss } from '../schedule.js';
+import { unmeasuredFigures } from '../stats.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../task.js';
 import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type RunFigures, type SkippedPackage } from '../types.js';
 import { UsageError, quote } from '../../shared/errors.js';
 import type { MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { readManifest } from '../../shared/effects/workspace.js';
-import { dirname } from 'node:path';
 import { runJobs, type BenchJob } from './run-jobs.js';
 import { buildProjects, isUnreadable, readProjectConfig, type ProjectConfig, type UnreadableConfig } from './compiler-project.js';
 import { loadProfiles } from '../../shared/effects/load-profiles.js';
@@ -330,7 +330,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const journal = new Journal(journalPath, previous, !options.resume);
   // A tsconfig its compiler cannot read is a finding of its own, not a run: nothing is started for it.
   for (const target of all) {
-    if (target.unreadable !== undefined && missingRuns(target.key, previous, 1).length > 0) journal.add(target, 1, configErrorFigures(target.unreadable));
+    if (target.unreadable !== undefined && missingRuns(target.key, previous, 1).length > 0) journal.add(target, 1, { ...unmeasuredFigures('config-error', target.unreadable), parallel: false });
   }
   const { packageJobs, solutionJobs } = plannedJobs(all, previous, runs, solution);
   hooks.planned(packageJobs.length + solutionJobs.length);
@@ -372,26 +372,6 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   return { report, out, interrupted: signal.aborted, plannedRuns, finishedRuns: journal.entries.length - previous.length };
 }
 
-function configErrorFigures(messages: string): RunFigures {
-  return {
-    status: 'config-error',
-    exitCode: null,
-    signal: null,
-    wallMs: 0,
-    cpuMs: null,
-    peakRssBytes: null,
-    peakHeapUsedBytes: null,
-    retainedHeapBytes: null,
-    heapLimitBytes: null,
-    gcCount: null,
-    gcMs: null,
-    goHeapPeakBytes: null,
-    goHeapLiveBytes: null,
-    diagnostics: {},
-    parallel: false,
-    messages,
-  };
-}
 
 function writeReport(out: string, report: BenchReport): void {
   writeFileAtomic(join(out, 'memtune-report.json'), `${JSON.stringify(report, null, 2)}\n`, true);
