@@ -8,7 +8,7 @@
 
 /** `[pid:0xisolate]  1234 ms: Mark-Compact 47.4 (66.7) -> 31.0 (66.9) MB, [pooled: 0.0 MB, ]25.72 / 0.00 ms … reason` */
 const TRACE_LINE =
-  /^\[(\d+):0x[0-9a-f]+\]\s+(\d+) ms: [A-Za-z -]+?(?: \([a-z ]+\))? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms(.*)$/;
+  /^\[(\d+):0x[0-9a-f]+\]\s+(\d+) ms: ([A-Za-z -]+?)(?: \([a-z ]+\))? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
 
 const MiB = 1024 * 1024;
 
@@ -20,8 +20,8 @@ export interface GcEvent {
   /** Used heap before and after this GC (V8 prints MiB with one decimal). */
   beforeBytes: number;
   afterBytes: number;
-  /** A GC asked for by `gc()` (V8's reason "testing"): the probe's own full GC at exit, not the program's. */
-  forced: boolean;
+  /** A full GC (Mark-Compact): what is left after it is what was live. */
+  full: boolean;
 }
 
 export function parseTraceGcLine(line: string): GcEvent | undefined {
@@ -30,10 +30,10 @@ export function parseTraceGcLine(line: string): GcEvent | undefined {
   return {
     pid: Number(match[1]),
     atMs: Number(match[2]),
-    pauseMs: Number(match[5]),
-    beforeBytes: Math.round(Number(match[3]) * MiB),
-    afterBytes: Math.round(Number(match[4]) * MiB),
-    forced: /\btesting;/.test(match[6] ?? ''),
+    pauseMs: Number(match[6]),
+    beforeBytes: Math.round(Number(match[4]) * MiB),
+    afterBytes: Math.round(Number(match[5]) * MiB),
+    full: (match[3] ?? '').startsWith('Mark-Compact'),
   };
 }
 
@@ -44,12 +44,12 @@ export function withoutTraceGc(output: string): string {
 
 /** One process's heap as its GC lines show it. */
 export interface TracedHeap {
-  /** The largest used heap before any GC, the forced one at exit included (it shows the heap at the end). */
+  /** The largest used heap before any GC. */
   peakUsedBytes: number;
-  /** The program's own GCs (the probe's forced one left out) and their total pause. */
+  /** The program's own GCs and their total pause. */
   gcCount: number;
   gcMs: number;
-  /** Used heap after the forced GC at exit: what is still live at the end. */
+  /** The largest heap left after a full GC: what was live then, so a heap limit below it cannot work. Null without a full GC. */
   retainedBytes: number | null;
 }
 
@@ -60,12 +60,9 @@ export class TraceGcHeaps {
   observe(event: GcEvent): void {
     const heap = this.byPid.get(event.pid) ?? { peakUsedBytes: 0, gcCount: 0, gcMs: 0, retainedBytes: null };
     heap.peakUsedBytes = Math.max(heap.peakUsedBytes, event.beforeBytes);
-    if (event.forced) {
-      heap.retainedBytes = event.afterBytes;
-    } else {
-      heap.gcCount++;
-      heap.gcMs += event.pauseMs;
-    }
+    heap.gcCount++;
+    heap.gcMs += event.pauseMs;
+    if (event.full) heap.retainedBytes = Math.max(heap.retainedBytes ?? 0, event.afterBytes);
     this.byPid.set(event.pid, heap);
   }
 }

@@ -39,7 +39,8 @@ function heapLine(result: PackageResult): HeapRecommendation | null {
 
 function concurrencyLine(report: ReportWithout): ConcurrencyRecommendation | null {
   let largest: { name: string; bytes: number } | null = null;
-  for (const result of report.packages) {
+  // Only checks that ran to their end: a run stopped early, or checked with a config it could not read, is no basis.
+  for (const result of report.packages.filter((pkg) => finished(pkg.status))) {
     const bytes = worstFigure(result, 'peakRssBytes');
     if (bytes !== null && (largest === null || bytes > largest.bytes)) largest = { name: result.name, bytes };
   }
@@ -80,7 +81,7 @@ function remedy(result: PackageResult): string {
     case 'no-check':
       return 'a run re-used build info and checked nothing; delete stale .tsbuildinfo files or any --tsBuildInfoFile the script passes, then run memtune bench again';
     case 'config-error':
-      return 'its compiler cannot read the tsconfig (see its messages); fix it (tsc --showConfig -p <dir> shows the same error), then run memtune bench again';
+      return 'its compiler cannot read the tsconfig (see its messages); fix it (tsc -p DIR --noEmit in the package shows the same errors), then run memtune bench again';
     case 'killed':
       return 'something outside the compiler stopped it (often the kernel OOM killer): raise the memory limit or lower --concurrency, then run memtune bench again';
     default:

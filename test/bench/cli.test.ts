@@ -77,8 +77,10 @@ test('bench measures each workspace package with its own compiler, skips what it
     assert.equal(pkg.runs.length, 1);
     assert.ok(pkg.diagnostics.files! > 0, `${pkg.name} diagnostics parsed`);
   }
-  assert.ok(js.peakHeapUsedBytes! > 0 && js.retainedHeapBytes! > 0 && js.retainedHeapBytes! <= js.peakHeapUsedBytes!);
-  assert.ok(js.heapLimitBytes! > js.peakHeapUsedBytes! && js.gcCount! >= 0);
+  assert.ok(js.peakHeapUsedBytes! > 0 && js.gcCount! > 0, 'from the GC lines node prints');
+  // What is live is known only after a full GC, which a check this small may never need.
+  assert.ok(js.retainedHeapBytes === null || js.retainedHeapBytes <= js.peakHeapUsedBytes!);
+  assert.ok(js.heapLimitBytes! > js.peakHeapUsedBytes!, 'the heap limit, asked from the same node');
   assert.equal(native.peakHeapUsedBytes, null);
   assert.equal(native.retainedHeapBytes, null);
   assert.ok(native.goHeapPeakBytes! > 0);
@@ -127,6 +129,26 @@ test('bench brings the projects a package references up to date first, outside t
   const [rechecked] = readReport(out).packages;
   assert.equal(rechecked?.status, 'ok', rechecked?.runs[0]?.messages);
   assert.match(readFileSync(join(root, 'packages/lib/dist/index.d.ts'), 'utf8'), /triple/);
+});
+
+test('a referenced project with type errors does not stop the bench: the checks go on against the declarations it wrote', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, {
+    ...WORKSPACE_ROOT,
+    'packages/lib/package.json': { name: 'lib', type: 'module' },
+    'packages/lib/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
+    'packages/lib/src/index.ts': `${LIB}export const wrong: number = 'not a number';\n`,
+    'packages/app/package.json': { name: 'app', type: 'module' },
+    'packages/app/tsconfig.json': { extends: 'memtune/tsconfig/library.json', references: [{ path: '../lib' }] },
+    'packages/app/src/main.ts': "import { pair } from '../../lib/dist/index.js';\nexport const twice = pair(1);\n",
+  });
+  linkTypeScript(root, 'typescript-6');
+  const result = runMemtune(['bench'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /bringing the referenced projects up to date had errors; the checks go on against what it wrote:\n.*tsc -b packages\/lib\/tsconfig\.json exited 1:\npackages\/lib\/src\/index\.ts\(2,14\): error TS2322/);
+  const status = Object.fromEntries(readReport(join(root, '.memtune')).packages.map((pkg) => [pkg.name, pkg.status]));
+  assert.deepEqual(status, { app: 'ok', lib: 'failed' });
 });
 
 test('a package with type errors is measured as failed, its figures kept', (t) => {

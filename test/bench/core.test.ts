@@ -109,12 +109,12 @@ test('buildReport keeps plan order, only packages with runs, at most --runs of t
   assert.notEqual(runKey('packages/a', 'tsc', '/x'), runKey('packages/a', 'tsc', '/y'));
 });
 
-test('parseTraceGcLine reads the GC lines of Node 20 and Node 26, with the used heap before and after and our own forced GC', () => {
+test('parseTraceGcLine reads the GC lines of Node 20 and Node 26, with the used heap before and after and whether it was a full GC', () => {
   const lines: Array<[string, Partial<GcEvent> | undefined]> = [
-    ['[8257:0x1c4d7cb0]      347 ms: Mark-Compact 65.0 (83.2) -> 58.7 (93.7) MB, 85.47 / 0.00 ms  (average mu = 0.441, current mu = 0.146) allocation failure', { pid: 8257, atMs: 347, pauseMs: 85.47, beforeBytes: 65 * MiB, afterBytes: Math.round(58.7 * MiB), forced: false }],
+    ['[8257:0x1c4d7cb0]      347 ms: Mark-Compact 65.0 (83.2) -> 58.7 (93.7) MB, 85.47 / 0.00 ms  (average mu = 0.441, current mu = 0.146) allocation failure', { pid: 8257, atMs: 347, pauseMs: 85.47, beforeBytes: 65 * MiB, afterBytes: Math.round(58.7 * MiB), full: true }],
     ['[8257:0x1c4d7cb0]      480 ms: Mark-Compact (reduce) 66.3 (94.0) -> 62.6 (65.2) MB, 121.04 / 0.00 ms  (+ 0.1 ms in 1 steps)', { atMs: 480, pauseMs: 121.04 }],
-    ['[12640:0x15b52000]       17 ms: Scavenge 4.8 (5.6) -> 4.5 (6.4) MB, pooled: 0.0 MB, 1.21 / 0.00 ms (average mu = 1.000, current mu = 1.000) allocation failure;', { pid: 12640, atMs: 17, pauseMs: 1.21 }],
-    ['[6327:0x376cefe0]      708 ms: Mark-Compact 111.4 (144.8) -> 86.3 (119.9) MB, 145.43 / 0.01 ms  (average mu = 0.226, current mu = 0.226) testing; GC in old space requested', { beforeBytes: Math.round(111.4 * MiB), afterBytes: Math.round(86.3 * MiB), forced: true }],
+    ['[12640:0x15b52000]       17 ms: Scavenge 4.8 (5.6) -> 4.5 (6.4) MB, pooled: 0.0 MB, 1.21 / 0.00 ms (average mu = 1.000, current mu = 1.000) allocation failure;', { pid: 12640, atMs: 17, pauseMs: 1.21, full: false }],
+    ['[6327:0x376cefe0]      708 ms: Mark-Compact 111.4 (144.8) -> 86.3 (119.9) MB, 145.43 / 0.01 ms  (average mu = 0.226, current mu = 0.226) testing; GC in old space requested', { beforeBytes: Math.round(111.4 * MiB), afterBytes: Math.round(86.3 * MiB), full: true }],
     ['Files:                        168', undefined],
   ];
   for (const [line, expected] of lines) {
@@ -125,15 +125,16 @@ test('parseTraceGcLine reads the GC lines of Node 20 and Node 26, with the used 
   assert.equal(withoutTraceGc(`${lines[0]![0]}\nsrc/a.ts(1,1): error TS2322\n`), 'src/a.ts(1,1): error TS2322\n');
 });
 
-test('TraceGcHeaps takes each process\'s largest heap before a GC, its own GCs, and the heap left after the forced GC at exit', () => {
+test('TraceGcHeaps takes each process\'s largest heap before a GC, its GCs, and the largest heap left after a full GC', () => {
   const heaps = new TraceGcHeaps();
-  const gc = (pid: number, before: number, after: number, pauseMs: number, forced = false) => heaps.observe({ pid, atMs: 0, pauseMs, beforeBytes: before * MiB, afterBytes: after * MiB, forced });
-  gc(1, 50, 30, 2);
-  gc(1, 120, 80, 10);
-  gc(2, 10, 5, 1);
+  const gc = (pid: number, before: number, after: number, pauseMs: number, full = false) => heaps.observe({ pid, atMs: 0, pauseMs, beforeBytes: before * MiB, afterBytes: after * MiB, full });
+  gc(1, 50, 45, 2);
+  gc(1, 120, 60, 10, true);
   gc(1, 90, 40, 30, true);
-  assert.deepEqual(heaps.byPid.get(1), { peakUsedBytes: 120 * MiB, gcCount: 2, gcMs: 12, retainedBytes: 40 * MiB });
-  assert.deepEqual(heaps.byPid.get(2), { peakUsedBytes: 10 * MiB, gcCount: 1, gcMs: 1, retainedBytes: null });
+  gc(1, 100, 95, 1);
+  gc(2, 10, 5, 1);
+  assert.deepEqual(heaps.byPid.get(1), { peakUsedBytes: 120 * MiB, gcCount: 4, gcMs: 43, retainedBytes: 60 * MiB });
+  assert.deepEqual(heaps.byPid.get(2), { peakUsedBytes: 10 * MiB, gcCount: 1, gcMs: 1, retainedBytes: null }, 'no full GC: nothing known to be live');
 });
 
 test('RunOutput keeps each stream whole: Go GC lines on stderr never land inside a message on stdout', () => {

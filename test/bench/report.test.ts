@@ -71,9 +71,17 @@ test('the Markdown table shows one row per package with sizes in MiB and wall in
 });
 
 test('the Markdown header names the environment and the options', () => {
-  const md = renderMarkdownReport(reportOf([pkg('app')], {}, { warm: true, script: 'typecheck' }));
+  const md = renderMarkdownReport(reportOf([pkg('app')], {}, { warm: true }));
   assert.match(md, /Generated 2026-11-22T10:00:00\.000Z · Node v20\.20\.2 \(linux\/x64\) · 4 CPUs \(Test CPU\) · memory limit 24 GiB \(cgroup\) · commit 0123456 · TypeScript 5\.9\.3, 7\.0\.2 \(native\)/);
-  assert.match(md, /Options: 1 run per package · concurrency 2 · budget 1000 MiB · warm \(reusing \.tsbuildinfo\) · script: typecheck · timeout 600 s/);
+  assert.match(md, /Options: 1 run per package · concurrency 2 · budget 1000 MiB · warm \(reusing \.tsbuildinfo\) · timeout 600 s/);
+  assert.match(renderMarkdownReport(reportOf([pkg('app')])), /· cold \(build info of its own per run\), references built first ·/);
+  assert.match(renderMarkdownReport(reportOf([pkg('app')], {}, { script: 'typecheck' })), /· script: typecheck, run as it is \(memtune makes it neither cold nor warm and builds none of its references\) ·/);
+});
+
+test('the concurrency comes from checks that finished: a config error\'s figures are no basis', () => {
+  const report = reportOf([pkg('fine', { peakRssBytes: 100 * MiB }), pkg('broken', { status: 'config-error', peakRssBytes: 900 * MiB })]);
+  assert.equal(report.recommendations.concurrency?.boundBy, 'fine');
+  assert.match(renderMarkdownReport(reportOf([pkg('one', { peakRssBytes: 900 * MiB })])), /at most \*\*1\*\* compiler at once/);
 });
 
 test('native packages show their Go heap in the heap columns, n/a for the V8 heap limit', () => {

@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { RunOutput } from '../parse.js';
 import type { CompilerInfo } from '../types.js';
-import { UsageError } from '../../shared/errors.js';
 
 export interface ProjectConfig {
   tsconfig: string;
@@ -70,16 +69,13 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
 /**
  * Brings referenced projects up to date, as the user's `tsc -b` would: `tsc -b` decides itself what is
  * stale (its up-to-date check compares sources, outputs and build info) and rebuilds only that. One
- * process per run of projects that share a compiler, in the order given (references first).
+ * process per run of projects that share a compiler, in the order given (references first). A build
+ * with errors still writes its declarations (tsc emits on error unless told otherwise), so it is no
+ * reason to stop: its messages are returned for the user, and the checks that depend on it show what
+ * it costs them.
  */
-export function buildProjects(compiler: CompilerInfo, tsconfigs: string[], cwd: string, env: NodeJS.ProcessEnv): void {
+export function buildProjects(compiler: CompilerInfo, tsconfigs: string[], cwd: string, env: NodeJS.ProcessEnv): string | undefined {
   const result = spawnSync(process.execPath, [compiler.path, '-b', ...tsconfigs], { cwd, env, encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new UsageError(
-      `memtune: bringing the referenced projects up to date failed: TypeScript ${compiler.version} tsc -b ${tsconfigs.join(' ')} exited ${result.status ?? result.signal}:\n` +
-        `${messagesOf(result.stdout, result.stderr)}\n` +
-        'A package cannot be checked alone until the projects it references are built; fix that build, or leave the package out with --filter.',
-      1,
-    );
-  }
+  if (result.status === 0) return undefined;
+  return `TypeScript ${compiler.version} tsc -b ${tsconfigs.join(' ')} exited ${result.status ?? result.signal}:\n${messagesOf(result.stdout, result.stderr)}`;
 }

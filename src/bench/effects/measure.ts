@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunOutput, classifyExit } from '../parse.js';
 import type { RunFigures } from '../types.js';
@@ -13,9 +12,10 @@ export interface MeasureSpec {
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   /**
-   * `argv`: a JS compiler run by us: `--trace-gc` and the exit-time probe on node's argv. `node-options`:
-   * an npm script: the probe in every node of the tree through NODE_OPTIONS (it turns on --trace-gc where
-   * stdout is our pipe). `none`: the native compiler.
+   * How the V8 heap is read. `argv`: a JS compiler run by us: `--trace-gc` on node's argv and nothing
+   * else (no preload: even one that only registers an exit handler lowered a real `tsc -b`'s peak RSS by
+   * 7 %). `node-options`: an npm script: a preload in every node of the tree through NODE_OPTIONS that
+   * turns on --trace-gc where stdout is our pipe (node refuses the flag in NODE_OPTIONS). `none`: native.
    */
   probe: 'argv' | 'node-options' | 'none';
   signal?: AbortSignal;
@@ -25,16 +25,6 @@ export const PROBE_PATH = join(import.meta.dirname, 'probe.cjs');
 
 /** How often the process tree's memory is read: often enough to see a compiler's peak, cheap enough not to slow it. */
 const SAMPLE_MS = 20;
-
-interface ProbeFigures {
-  pid: number;
-  usedAtExitBytes: number;
-  retainedHeapBytes: number;
-  heapLimitBytes: number;
-  cpuMs: number;
-  maxRssBytes: number;
-  exitHandlerMs: number;
-}
 
 function readProc(path: string): string | undefined {
   try {
@@ -96,41 +86,37 @@ class TreeSampler {
   }
 }
 
-function readProbes(dir: string): ProbeFigures[] {
-  const figures: ProbeFigures[] = [];
-  for (const file of readdirSync(dir)) {
-    try {
-      figures.push(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProbeFigures);
-    } catch {
-      // A process killed while writing leaves a partial file: it has no figures to give.
-    }
-  }
-  return figures;
-}
 
 /** The node process that holds the largest heap is the compiler (under npm run, the others are npm and memtune). */
-function compilerHeap(output: RunOutput, probes: readonly ProbeFigures[]): { probe: ProbeFigures | undefined; traced: TracedHeap | undefined } {
-  let best: { probe: ProbeFigures | undefined; traced: TracedHeap | undefined; peak: number } | undefined;
-  const pids = new Set([...output.heaps.byPid.keys(), ...probes.map((probe) => probe.pid)]);
-  for (const pid of pids) {
-    const probe = probes.find((p) => p.pid === pid);
-    const traced = output.heaps.byPid.get(pid);
-    const peak = Math.max(traced?.peakUsedBytes ?? 0, probe?.usedAtExitBytes ?? 0);
-    if (best === undefined || peak > best.peak) best = { probe, traced, peak };
-  }
-  return { probe: best?.probe, traced: best?.traced };
+function compilerHeap(output: RunOutput): TracedHeap | undefined {
+  let best: TracedHeap | undefined;
+  for (const heap of output.heaps.byPid.values()) if (best === undefined || heap.peakUsedBytes > best.peakUsedBytes) best = heap;
+  return best;
 }
 
-/** The command as measured: the probe on node's argv (JS compiler) or in NODE_OPTIONS (an npm script). */
-function measuredCommand(spec: MeasureSpec, probeDir: string): { args: string[]; env: NodeJS.ProcessEnv } {
-  const env: NodeJS.ProcessEnv = { ...spec.env, MEMTUNE_PROBE_DIR: probeDir };
+const heapLimits = new Map<string, number | null>();
+
+/**
+ * The V8 heap limit the measured node runs with, asked from the same binary with the same NODE_OPTIONS
+ * in a process of its own (once per bench): the measured process itself is left alone.
+ */
+function heapLimitOf(node: string, env: NodeJS.ProcessEnv): number | null {
+  const key = `${node}\0${env.NODE_OPTIONS ?? ''}`;
+  if (!heapLimits.has(key)) {
+    const result = spawnSync(node, ['-p', 'require("node:v8").getHeapStatistics().heap_size_limit'], { env, encoding: 'utf8', timeout: 30_000 });
+    const bytes = Number(result.stdout.trim());
+    heapLimits.set(key, result.status === 0 && bytes > 0 ? bytes : null);
+  }
+  return heapLimits.get(key)!;
+}
+
+/** The command as measured: `--trace-gc` on node's argv (JS compiler), or the preload in NODE_OPTIONS (an npm script). */
+function measuredCommand(spec: MeasureSpec): { args: string[]; env: NodeJS.ProcessEnv } {
+  const env: NodeJS.ProcessEnv = { ...spec.env };
   delete env.MEMTUNE_PROBE_STDOUT;
   // On node's own argv --trace-gc is allowed (NODE_OPTIONS refuses it): the peak heap and the GC-thrash guard.
-  if (spec.probe === 'argv') return { args: ['--trace-gc', '--require', PROBE_PATH, ...spec.args], env };
-  if (spec.probe === 'node-options') {
-    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PROBE_PATH)}`.trim();
-    env.MEMTUNE_PROBE_TRACE_GC = 'stdout';
-  }
+  if (spec.probe === 'argv') return { args: ['--trace-gc', ...spec.args], env };
+  if (spec.probe === 'node-options') env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PROBE_PATH)}`.trim();
   return { args: spec.args, env };
 }
 
@@ -143,32 +129,26 @@ interface Ending {
   thrash: Thrash | undefined;
 }
 
-/** A finished run's figures, from its output, the probes' files and the /proc samples. */
-function runFigures(spec: MeasureSpec, ending: Ending, output: RunOutput, probes: ProbeFigures[], sampler: TreeSampler): Omit<RunFigures, 'parallel'> {
-  const { probe, traced } = compilerHeap(output, probes);
+/** A finished run's figures, from its output and the /proc samples. */
+function runFigures(spec: MeasureSpec, ending: Ending, output: RunOutput, sampler: TreeSampler): Omit<RunFigures, 'parallel'> {
+  const traced = compilerHeap(output);
   const { thrash } = ending;
   if (thrash) {
     output.note(`memtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)`);
   }
   const status = thrash ? 'oom' : classifyExit({ ...ending, outOfMemory: output.outOfMemory, configError: output.configError });
-  const polledPeak = sampler.peakRssBytes;
-  const probePeak = probes.length > 0 ? Math.max(...probes.map((p) => p.maxRssBytes)) : null;
-  // The kernel's own maxRSS at exit (from the probe) sees the last moments that polling can miss.
-  const peakRssBytes = probes.length === 1 && spec.probe === 'argv' ? Math.max(probePeak ?? 0, polledPeak ?? 0) : (polledPeak ?? probePeak);
   const go = output.go.gcCount > 0 ? output.go : undefined;
-  // Without its GC lines a process's heap peak is unknown: the heap at exit is not a peak.
-  const peakHeapUsedBytes = traced ? Math.max(traced.peakUsedBytes, probe?.usedAtExitBytes ?? 0) : null;
   return {
     status,
     exitCode: ending.exitCode,
     signal: ending.signal,
-    // Our full GC at exit is measurement, not the compiler's work.
-    wallMs: Math.round(ending.elapsedMs - (probes.length === 1 && probe ? probe.exitHandlerMs : 0)),
-    cpuMs: spec.probe === 'argv' && probe ? Math.round(probe.cpuMs) : sampler.cpuMs,
-    peakRssBytes,
-    peakHeapUsedBytes,
-    retainedHeapBytes: probe?.retainedHeapBytes ?? traced?.retainedBytes ?? null,
-    heapLimitBytes: probe?.heapLimitBytes ?? null,
+    wallMs: Math.round(ending.elapsedMs),
+    cpuMs: sampler.cpuMs,
+    peakRssBytes: sampler.peakRssBytes,
+    // Without its GC lines a process's heap peak is unknown.
+    peakHeapUsedBytes: traced?.peakUsedBytes ?? null,
+    retainedHeapBytes: traced?.retainedBytes ?? null,
+    heapLimitBytes: spec.probe === 'argv' ? heapLimitOf(spec.command, spec.env) : null,
     gcCount: traced?.gcCount ?? go?.gcCount ?? null,
     gcMs: traced ? Math.round(traced.gcMs) : null,
     goHeapPeakBytes: go?.peakBytes ?? null,
@@ -183,8 +163,7 @@ function runFigures(spec: MeasureSpec, ending: Ending, output: RunOutput, probes
  * The timeout, GC thrash and an abort kill the whole group; nothing is left running.
  */
 export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'parallel'>> {
-  const probeDir = mkdtempSync(join(tmpdir(), 'memtune-probe-'));
-  const { args, env } = measuredCommand(spec, probeDir);
+  const { args, env } = measuredCommand(spec);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(spec.command, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -226,16 +205,15 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
 
     child.on('error', (error) => {
       stop();
-      rmSync(probeDir, { recursive: true, force: true });
       reject(error);
     });
     child.on('close', (exitCode, signal) => {
       const elapsedMs = performance.now() - started;
       stop();
       output.end();
-      const probes = readProbes(probeDir);
-      rmSync(probeDir, { recursive: true, force: true });
-      resolve(runFigures(spec, { ...ending, exitCode, signal, elapsedMs }, output, probes, sampler));
+      // The kernel keeps each process's VmHWM: a last read of a process still there catches a late peak.
+      if (child.pid !== undefined) sampler.sample(child.pid);
+      resolve(runFigures(spec, { ...ending, exitCode, signal, elapsedMs }, output, sampler));
     });
   });
 }

@@ -162,7 +162,8 @@ async function buildReferences(targets: BenchTarget[], root: string, configs: Co
     const compiler = compilerOf.get(order[start]!)!;
     let end = start + 1;
     while (end < order.length && compilerOf.get(order[end]!)!.path === compiler.path) end++;
-    buildProjects(compiler, order.slice(start, end).map((tsconfig) => relative(root, tsconfig) || tsconfig), root, process.env);
+    const failed = buildProjects(compiler, order.slice(start, end).map((tsconfig) => relative(root, tsconfig) || tsconfig), root, process.env);
+    if (failed) progress(`memtune: bringing the referenced projects up to date had errors; the checks go on against what it wrote:\n${failed}`);
     start = end;
   }
 }

@@ -74,7 +74,7 @@ function tableRow(result: PackageResult, runs: number): string {
     statusText(result),
     figure(result, 'peakRssBytes', runs, mib),
     native ? goHeap('goHeapPeakBytes', true, '(Go)') : figure(result, 'peakHeapUsedBytes', runs, mib),
-    native ? goHeap('goHeapLiveBytes', false, 'live (Go)') : figure(result, 'retainedHeapBytes', 1, mib),
+    native ? goHeap('goHeapLiveBytes', true, 'live (Go)') : figure(result, 'retainedHeapBytes', runs, mib),
     native ? NATIVE : figure(result, 'heapLimitBytes', 1, mib),
     figure(result, 'wallMs', runs, seconds) + (result.parallel ? ` ${DAGGER}` : ''),
     result.diagnostics.files === undefined ? NONE : grouped(result.diagnostics.files),
@@ -102,8 +102,11 @@ function optionsLine(report: BenchReport): string {
     `${o.runs} run${o.runs === 1 ? '' : 's'} per package`,
     `concurrency ${o.concurrency}`,
     `budget ${formatBytes(o.budgetBytes)}`,
-    o.warm ? 'warm (reusing .tsbuildinfo)' : 'cold',
-    o.script === null ? 'script: none (the compiler directly)' : `script: ${o.script}`,
+    o.script !== null
+      ? `script: ${o.script}, run as it is (memtune makes it neither cold nor warm and builds none of its references)`
+      : o.warm
+        ? 'warm (reusing .tsbuildinfo)'
+        : 'cold (build info of its own per run), references built first',
     `timeout ${Math.round(o.timeoutMs / 1000)} s`,
   ];
   return `Options: ${escapeText(parts.join(' · '))}`;
@@ -135,7 +138,7 @@ function recommendationLines(report: BenchReport): string[] {
     lines.push('');
   }
   if (advice.concurrency) {
-    lines.push(`Concurrency: at most **${advice.concurrency.value}** compilers at once: ${escapeText(advice.concurrency.basis)}.`, '');
+    lines.push(`Concurrency: at most **${advice.concurrency.value}** ${advice.concurrency.value === 1 ? 'compiler' : 'compilers'} at once: ${escapeText(advice.concurrency.basis)}.`, '');
   }
   if (advice.notes.length > 0) {
     for (const note of advice.notes) lines.push(`- ${escapeText(note)}`);
@@ -150,7 +153,6 @@ function recommendationLines(report: BenchReport): string[] {
 const FIELD_LABELS: Record<BaselineField, string> = {
   peakRssBytes: 'peak RSS',
   peakHeapUsedBytes: 'peak heap',
-  retainedHeapBytes: 'retained heap',
   goHeapPeakBytes: 'Go heap',
 };
 
