@@ -4,7 +4,8 @@
  * interleaved (round r runs every variant once, starting at variant r mod V) N times each, every run
  * its own process under GNU `/usr/bin/time -f %M`. Targets (real npm sources, scripts/real-sources.ts):
  * zod `tsc -p tsconfig.json --noEmit` and TanStack query-core + react-query `tsc -b --force`, TS 5.9.3.
- * Tables (markdown) go to stdout, progress to stderr.
+ * Tables (markdown) go to stdout, progress to stderr. Follow-up variants that take a preload apart
+ * (empty-preload, exit-listener, require-v8, lazy-exit-hook, candidate-lazy) run only when named.
  *
  * Usage: npx tsc -b && node --import tsx scripts/bench-observer.ts [--runs N] [--target zod|multi]... [--variant NAME]... [--probe probe.cjs]
  */
@@ -51,6 +52,20 @@ process.on('exit', () => {
 });
 `;
 
+/** The exit hook's work, with every module required inside the handler: nothing loads before the compile. */
+const LAZY_HOOK_SOURCE = `'use strict';
+process.on('exit', () => {
+  const fs = require('node:fs'), path = require('node:path'), v8 = require('node:v8'), vm = require('node:vm');
+  const before = v8.getHeapStatistics();
+  v8.setFlagsFromString('--expose-gc');
+  vm.runInNewContext('gc')();
+  const after = v8.getHeapStatistics();
+  const figures = { pid: process.pid, usedAtExitBytes: before.used_heap_size, retainedHeapBytes: after.used_heap_size, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  const dir = process.env.OBSERVER_HOOK_DIR;
+  if (dir) fs.writeFileSync(path.join(dir, process.pid + '.json'), JSON.stringify(figures));
+});
+`;
+
 const GCPROFILER_SOURCE = `'use strict';
 // A v8.GCProfiler running for the whole process, stopped at exit; nothing else.
 const profiler = new (require('node:v8').GCProfiler)();
@@ -75,6 +90,8 @@ interface Variant {
   stdio: 'pipe' | 'devnull';
   /** Per-run env a variant needs (a fresh output dir). */
   runEnv?: (fresh: (suffix: string) => string) => Record<string, string>;
+  /** Runs only when named with --variant: follow-ups that take a preload apart. */
+  extra?: true;
 }
 
 interface RunResult {
@@ -108,12 +125,23 @@ const hookPreload = join(work, 'exit-hook.cjs');
 const gcProfilerPreload = join(work, 'gcprofiler.cjs');
 writeFileSync(hookPreload, HOOK_SOURCE);
 writeFileSync(gcProfilerPreload, GCPROFILER_SOURCE);
+const preloadFile = (name: string, source: string) => {
+  const file = join(work, name);
+  writeFileSync(file, source);
+  return file;
+};
+const emptyPreload = preloadFile('empty.cjs', "'use strict';\n");
+const exitListenerPreload = preloadFile('exit-listener.cjs', "'use strict';\nprocess.on('exit', () => {});\n");
+const requireV8Preload = preloadFile('require-v8.cjs', "'use strict';\nrequire('node:v8');\n");
+const lazyHookPreload = preloadFile('lazy-exit-hook.cjs', LAZY_HOOK_SOURCE);
 // memtune-now preloads a copy of dist/bench/effects/probe.cjs taken now: a rebuild of dist/ during the bench cannot change it.
 const probeSnapshot = join(work, 'probe.cjs');
 copyFileSync(PROBE, probeSnapshot);
 const probeSha = createHash('sha256').update(readFileSync(probeSnapshot)).digest('hex').slice(0, 12);
 if (!/new \w+\.GCProfiler\(/.test(readFileSync(probeSnapshot, 'utf8'))) {
-  fail(`${PROBE} starts no v8.GCProfiler: memtune-now is the command with the GCProfiler probe.\nPass --probe <that probe compiled to .cjs>, e.g. from git show <commit>:src/bench/effects/probe.cts.`);
+  fail(
+    `${PROBE} starts no v8.GCProfiler: memtune-now is the command with the GCProfiler probe.\nPass --probe <that probe compiled to .cjs>, e.g. from git show <commit>:src/bench/effects/probe.cts.`,
+  );
 }
 
 const freshDir = (suffix: string) => {
@@ -138,9 +166,30 @@ const VARIANTS: Variant[] = [
     runEnv: () => ({ MEMTUNE_PROBE_DIR: freshDir('-probe') }),
   },
   { name: 'candidate', nodeFlags: ['--trace-gc', '--require', hookPreload], extraArgs: [], env: {}, stdio: 'pipe', runEnv: () => ({ OBSERVER_HOOK_DIR: freshDir('-hook') }) },
+  { name: 'empty-preload', nodeFlags: ['--require', emptyPreload], extraArgs: [], env: {}, stdio: 'pipe', extra: true },
+  { name: 'exit-listener', nodeFlags: ['--require', exitListenerPreload], extraArgs: [], env: {}, stdio: 'pipe', extra: true },
+  { name: 'require-v8', nodeFlags: ['--require', requireV8Preload], extraArgs: [], env: {}, stdio: 'pipe', extra: true },
+  {
+    name: 'lazy-exit-hook',
+    nodeFlags: ['--require', lazyHookPreload],
+    extraArgs: [],
+    env: {},
+    stdio: 'pipe',
+    extra: true,
+    runEnv: () => ({ OBSERVER_HOOK_DIR: freshDir('-hook') }),
+  },
+  {
+    name: 'candidate-lazy',
+    nodeFlags: ['--trace-gc', '--require', lazyHookPreload],
+    extraArgs: [],
+    env: {},
+    stdio: 'pipe',
+    extra: true,
+    runEnv: () => ({ OBSERVER_HOOK_DIR: freshDir('-hook') }),
+  },
 ];
 
-const selectedVariants = options.variant ? VARIANTS.filter((v) => options.variant?.includes(v.name)) : VARIANTS;
+const selectedVariants = options.variant ? VARIANTS.filter((v) => options.variant?.includes(v.name)) : VARIANTS.filter((v) => !v.extra);
 for (const name of options.variant ?? []) if (!VARIANTS.some((v) => v.name === name)) fail(`--variant ${name} is unknown.\nPick from ${VARIANTS.map((v) => v.name).join(', ')}.`);
 if (!selectedVariants.some((v) => v.name === 'bare')) fail('--variant must include bare: every ratio is against it.');
 
@@ -231,7 +280,7 @@ function table(target: Target, results: Map<string, RunResult[]>): string {
   const rows = [
     `### ${target.name}: ${target.describe} (${RUNS} runs per variant)`,
     '',
-    'Peak used heap and GC count come from `--trace-gc` lines, without the exit hook\'s forced (`testing`) GC.',
+    "Peak used heap and GC count come from `--trace-gc` lines, without the exit hook's forced (`testing`) GC.",
     '',
     '| variant | peak RSS MiB min / med / max | vs bare med / max | peak used heap MiB (trace-gc) min / med / max | vs trace-gc med / max | GC count min / med / max | raw RSS[:heap] MiB (run order) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -245,7 +294,9 @@ function table(target: Target, results: Map<string, RunResult[]>): string {
     const heap = heapOf(variant.name);
     const gcs = spreadOf(runs.flatMap((r) => (r.gcCount === undefined ? [] : [r.gcCount])));
     const raw = runs.map((r) => (r.rssKiB / 1024).toFixed(0) + (r.peakHeapMiB === undefined ? '' : `:${r.peakHeapMiB.toFixed(0)}`)).join(' ');
-    rows.push(`| ${variant.name} | ${fmt(rssOf(variant.name))} | ${ratio(rssOf(variant.name), bareRss)} | ${fmt(heap)} | ${variant.name === 'trace-gc' ? '1 / 1' : ratio(heap, traceHeap)} | ${fmt(gcs, 0)} | ${raw} |`);
+    rows.push(
+      `| ${variant.name} | ${fmt(rssOf(variant.name))} | ${ratio(rssOf(variant.name), bareRss)} | ${fmt(heap)} | ${variant.name === 'trace-gc' ? '1 / 1' : ratio(heap, traceHeap)} | ${fmt(gcs, 0)} | ${raw} |`,
+    );
   }
   const countLines = selectedVariants.flatMap((variant) => {
     const distinct = new Set((results.get(variant.name) ?? []).flatMap((r) => (r.counts === undefined ? [] : [r.counts])));
@@ -276,4 +327,6 @@ for (const target of selectedTargets) {
   }
   console.log(`${table(target, results)}\n`);
 }
-console.log(`Node ${process.version}; memtune-now preloaded ${PROBE} (sha256 ${probeSha}, with v8.GCProfiler); ${RUNS} interleaved runs per variant; ${((Date.now() - started) / 60_000).toFixed(1)} min in all.`);
+console.log(
+  `Node ${process.version}; memtune-now preloaded ${PROBE} (sha256 ${probeSha}, with v8.GCProfiler); ${RUNS} interleaved runs per variant; ${((Date.now() - started) / 60_000).toFixed(1)} min in all.`,
+);

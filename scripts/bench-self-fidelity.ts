@@ -137,7 +137,13 @@ export async function measureFidelity(scenarios: FidelityScenario[], log: (text:
         const bare = () => {
           const readings: Reading[] = [];
           for (let run = 0; run < scenario.runsPerRound; run++) {
-            readings.push(bareReading(scenario.bare.args(() => freshPath('.tsbuildinfo')), scenario.bare.cwd, freshPath('.time')));
+            readings.push(
+              bareReading(
+                scenario.bare.args(() => freshPath('.tsbuildinfo')),
+                scenario.bare.cwd,
+                freshPath('.time'),
+              ),
+            );
           }
           return readings;
         };
@@ -159,7 +165,6 @@ export async function measureFidelity(scenarios: FidelityScenario[], log: (text:
   }
   return results;
 }
-
 
 interface Distribution {
   min: number;
@@ -200,9 +205,23 @@ export function fidelityTable(results: FidelityResult[]): string[] {
       ]);
     }
   }
-  const header = ['scenario', 'figure', 'n bare/memtune', 'bare min / median / max', 'memtune min / median / max', 'median ratio', 'max ratio', 'max within 2 %', 'median in bare spread'];
+  const header = [
+    'scenario',
+    'figure',
+    'n bare/memtune',
+    'bare min / median / max',
+    'memtune min / median / max',
+    'median ratio',
+    'max ratio',
+    'max within 2 %',
+    'median in bare spread',
+  ];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   const subjects = results.map(({ scenario }) => `- ${scenario.id}: ${scenario.subject}`);
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', ...subjects];
 }
@@ -211,7 +230,11 @@ export async function fidelity(runs: number, log: (text: string) => void, only: 
   log('preparing real sources (scripts/real-sources.ts) ...');
   const sources = await prepareRealSources();
   // react-query is checked against query-core's declarations: build them once, outside any measurement.
-  const built = spawnSync(process.execPath, [join(sources.root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(sources.queryCore, 'tsconfig.json')], { cwd: sources.root, env: cleanEnv(), encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [join(sources.root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(sources.queryCore, 'tsconfig.json')], {
+    cwd: sources.root,
+    env: cleanEnv(),
+    encoding: 'utf8',
+  });
   if (built.status !== 0) throw new Error(`building query-core failed:\n${built.stdout}${built.stderr}`);
   const scenarios = fidelityScenarios(sources, runs).filter((scenario) => only.has(scenario.id));
   return fidelityTable(await measureFidelity(scenarios, log));

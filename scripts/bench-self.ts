@@ -81,7 +81,9 @@ let fresh = 0;
 const freshPath = (suffix: string) => join(work, `${++fresh}${suffix}`);
 
 const { checkTask } = (await import(pathToFileURL(join(ROOT, 'dist', 'bench', 'task.js')).href)) as typeof import('../src/bench/task.js');
-const { resolveCompiler } = (await import(pathToFileURL(join(ROOT, 'dist', 'shared', 'effects', 'typescript-compiler.js')).href)) as typeof import('../src/shared/effects/typescript-compiler.js');
+const { resolveCompiler } = (await import(
+  pathToFileURL(join(ROOT, 'dist', 'shared', 'effects', 'typescript-compiler.js')).href
+)) as typeof import('../src/shared/effects/typescript-compiler.js');
 
 interface Subject {
   pkg: string;
@@ -98,7 +100,8 @@ function subject(pkg: string): Subject {
 const JS = subject('report');
 const NATIVE = subject('api');
 const describe = (s: Subject) => `${s.pkg} (TypeScript ${s.target.compiler.version}, ${s.target.compiler.native ? 'native' : 'JS'})`;
-if (JS.target.compiler.native || !NATIVE.target.compiler.native) fail(`expected report on a JS TypeScript and api on the native one, found ${describe(JS)} and ${describe(NATIVE)}.\nRun npm run example.`);
+if (JS.target.compiler.native || !NATIVE.target.compiler.native)
+  fail(`expected report on a JS TypeScript and api on the native one, found ${describe(JS)} and ${describe(NATIVE)}.\nRun npm run example.`);
 /** The Go binary the native launcher starts, found the way the launcher finds it. */
 const GO_EXE = ((await import(pathToFileURL(join(NATIVE.target.compiler.path, '..', '..', 'lib', 'getExePath.js')).href)) as { default: () => string }).default();
 
@@ -306,17 +309,24 @@ const SCENARIOS: Scenario[] = [
       launcherExecs
         ? `On Node ${process.versions.node} the launcher execve()s into the Go binary: one process, so memtune's tree figure and GNU time's %M measure the same thing.`
         : `On Node ${process.versions.node} (< 22.15, no process.execve) the launcher stays alive in execFileSync beside the Go binary: memtune's tree figure is launcher + Go, ` +
-          'the memory the tree holds at once, while GNU time %M reports only the largest single process (the launcher or Go), so the launcher row is expected above 1 by about the launcher\'s RSS. ' +
+          "the memory the tree holds at once, while GNU time %M reports only the largest single process (the launcher or Go), so the launcher row is expected above 1 by about the launcher's RSS. " +
           'The Go-binary-alone row is the like-for-like check of the /proc sampler.',
       'The Go binary has no probe: its peak RSS comes from /proc VmHWM polled every 20 ms, so only growth in the last interval before exit can be missed.',
     ],
   },
   wallScenario(JS),
   wallScenario(NATIVE),
-  concurrencyScenario('concurrency', `examples/monorepo, 4 packages, ${cpus().length} cores`, undefined, [], [], [
-    "The 2-worker floor is the sequential run minus its packages' wall times plus max(longest package, half their sum): " +
-      'when one package takes most of the time, no concurrency gets below it.',
-  ]),
+  concurrencyScenario(
+    'concurrency',
+    `examples/monorepo, 4 packages, ${cpus().length} cores`,
+    undefined,
+    [],
+    [],
+    [
+      "The 2-worker floor is the sequential run minus its packages' wall times plus max(longest package, half their sum): " +
+        'when one package takes most of the time, no concurrency gets below it.',
+    ],
+  ),
   concurrencyScenario(
     'concurrency-js',
     `examples/monorepo, 4 packages all on TypeScript 6.0.3 (JS), ${cpus().length} cores`,
@@ -325,7 +335,15 @@ const SCENARIOS: Scenario[] = [
       { name: 'bare compilers, 2 lanes', run: async () => ({ bareParallel: await bareCompilersMs(2) }) },
       { name: 'bare compilers, 1 lane', run: async () => ({ bareSequential: await bareCompilersMs(1) }) },
     ],
-    [{ label: 'wall: bare compilers 2 at once / one after another', of: 'bareParallel', to: 'bareSequential', unit: 'ms', target: { kind: 'none', why: 'what this machine gives, without memtune' } }],
+    [
+      {
+        label: 'wall: bare compilers 2 at once / one after another',
+        of: 'bareParallel',
+        to: 'bareSequential',
+        unit: 'ms',
+        target: { kind: 'none', why: 'what this machine gives, without memtune' },
+      },
+    ],
     [
       'With --compiler every package is checked by the same JavaScript compiler, so the four take similar time: ' +
         'the case where running two at once pays most. Each still uses more than one core (V8 GC and JIT threads).',
@@ -397,12 +415,20 @@ for (const scenario of SCENARIOS) {
 
 const header = ['scenario', 'subject', 'comparison', 'n', 'mean figures', 'min', 'mean±sd', 'median', 'max', 'target (median)', 'verdict'];
 const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-console.log(`memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+const line = (cells: string[]) =>
+  cells
+    .map((cell, column) => cell.padEnd(widths[column]!))
+    .join('  ')
+    .trimEnd();
+console.log(
+  `memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
+);
 const loadAtEnd = loadavg()[0]!;
 // Timing ratios mean little while something else competes for the cores: say so beside the figures.
 if (Math.max(loadAtStart, loadAtEnd) > cpus().length / 2 && rows.some((row) => row[0] === 'wall' || row[0] === 'concurrency')) {
-  notes.push(`Load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end on ${cpus().length} cores: other work shared the CPUs, so the wall and concurrency ratios are noisy; rerun on an idle machine.`);
+  notes.push(
+    `Load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end on ${cpus().length} cores: other work shared the CPUs, so the wall and concurrency ratios are noisy; rerun on an idle machine.`,
+  );
 }
 if (fidelityLines.length > 0) {
   console.log('\nFidelity: memtune bench against the bare command (GNU time -f %M, node --trace-gc), each in its own processes, interleaved');

@@ -37,7 +37,11 @@ function exportsFor(presets: Preset[], current: Record<string, string>): Record<
 
 function tableFor(presets: Preset[]): string {
   const rows = presets.map((preset) => {
-    const parents = [preset.extends ?? []].flat().map((parent) => `\`${parent.replace('./', '')}\``).join(', ') || '—';
+    const parents =
+      [preset.extends ?? []]
+        .flat()
+        .map((parent) => `\`${parent.replace('./', '')}\``)
+        .join(', ') || '—';
     const options = Object.entries(preset.compilerOptions)
       .map(([key, value]) => `\`${key}: ${JSON.stringify(value)}\``)
       .join(', ');

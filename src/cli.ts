@@ -51,10 +51,7 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    throw new UsageError(
-      `memtune: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')}.\n` +
-        'Run memtune --help to see what each does.',
-    );
+    throw new UsageError(`memtune: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')}.\nRun memtune --help to see what each does.`);
   }
   const command = await entry.load();
   return command.run(rest);

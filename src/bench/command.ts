@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { parseMaxGrowth } from './baseline.js';
 import { brokenPackages } from './report/report.js';
 import { deltaText, renderMarkdownReport } from './report/markdown.js';
@@ -43,8 +43,8 @@ const USAGE = [
   '  --concurrency=N     measure up to N packages at once (default: the core count); timings taken in parallel are marked',
   '  --budget=SIZE|N%    start a package only while the expected peak RSS of all running ones fits (default 80%)',
   '  --timeout=SECONDS   stop a run after this long and report it as timeout (default 600)',
-  '  --warm              measure the incremental re-check beside the package\'s own .tsbuildinfo (writes it)',
-  '  --script=NAME       measure the package\'s npm script NAME instead of a type-check (e.g. build, test)',
+  "  --warm              measure the incremental re-check beside the package's own .tsbuildinfo (writes it)",
+  "  --script=NAME       measure the package's npm script NAME instead of a type-check (e.g. build, test)",
   '  --solution          also measure `tsc -b --force` at the root as one process',
   '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
   '  --resume            continue an interrupted bench from its journal, measuring only what is missing',
@@ -72,9 +72,7 @@ function parseBudget(text: string | undefined, limit: number): number {
   const percent = parsePercent(text);
   const bytes = percent !== undefined ? (percent / 100) * limit : parseByteSize(text);
   if (bytes === undefined || !(bytes > 0) || (percent !== undefined && percent > 100)) {
-    throw new UsageError(
-      `memtune: --budget ${quote(text)} is not a memory size.\nWrite a share of the memory limit (--budget=70%) or a size with a binary unit (--budget=6GiB).`,
-    );
+    throw new UsageError(`memtune: --budget ${quote(text)} is not a memory size.\nWrite a share of the memory limit (--budget=70%) or a size with a binary unit (--budget=6GiB).`);
   }
   return Math.floor(bytes);
 }
@@ -135,12 +133,7 @@ class Progress {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
-  } catch (error) {
-    throw new UsageError(`memtune: ${(error as Error).message}\nRun memtune bench --help for the options.`);
-  }
+  const { values } = parseCommandArgs({ args: argv, options: OPTIONS, strict: true }, 'Run memtune bench --help for the options.');
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -172,18 +165,18 @@ export async function run(argv: string[]): Promise<number> {
       {
         cwd,
         filters: values.filter ?? [],
-        ...(values.compiler === undefined ? {} : { compiler: values.compiler }),
+        compiler: values.compiler,
         runs,
         concurrency,
         budgetBytes,
         memoryLimit: limit,
         timeoutMs: Math.round(timeoutSeconds * 1000),
         warm: values.warm === true,
-        ...(values.script === undefined ? {} : { script: values.script }),
+        script: values.script,
         solution: values.solution === true,
-        ...(values.out === undefined ? {} : { out: values.out }),
+        out: values.out,
         resume: values.resume === true,
-        ...(values.baseline === undefined ? {} : { baseline: { file: values.baseline, maxGrowth } }),
+        baseline: values.baseline === undefined ? undefined : { file: values.baseline, maxGrowth },
       },
       {
         notice: (text) => process.stderr.write(`${text}\n`),
@@ -212,11 +205,16 @@ export async function run(argv: string[]): Promise<number> {
   // Type errors do not fail the bench, but they are shown: figures of a check that stopped early are smaller.
   for (const pkg of [...broken, ...[...report.packages, ...(report.solution ? [report.solution] : [])].filter((p) => p.status === 'failed')]) {
     const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages;
-    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}\n`);
+    process.stderr.write(
+      `memtune: ${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}\n`,
+    );
   }
   const regressed = report.baseline?.packages.filter((pkg) => pkg.deltas.some((delta) => delta.over)) ?? [];
   for (const pkg of regressed) {
-    const over = pkg.deltas.filter((delta) => delta.over).map(deltaText).join(', ');
+    const over = pkg.deltas
+      .filter((delta) => delta.over)
+      .map(deltaText)
+      .join(', ');
     process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}) regressed against ${values.baseline}: ${over}.\n`);
   }
   if (regressed.length > 0) {

@@ -161,6 +161,7 @@ export class RunOutput {
 
   private message(line: string): void {
     if (OUT_OF_MEMORY.test(line)) this.outOfMemory = true;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the colours of --pretty output start with ESC
     if (CONFIG_ERROR.test(line.replace(/\x1b\[[\d;]*m/g, ''))) this.configError = true;
     if (line.trim() === '' && this.head.length === 0) return;
     if (this.head.length < MESSAGE_LINES) this.head.push(line);
@@ -182,7 +183,6 @@ export interface ExitFacts {
   configError: boolean;
 }
 
-
 /**
  * How a measured run ended. V8 at its heap limit aborts (SIGABRT, "Reached heap limit"), the Go
  * runtime prints "out of memory"; the kernel's or a container's OOM killer sends SIGKILL. Those are
@@ -197,4 +197,3 @@ export function classifyExit(facts: ExitFacts): RunStatus {
   if (facts.exitCode === 0) return 'ok';
   return facts.configError ? 'config-error' : 'failed';
 }
-

@@ -22,9 +22,8 @@ function heapLine(result: PackageResult): HeapRecommendation | null {
   if (peak === null) return null;
   const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
   const maxOldSpaceSizeMiB = recommendHeapMiB(peak);
-  const rounding = peak * HEAP_HEADROOM <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB
-    ? `, raised to the ${HEAP_MIN_MiB} MiB floor`
-    : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
+  const rounding =
+    peak * HEAP_HEADROOM <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB ? `, raised to the ${HEAP_MIN_MiB} MiB floor` : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
   return {
     package: result.name,
     dir: result.dir,

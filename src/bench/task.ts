@@ -31,7 +31,7 @@ export interface TaskOptions {
   /** The project is incremental or composite: a cold check needs build info of its own. */
   incremental: boolean;
   /** The GODEBUG already in the environment: gctrace is added to it, not put in its place. */
-  godebug?: string;
+  godebug?: string | undefined;
 }
 
 function goEnv(compiler: CompilerInfo, godebug: string | undefined): Record<string, string> {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { UsageError, quote } from '../shared/errors.js';
 import { planDocker } from './effects/plan.js';
 import { readPreset, readStartProfile } from './effects/presets.js';
@@ -20,9 +20,8 @@ Options:
   -h, --help    show this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { app?: string; out?: string; force?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseCommandArgs(
+    {
       args: argv,
       options: {
         app: { type: 'string' },
@@ -32,10 +31,9 @@ export async function run(argv: string[]): Promise<number> {
       },
       strict: true,
       allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`memtune: ${(error as Error).message}\nThe options are --app DIR, --out FILE and --force (memtune docker --help).`);
-  }
+    },
+    'The options are --app DIR, --out FILE and --force (memtune docker --help).',
+  );
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -80,14 +78,12 @@ export async function run(argv: string[]): Promise<number> {
     ignoreNote = 'kept the existing .dockerignore';
     if (!/^\s*(\*\*\/)?node_modules\/?\s*$/m.test(readFileSync(ignorePath, 'utf8'))) {
       process.stderr.write(
-        'memtune: warning: the existing .dockerignore does not exclude node_modules; the host\'s node_modules would be copied over the image\'s.\n' +
-          'Add a line **/node_modules (or re-run with --force to use memtune\'s .dockerignore).\n',
+        "memtune: warning: the existing .dockerignore does not exclude node_modules; the host's node_modules would be copied over the image's.\n" +
+          "Add a line **/node_modules (or re-run with --force to use memtune's .dockerignore).\n",
       );
     }
   }
-  const heap = plan.node.heapPercentageFlag
-    ? `node --max-old-space-size-percentage=${profile.heapPercent}`
-    : `memtune run start (${profile.heapPercent}% of the limit)`;
+  const heap = plan.node.heapPercentageFlag ? `node --max-old-space-size-percentage=${profile.heapPercent}` : `memtune run start (${profile.heapPercent}% of the limit)`;
   const layout = plan.monorepo ? `${plan.app.dir} (${plan.app.name}) via turbo prune --docker` : 'single package';
   process.stdout.write(
     `memtune: wrote ${relative(root, out)}: Node ${plan.node.tag}, ${plan.packageManager.name}${plan.packageManager.berry ? ' (berry)' : ''}, ${layout}; heap: ${heap}; ${ignoreNote}.\n` +

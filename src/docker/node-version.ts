@@ -62,7 +62,12 @@ export function parseNvmrc(text: string, file = '.nvmrc'): NodeVersionResult {
 /** A repository without `.nvmrc` gets the active LTS, with a warning that asks for a pin. */
 export function nodeVersionWithoutNvmrc(root: string): NodeVersionResult {
   return {
-    version: { tag: String(ACTIVE_LTS_MAJOR), major: ACTIVE_LTS_MAJOR, source: 'no .nvmrc: the active LTS', heapPercentageFlag: hasHeapPercentageFlag(ACTIVE_LTS_MAJOR, undefined) },
+    version: {
+      tag: String(ACTIVE_LTS_MAJOR),
+      major: ACTIVE_LTS_MAJOR,
+      source: 'no .nvmrc: the active LTS',
+      heapPercentageFlag: hasHeapPercentageFlag(ACTIVE_LTS_MAJOR, undefined),
+    },
     warnings: [
       `memtune: warning: no .nvmrc in ${root} or above it in the repository; rendering for Node ${ACTIVE_LTS_MAJOR}, the current active LTS.\n` +
         `Pin the Node major your app is tested on: echo ${ACTIVE_LTS_MAJOR} > .nvmrc`,

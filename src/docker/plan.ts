@@ -95,8 +95,8 @@ export function checkMemtuneDependency(facts: Pick<RepositoryFacts, 'rootManifes
         `Add it: ${addCommand(pm, false, app.dir || undefined)}   (or move to Node 24+ in .nvmrc)`,
     );
   }
-  const inTree = hasDependency(app.manifest, 'memtune', ['dependencies', 'devDependencies']) ||
-    (app.dir !== '' && hasDependency(rootManifest, 'memtune', ['dependencies', 'devDependencies']));
+  const inTree =
+    hasDependency(app.manifest, 'memtune', ['dependencies', 'devDependencies']) || (app.dir !== '' && hasDependency(rootManifest, 'memtune', ['dependencies', 'devDependencies']));
   if (!inTree) {
     throw new UsageError(
       `memtune: memtune is not a dependency of ${where}${app.dir !== '' ? ' nor of the workspace root' : ''}; the image builds with \`memtune run build\`.\n` +

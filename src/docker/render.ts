@@ -75,7 +75,12 @@ export function jsonArray(words: string[]): string {
 }
 
 function imageName(name: string): string {
-  return name.replace(/^@/, '').replace(/[^a-z0-9._-]+/gi, '-').toLowerCase() || 'app';
+  return (
+    name
+      .replace(/^@/, '')
+      .replace(/[^a-z0-9._-]+/gi, '-')
+      .toLowerCase() || 'app'
+  );
 }
 
 /** The Dockerfile text for a plan: a pure function of the plan, the template and the start profile. */
@@ -86,7 +91,9 @@ export function renderDockerfile(plan: DockerPlan, template: string, profile: St
   const cmd = startCommand(plan, profile);
   const usesProfileFlags = !plan.node.heapPercentageFlag || profile.nodeFlags.length > 0;
   const diagnosticDir = usesProfileFlags
-    ? profileNodeFlags(profile).map((flag) => /^--diagnostic-dir=(.+)$/.exec(flag)?.[1]).find((dir) => dir !== undefined && !dir.startsWith('/'))
+    ? profileNodeFlags(profile)
+        .map((flag) => /^--diagnostic-dir=(.+)$/.exec(flag)?.[1])
+        .find((dir) => dir !== undefined && !dir.startsWith('/'))
     : undefined;
   const heapNote = plan.node.heapPercentageFlag
     ? `node --max-old-space-size-percentage=${profile.heapPercent} gives V8's old space ${profile.heapPercent}% of the memory node sees (the cgroup limit)`

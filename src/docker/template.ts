@@ -26,7 +26,10 @@ export function renderTemplate(template: string, values: TemplateValues): string
   }
   if (open.length > 0) throw new Error(`template: {{#${open[open.length - 1]!.name}}} is never closed`);
   // Blocks that render nothing leave blank lines behind; one blank line between stages is enough.
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 function lookup(values: TemplateValues, name: string): string | boolean {

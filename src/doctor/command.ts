@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { diagnose, type Finding } from './effects/checks.js';
-import { UsageError } from '../shared/errors.js';
 import { allowedFlagsOfThisNode } from '../run/effects/spawn-command.js';
 import { loadProfiles } from '../shared/effects/load-profiles.js';
 
@@ -16,12 +15,10 @@ const USAGE = [
 ].join('\n');
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (error) {
-    throw new UsageError(`memtune: ${(error as Error).message}\nRun memtune doctor --help for the options.`);
-  }
+  const { values } = parseCommandArgs(
+    { args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true },
+    'Run memtune doctor --help for the options.',
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

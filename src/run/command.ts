@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { loadProfiles } from '../shared/effects/load-profiles.js';
 import { UsageError, quote } from '../shared/errors.js';
 import { resolveProfile, type Profiles } from '../shared/profiles.js';
@@ -44,13 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const separator = argv.indexOf('--');
   const own = separator < 0 ? argv : argv.slice(0, separator);
   const command = separator < 0 ? [] : argv.slice(separator + 1);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(`memtune: ${(error as Error).message}\nRun memtune run --help for the options.`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true }, 'Run memtune run --help for the options.');
   const profiles = loadProfiles();
   if (values.help) {
     process.stdout.write(`${usage(profiles)}\n`);
@@ -64,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   if (extra.length > 0) {
     throw new UsageError(`memtune: ${quote(extra[0]!)} comes before --; the command goes after it.\nWrite: memtune run ${profileName} -- ${extra.join(' ')}`);
   }
-  const [commandName, ...commandArgs] = command;
+  const [commandName] = command;
   const dryRun = values.print === true || values.explain === true;
   if (commandName === undefined && !dryRun) {
     throw new UsageError(`memtune: no command after --.\nWrite: memtune run ${profileName} -- <command> [args...], e.g. memtune run ${profileName} -- node dist/main.js`);
@@ -96,7 +90,8 @@ export async function run(argv: string[]): Promise<number> {
   const exit = await startRun(prepared, { execve: values.spawn !== true, notice: (text) => process.stderr.write(`${text}\n`) });
   if (exit.error) process.stderr.write(`${exit.error}\n`);
   else if (exit.signal) process.stderr.write(`${failure(command, exit.signal, result)}\n`);
-  else if (exit.code !== 0) process.stderr.write(`memtune: ${quote(command.join(' '))} exited with code ${exit.code} (profile ${profile.name}, NODE_OPTIONS=${exit.nodeOptions}).\n`);
+  else if (exit.code !== 0)
+    process.stderr.write(`memtune: ${quote(command.join(' '))} exited with code ${exit.code} (profile ${profile.name}, NODE_OPTIONS=${exit.nodeOptions}).\n`);
   return exit.code;
 }
 
@@ -110,10 +105,7 @@ function failure(command: string[], signal: NodeJS.Signals, result: ResolvedRun)
   return `memtune: ${quote(command.join(' '))} ended by ${signal}.${hint ? `\n${hint}` : ''}`;
 }
 
-function explain(
-  result: ResolvedRun,
-  context: { profile: string; limit: string; files: NodeOptionsFile[]; envOrigins: Record<string, string>; command: string[] },
-): string {
+function explain(result: ResolvedRun, context: { profile: string; limit: string; files: NodeOptionsFile[]; envOrigins: Record<string, string>; command: string[] }): string {
   const lines = [`profile: ${context.profile}`, `memory limit: ${context.limit}`];
   lines.push(`.node-options read: ${context.files.length > 0 ? context.files.map((file) => file.path).join(', ') : 'none'}`);
   lines.push('NODE_OPTIONS:');
@@ -129,4 +121,3 @@ function explain(
   for (const note of result.notes) lines.push(`note: ${note}`);
   return lines.join('\n');
 }
-

@@ -49,7 +49,7 @@ const REPEATABLE = new Set([
 /** The key two spellings of one flag share: V8 reads `_` and `-` alike, `-r` is `--require`. */
 export function flagKey(name: string): string {
   const long = SHORT_FLAGS[name] ?? name;
-  return long.startsWith('--') ? '--' + long.slice(2).replaceAll('_', '-') : long;
+  return long.startsWith('--') ? `--${long.slice(2).replaceAll('_', '-')}` : long;
 }
 
 export function isRepeatable(name: string): boolean {
@@ -235,13 +235,9 @@ export function formatNodeOptions(flags: Array<{ name: string; value?: string }>
  * `process.allowedNodeEnvironmentFlags` there; these V8 options may still go on node's own command line.
  */
 export const REFUSED_REASONS: Record<string, string> = {
-  '--gc-interval':
-    'it is a V8 debugging flag (a garbage collection every N allocations): it slows everything down and saves no memory.',
-  '--optimize-for-size':
-    'it is a V8 tuning flag; if you measured a gain, put it on the node command line itself (node --optimize-for-size app.js).',
-  '--trace-gc':
-    'it is a V8 tracing flag; put it on the node command line itself (node --trace-gc app.js) while you investigate.',
+  '--gc-interval': 'it is a V8 debugging flag (a garbage collection every N allocations): it slows everything down and saves no memory.',
+  '--optimize-for-size': 'it is a V8 tuning flag; if you measured a gain, put it on the node command line itself (node --optimize-for-size app.js).',
+  '--trace-gc': 'it is a V8 tracing flag; put it on the node command line itself (node --trace-gc app.js) while you investigate.',
   '--expose-gc-as': 'it is a V8 debugging flag.',
-  '--max-old-space-size-percentage':
-    "it is Node's own percent flag, known from Node 24.6 and 22.21 only; write --max-old-space-size=NN%, which memtune computes for any Node.",
+  '--max-old-space-size-percentage': "it is Node's own percent flag, known from Node 24.6 and 22.21 only; write --max-old-space-size=NN%, which memtune computes for any Node.",
 };

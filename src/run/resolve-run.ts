@@ -34,7 +34,7 @@ export interface ResolveRunInput {
   envOrigins?: Record<string, string>;
   cliFlags: FlagSetting[];
   allowed: AllowedNodeFlags;
-  compiler?: CompilerInfo;
+  compiler?: CompilerInfo | undefined;
   args: string[];
   packageDir: string;
 }
@@ -62,9 +62,7 @@ function flagLayers(input: ResolveRunInput, notes: string[]): FlagSetting[] {
   const { profile, limit } = input;
   const presetOrigin = (what: string): Origin => ({ kind: 'preset', label: `preset ${profile.name}: ${what}` });
   const heapRule = profile.heap;
-  const bounds = [heapRule.minMiB !== null ? `floor ${heapRule.minMiB} MiB` : '', heapRule.maxMiB !== null ? `ceiling ${heapRule.maxMiB} MiB` : '']
-    .filter(Boolean)
-    .join(', ');
+  const bounds = [heapRule.minMiB !== null ? `floor ${heapRule.minMiB} MiB` : '', heapRule.maxMiB !== null ? `ceiling ${heapRule.maxMiB} MiB` : ''].filter(Boolean).join(', ');
   const layers: FlagSetting[] = [
     {
       name: '--max-old-space-size',
@@ -195,14 +193,15 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
   return { nodeOptions: merged, overridden, env, args, addedArgs, warnings, notes, directories, heapMiB };
 }
 
-
 /** Turns `NN%` heap sizes into MB and relative diagnostics paths into absolute ones. */
 function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: string[], directories: string[]): FlagSetting | undefined {
   const key = flagKey(flag.name);
   if (key === '--max-old-space-size' || key === '--max-semi-space-size') {
     const size = flag.value === undefined ? undefined : parseHeapSize(flag.value, key === '--max-old-space-size');
     if (size === undefined) {
-      problems.push(`${flag.origin.label}: ${quote(formatFlag(flag))} is not a size memtune accepts; write a whole number of MB (4096)${key === '--max-old-space-size' ? ' or NN% of the memory limit (60%)' : ''}.`);
+      problems.push(
+        `${flag.origin.label}: ${quote(formatFlag(flag))} is not a size memtune accepts; write a whole number of MB (4096)${key === '--max-old-space-size' ? ' or NN% of the memory limit (60%)' : ''}.`,
+      );
       return undefined;
     }
     if ('percent' in size) {
@@ -228,7 +227,11 @@ function goSettings(input: ResolveRunInput, limitText: string): EnvSetting[] {
   const values = new Map<string, EnvSetting>();
   if (profile.go) {
     const mib = Math.floor((limit.bytes * profile.go.memlimitPercent) / 100 / 1024 / 1024);
-    values.set('GOMEMLIMIT', { key: 'GOMEMLIMIT', value: `${mib}MiB`, origin: { kind: 'preset', label: `preset ${profile.name}: ${profile.go.memlimitPercent}% of ${limitText}` } });
+    values.set('GOMEMLIMIT', {
+      key: 'GOMEMLIMIT',
+      value: `${mib}MiB`,
+      origin: { kind: 'preset', label: `preset ${profile.name}: ${profile.go.memlimitPercent}% of ${limitText}` },
+    });
     if (profile.go.gogc !== null) {
       values.set('GOGC', { key: 'GOGC', value: String(profile.go.gogc), origin: { kind: 'preset', label: `preset ${profile.name}` } });
     }
@@ -239,7 +242,11 @@ function goSettings(input: ResolveRunInput, limitText: string): EnvSetting[] {
       const percent = /^(\d+)%$/.exec(setting.value);
       if (setting.key === 'GOMEMLIMIT' && percent) {
         const mib = Math.floor((limit.bytes * Number(percent[1])) / 100 / 1024 / 1024);
-        values.set('GOMEMLIMIT', { key: 'GOMEMLIMIT', value: `${mib}MiB`, origin: { ...setting.origin, label: `${setting.origin.label} (${percent[1]}% of ${formatBytes(limit.bytes)})` } });
+        values.set('GOMEMLIMIT', {
+          key: 'GOMEMLIMIT',
+          value: `${mib}MiB`,
+          origin: { ...setting.origin, label: `${setting.origin.label} (${percent[1]}% of ${formatBytes(limit.bytes)})` },
+        });
       } else {
         values.set(setting.key, { key: setting.key, value: setting.value, origin: setting.origin });
       }

@@ -17,7 +17,17 @@ export const NODE_RELEASES = {
   newestKnownMajor: 26,
   /** nvm's `lts/<codename>` aliases. */
   ltsCodenames: {
-    argon: 4, boron: 6, carbon: 8, dubnium: 10, erbium: 12, fermium: 14, gallium: 16, hydrogen: 18, iron: 20, jod: 22, krypton: 24,
+    argon: 4,
+    boron: 6,
+    carbon: 8,
+    dubnium: 10,
+    erbium: 12,
+    fermium: 14,
+    gallium: 16,
+    hydrogen: 18,
+    iron: 20,
+    jod: 22,
+    krypton: 24,
   } as Readonly<Record<string, number>>,
   /** `--max-old-space-size-percentage` exists from this release on (a backport to 22.21.0 is not relied on). */
   heapPercentageFlagSince: { major: 24, minor: 6 },

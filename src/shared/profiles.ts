@@ -55,10 +55,7 @@ export function parseProfiles(data: Record<string, unknown>, where: string): Pro
 export function resolveProfile(name: string, profiles: Profiles): Profile {
   const profile = Object.hasOwn(profiles, name) ? profiles[name] : undefined;
   if (!profile) {
-    throw new UsageError(
-      `memtune: unknown profile ${quote(name)}; the profiles are ${Object.keys(profiles).join(', ')}.\n` +
-        'Run memtune run --help to see what each is for.',
-    );
+    throw new UsageError(`memtune: unknown profile ${quote(name)}; the profiles are ${Object.keys(profiles).join(', ')}.\nRun memtune run --help to see what each is for.`);
   }
   return profile;
 }

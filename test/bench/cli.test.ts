@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { BenchReport } from '../../src/bench/types.js';
 import { BIN, REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
 
-const LIB = "export const pair = <T,>(value: T): [T, T] => [value, value];\n";
+const LIB = 'export const pair = <T,>(value: T): [T, T] => [value, value];\n';
 
 /** Links a real compiler as the package's own `typescript`, as an npm install would. */
 function linkTypeScript(dir: string, alias: 'typescript' | 'typescript-5' | 'typescript-6'): void {
@@ -84,10 +84,10 @@ test('bench measures each workspace package with its own compiler, skips what it
   assert.equal(native.peakHeapUsedBytes, null);
   assert.equal(native.retainedHeapBytes, null);
   assert.ok(native.goHeapPeakBytes! > 0);
-  assert.deepEqual(
-    report.skipped.map((pkg) => [pkg.name, pkg.reason.split(':')[0]]).sort(),
-    [['@m/bare', 'typescript cannot be resolved from packages/bare'], ['@m/docs', 'no tsconfig.json']],
-  );
+  assert.deepEqual(report.skipped.map((pkg) => [pkg.name, pkg.reason.split(':')[0]]).sort(), [
+    ['@m/bare', 'typescript cannot be resolved from packages/bare'],
+    ['@m/docs', 'no tsconfig.json'],
+  ]);
   for (const dir of ['packages/js', 'packages/native']) {
     assert.deepEqual(readdirSync(join(root, dir)).sort(), ['node_modules', 'package.json', 'src', 'tsconfig.json'], `${dir} untouched`);
   }
@@ -146,7 +146,10 @@ test('a referenced project with type errors does not stop the bench: the checks 
   linkTypeScript(root, 'typescript-6');
   const result = runMemtune(['bench'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stderr, /bringing the referenced projects up to date had errors; the checks go on against what it wrote:\n.*tsc -b packages\/lib\/tsconfig\.json exited 1:\npackages\/lib\/src\/index\.ts\(2,14\): error TS2322/);
+  assert.match(
+    result.stderr,
+    /bringing the referenced projects up to date had errors; the checks go on against what it wrote:\n.*tsc -b packages\/lib\/tsconfig\.json exited 1:\npackages\/lib\/src\/index\.ts\(2,14\): error TS2322/,
+  );
   const status = Object.fromEntries(readReport(join(root, '.memtune')).packages.map((pkg) => [pkg.name, pkg.status]));
   assert.deepEqual(status, { app: 'ok', lib: 'failed' });
 });
@@ -204,7 +207,7 @@ test('the peak heap is read from the GC lines node prints, not from anything ins
 
 test('a compiler at its V8 heap limit is reported as oom, one killed by a signal as killed, one past --timeout as timeout', (t) => {
   const cases = [
-    ['oom', "const keep = []; for (;;) keep.push(new Array(1e5).fill({ x: Math.random() }));\n", { NODE_OPTIONS: '--max-old-space-size=24' }],
+    ['oom', 'const keep = []; for (;;) keep.push(new Array(1e5).fill({ x: Math.random() }));\n', { NODE_OPTIONS: '--max-old-space-size=24' }],
     ['killed', "process.kill(process.pid, 'SIGKILL');\n", {}],
     ['timeout', 'setTimeout(() => {}, 60_000);\n', {}],
   ] as const;
@@ -280,7 +283,12 @@ test('--resume continues from the journal and measures only what is missing', (t
   assert.equal(result.status, 0, result.stderr);
   assert.doesNotMatch(result.stderr, /@m\/js( \(counts, unmeasured\))? started/);
   assert.match(result.stderr, /@m\/native started/);
-  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name).sort(), ['@m/js', '@m/native']);
+  assert.deepEqual(
+    readReport(join(root, '.memtune'))
+      .packages.map((pkg) => pkg.name)
+      .sort(),
+    ['@m/js', '@m/native'],
+  );
   assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 4);
 });
 
@@ -304,11 +312,18 @@ test('a package starts beside another only while their expected peaks fit the --
   const tight = runMemtune(['bench', '--concurrency', '2', '--budget', '1MiB'], { cwd: root });
   assert.equal(tight.status, 0, tight.stderr);
   assert.match(tight.stderr, /a started\n\[2\/4\] a: .*\nb \(counts, unmeasured\) started\n/, 'b waits until a ended');
-  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [false, false]);
+  assert.deepEqual(
+    readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel),
+    [false, false],
+  );
   const roomy = runMemtune(['bench', '--concurrency', '2', '--budget', '100%'], { cwd: root });
   assert.equal(roomy.status, 0, roomy.stderr);
   assert.match(roomy.stderr, /a \(counts, unmeasured\) started\nb \(counts, unmeasured\) started\n/);
-  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel), [true, true], 'overlapping timings are marked');
+  assert.deepEqual(
+    readReport(join(root, '.memtune')).packages.map((pkg) => pkg.parallel),
+    [true, true],
+    'overlapping timings are marked',
+  );
 });
 
 test('Ctrl-C stops the running compiler, keeps the finished runs and says how to resume', async (t) => {
@@ -321,7 +336,10 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
     'packages/b/tsconfig.json': { files: [] },
   });
   linkTypeScript(join(root, 'packages/a'), 'typescript-5');
-  const slow = fakeCompiler(join(root, 'packages/b'), `require('node:fs').writeFileSync(${JSON.stringify(join(root, 'slow.pid'))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`);
+  const slow = fakeCompiler(
+    join(root, 'packages/b'),
+    `require('node:fs').writeFileSync(${JSON.stringify(join(root, 'slow.pid'))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`,
+  );
   mkdirSync(join(root, 'packages/b/node_modules'));
   symlinkSync(slow, join(root, 'packages/b/node_modules/typescript'), 'dir');
 
@@ -340,8 +358,16 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
   clearTimeout(watchdog);
   assert.equal(code, 130, stderr);
   assert.match(stderr, /interrupted; 2 of 4 runs finished and are kept\.\nRun memtune bench --resume/);
-  assert.deepEqual(readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name), ['a']);
-  assert.equal(readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8').trim().split('\n').length, 2);
+  assert.deepEqual(
+    readReport(join(root, '.memtune')).packages.map((pkg) => pkg.name),
+    ['a'],
+  );
+  assert.equal(
+    readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length,
+    2,
+  );
   const pid = Number(readFileSync(join(root, 'slow.pid'), 'utf8'));
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the interrupted compiler is not left running');
 });
@@ -375,14 +401,14 @@ test('--script reads the heap from GC lines only where node writes to memtune: a
       type: 'module',
       scripts: { build: 'node gen.js > out.json && node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit' },
     },
-    'gen.js': "const keep = []; for (let i = 0; i < 300000; i++) keep.push({ i }); console.log(JSON.stringify({ n: keep.length }));\n",
+    'gen.js': 'const keep = []; for (let i = 0; i < 300000; i++) keep.push({ i }); console.log(JSON.stringify({ n: keep.length }));\n',
     'tsconfig.json': { compilerOptions: { strict: true, module: 'nodenext', rootDir: 'src', types: [] }, include: ['src'] },
     'src/index.ts': LIB,
   });
   linkTypeScript(root, 'typescript-6');
   const result = runMemtune(['bench', '--script', 'build'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
-  assert.deepEqual(JSON.parse(readFileSync(join(root, 'out.json'), 'utf8')), { n: 300000 }, 'the redirected output is the script\'s own');
+  assert.deepEqual(JSON.parse(readFileSync(join(root, 'out.json'), 'utf8')), { n: 300000 }, "the redirected output is the script's own");
   const report = readReport(join(root, '.memtune'));
   const [pkg] = report.packages;
   assert.equal(pkg?.status, 'ok', pkg?.runs[0]?.messages);
@@ -403,9 +429,17 @@ test('every run of an incremental package is cold, with build info of its own, a
   const result = runMemtune(['bench', '--runs', '3', '--concurrency', '2'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
   const [pkg] = readReport(join(root, '.memtune')).packages;
-  assert.deepEqual(pkg?.runs.map((run) => run.status), ['ok', 'ok', 'ok'], pkg?.runs.map((run) => run.messages).join('\n'));
+  assert.deepEqual(
+    pkg?.runs.map((run) => run.status),
+    ['ok', 'ok', 'ok'],
+    pkg?.runs.map((run) => run.messages).join('\n'),
+  );
   assert.ok(pkg!.diagnostics.instantiations! > 0, 'counted by the unmeasured counting run');
-  assert.deepEqual(pkg!.runs.map((run) => run.parallel), [false, false, false], 'no run of the package ran beside another');
+  assert.deepEqual(
+    pkg!.runs.map((run) => run.parallel),
+    [false, false, false],
+    'no run of the package ran beside another',
+  );
   assert.ok(!existsSync(join(root, 'tsconfig.tsbuildinfo')) && !existsSync(join(root, 'dist')), 'nothing written into the package');
 
   // What each run is handed: a compiler that logs its arguments and whether its build info already existed.
@@ -424,9 +458,19 @@ test('every run of an incremental package is cold, with build info of its own, a
   });
   const faked = runMemtune(['bench', '--runs', '3', '--compiler', fake], { cwd: root });
   assert.equal(faked.status, 0, faked.stderr);
-  const calls = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { file: string | null; existed: boolean; counts: boolean });
-  assert.deepEqual(calls.map((call) => call.counts), [true, false, false, false], 'one counting run, then three measured runs without --extendedDiagnostics');
-  assert.ok(calls.every((call) => call.file !== null && !call.existed), 'each run starts from build info nothing has written');
+  const calls = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { file: string | null; existed: boolean; counts: boolean });
+  assert.deepEqual(
+    calls.map((call) => call.counts),
+    [true, false, false, false],
+    'one counting run, then three measured runs without --extendedDiagnostics',
+  );
+  assert.ok(
+    calls.every((call) => call.file !== null && !call.existed),
+    'each run starts from build info nothing has written',
+  );
   assert.equal(new Set(calls.map((call) => call.file)).size, 4, 'no two runs share build info');
 });
 
@@ -541,10 +585,19 @@ test('finds pnpm workspace packages, and inside a package measures that package 
   linkTypeScript(root, 'typescript');
   const all = runMemtune(['bench', '--json'], { cwd: root });
   assert.equal(all.status, 0, all.stderr);
-  assert.deepEqual((JSON.parse(all.stdout) as BenchReport).packages.map((pkg) => [pkg.name, pkg.dir]), [['a', 'libs/a'], ['b', 'libs/b']]);
+  assert.deepEqual(
+    (JSON.parse(all.stdout) as BenchReport).packages.map((pkg) => [pkg.name, pkg.dir]),
+    [
+      ['a', 'libs/a'],
+      ['b', 'libs/b'],
+    ],
+  );
   const one = runMemtune(['bench', '--json'], { cwd: join(root, 'libs/b/src') });
   assert.equal(one.status, 0, one.stderr);
-  assert.deepEqual((JSON.parse(one.stdout) as BenchReport).packages.map((pkg) => pkg.name), ['b']);
+  assert.deepEqual(
+    (JSON.parse(one.stdout) as BenchReport).packages.map((pkg) => pkg.name),
+    ['b'],
+  );
   assert.ok(existsSync(join(root, '.memtune', 'memtune-report.json')), 'the report goes to the workspace root');
 });
 
@@ -592,8 +645,10 @@ test('on a terminal the progress is one rewritten line with done/total and the r
   const command = [process.execPath, BIN, 'bench', '--concurrency', '1'].map((part) => `'${part}'`).join(' ');
   const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 120_000 });
   assert.equal(result.status, 0, result.stdout + result.stderr);
-  assert.match(result.stdout, /\r\x1b\[K\[1\/4\] a \d+\.\ds/, 'the running package and its elapsed time');
-  assert.match(result.stdout, /\r\x1b\[K\[2\/4\] a: ok, /, 'finished runs stay as lines');
+  // The progress line is rewritten in place: carriage return, then ESC [K to clear it.
+  const rewritten = (text: string) => new RegExp(`\r${String.fromCharCode(27)}\\[K${text}`);
+  assert.match(result.stdout, rewritten('\\[1/4\\] a \\d+\\.\\ds'), 'the running package and its elapsed time');
+  assert.match(result.stdout, rewritten('\\[2/4\\] a: ok, '), 'finished runs stay as lines');
   assert.doesNotMatch(result.stdout, /^a started$/m, 'no plain "started" lines on a terminal');
 });
 
@@ -623,5 +678,7 @@ test('a package whose tsconfig.json is a solution is measured per project inside
     ['web (tsconfig.app.json)', 'tsc -p tsconfig.app.json --noEmit', 'ok', true],
     ['web (tsconfig.node.json)', 'tsc -p tsconfig.node.json --noEmit', 'ok', true],
   ]);
-  assert.deepEqual(report.skipped, [{ name: 'umbrella', dir: 'packages/umbrella', reason: 'tsconfig.json only references other packages (files: []): nothing of its own to check' }]);
+  assert.deepEqual(report.skipped, [
+    { name: 'umbrella', dir: 'packages/umbrella', reason: 'tsconfig.json only references other packages (files: []): nothing of its own to check' },
+  ]);
 });

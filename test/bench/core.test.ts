@@ -6,7 +6,16 @@ import { renderMarkdownReport } from '../../src/bench/report/markdown.js';
 import { formatJournalLine, parseJournal, runKey } from '../../src/bench/journal.js';
 import { brokenPackages, buildReport, missingRuns } from '../../src/bench/report/report.js';
 import { markUncheckedRuns, median, summarizeRuns, worstStatus } from '../../src/bench/stats.js';
-import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type PackageResult, type RunFigures, type RunStatus } from '../../src/bench/types.js';
+import {
+  SCHEMA_VERSION,
+  type BenchEnvironment,
+  type BenchReport,
+  type CompilerInfo,
+  type JournalEntry,
+  type PackageResult,
+  type RunFigures,
+  type RunStatus,
+} from '../../src/bench/types.js';
 import { GcThrashDetector, TraceGcHeaps, parseTraceGcLine, withoutTraceGc, type GcEvent } from '../../src/bench/gc-trace.js';
 import { UsageError } from '../../src/shared/errors.js';
 
@@ -15,9 +24,22 @@ const TS6: CompilerInfo = { name: 'typescript', version: '6.0.3', native: false,
 
 function figures(overrides: Partial<RunFigures> = {}): RunFigures {
   return {
-    status: 'ok', exitCode: 0, signal: null, wallMs: 1000, cpuMs: 1100, peakRssBytes: 200 * MiB, peakHeapUsedBytes: 100 * MiB,
-    retainedHeapBytes: 20 * MiB, heapLimitBytes: 4096 * MiB, gcCount: 10, gcMs: 50, goHeapPeakBytes: null, goHeapLiveBytes: null,
-    diagnostics: { files: 10 }, parallel: false, ...overrides,
+    status: 'ok',
+    exitCode: 0,
+    signal: null,
+    wallMs: 1000,
+    cpuMs: 1100,
+    peakRssBytes: 200 * MiB,
+    peakHeapUsedBytes: 100 * MiB,
+    retainedHeapBytes: 20 * MiB,
+    heapLimitBytes: 4096 * MiB,
+    gcCount: 10,
+    gcMs: 50,
+    goHeapPeakBytes: null,
+    goHeapLiveBytes: null,
+    diagnostics: { files: 10 },
+    parallel: false,
+    ...overrides,
   };
 }
 
@@ -26,7 +48,12 @@ function entry(key: string, run: number, overrides: Partial<RunFigures> = {}): J
 }
 
 test('median takes the middle value, or the rounded mean of the two middle ones', () => {
-  for (const [values, expected] of [[[3], 3], [[5, 1, 3], 3], [[1, 2, 3, 10], 3], [[1, 2], 2]] as const) {
+  for (const [values, expected] of [
+    [[3], 3],
+    [[5, 1, 3], 3],
+    [[1, 2, 3, 10], 3],
+    [[1, 2], 2],
+  ] as const) {
     assert.equal(median(values), expected, JSON.stringify(values));
   }
 });
@@ -79,7 +106,10 @@ test('parseJournal refuses an unreadable line before the last one, or another sc
     [`{"schemaVersion":2}\n${good}`, /^memtune: j\.jsonl:1 is not a memtune journal entry/],
   ];
   for (const [text, message] of cases) {
-    assert.throws(() => parseJournal(text, 'j.jsonl'), (error: unknown) => error instanceof UsageError && message.test(error.message));
+    assert.throws(
+      () => parseJournal(text, 'j.jsonl'),
+      (error: unknown) => error instanceof UsageError && message.test(error.message),
+    );
   }
 });
 
@@ -91,19 +121,33 @@ test('missingRuns lists the runs the journal does not have', () => {
 });
 
 const ENVIRONMENT: BenchEnvironment = {
-  node: 'v20', platform: 'linux', arch: 'x64', cpu: { model: 'x', count: 2 }, memoryLimit: { bytes: 1, source: 'env', detail: 'E' }, gitCommit: null, compilers: [],
+  node: 'v20',
+  platform: 'linux',
+  arch: 'x64',
+  cpu: { model: 'x', count: 2 },
+  memoryLimit: { bytes: 1, source: 'env', detail: 'E' },
+  gitCommit: null,
+  compilers: [],
 };
 const target = (key: string) => ({ key, name: key, dir: `packages/${key}`, task: 'tsc', compiler: TS6, profile: 'typecheck' });
 
 test('buildReport keeps plan order, only packages with runs, at most --runs of them, and finds the broken ones', () => {
   const report = buildReport({
-    generatedAt: 'now', root: '/r', environment: ENVIRONMENT,
+    generatedAt: 'now',
+    root: '/r',
+    environment: ENVIRONMENT,
     options: { runs: 1, concurrency: 1, budgetBytes: 1, warm: false, script: null, timeoutMs: 1 },
     targets: [target('b'), target('a'), target('c')],
     entries: [entry('a', 1), entry('b', 2, { status: 'oom', exitCode: null, signal: 'SIGABRT' }), entry('b', 1), entry('a', 2)],
     skipped: [],
   });
-  assert.deepEqual(report.packages.map((pkg) => [pkg.name, pkg.runs.length]), [['b', 1], ['a', 1]]);
+  assert.deepEqual(
+    report.packages.map((pkg) => [pkg.name, pkg.runs.length]),
+    [
+      ['b', 1],
+      ['a', 1],
+    ],
+  );
   assert.equal(report.packages[0]?.status, 'ok', 'run 2 of b is beyond --runs 1');
   assert.deepEqual(brokenPackages(report), []);
   assert.notEqual(runKey('packages/a', 'tsc', '/x'), runKey('packages/a', 'tsc', '/y'));
@@ -111,10 +155,19 @@ test('buildReport keeps plan order, only packages with runs, at most --runs of t
 
 test('parseTraceGcLine reads the GC lines of Node 20 and Node 26, with the used heap before and after and whether it was a full GC', () => {
   const lines: Array<[string, Partial<GcEvent> | undefined]> = [
-    ['[8257:0x1c4d7cb0]      347 ms: Mark-Compact 65.0 (83.2) -> 58.7 (93.7) MB, 85.47 / 0.00 ms  (average mu = 0.441, current mu = 0.146) allocation failure', { pid: 8257, atMs: 347, pauseMs: 85.47, beforeBytes: 65 * MiB, afterBytes: Math.round(58.7 * MiB), full: true }],
+    [
+      '[8257:0x1c4d7cb0]      347 ms: Mark-Compact 65.0 (83.2) -> 58.7 (93.7) MB, 85.47 / 0.00 ms  (average mu = 0.441, current mu = 0.146) allocation failure',
+      { pid: 8257, atMs: 347, pauseMs: 85.47, beforeBytes: 65 * MiB, afterBytes: Math.round(58.7 * MiB), full: true },
+    ],
     ['[8257:0x1c4d7cb0]      480 ms: Mark-Compact (reduce) 66.3 (94.0) -> 62.6 (65.2) MB, 121.04 / 0.00 ms  (+ 0.1 ms in 1 steps)', { atMs: 480, pauseMs: 121.04 }],
-    ['[12640:0x15b52000]       17 ms: Scavenge 4.8 (5.6) -> 4.5 (6.4) MB, pooled: 0.0 MB, 1.21 / 0.00 ms (average mu = 1.000, current mu = 1.000) allocation failure;', { pid: 12640, atMs: 17, pauseMs: 1.21, full: false }],
-    ['[6327:0x376cefe0]      708 ms: Mark-Compact 111.4 (144.8) -> 86.3 (119.9) MB, 145.43 / 0.01 ms  (average mu = 0.226, current mu = 0.226) testing; GC in old space requested', { beforeBytes: Math.round(111.4 * MiB), afterBytes: Math.round(86.3 * MiB), full: true }],
+    [
+      '[12640:0x15b52000]       17 ms: Scavenge 4.8 (5.6) -> 4.5 (6.4) MB, pooled: 0.0 MB, 1.21 / 0.00 ms (average mu = 1.000, current mu = 1.000) allocation failure;',
+      { pid: 12640, atMs: 17, pauseMs: 1.21, full: false },
+    ],
+    [
+      '[6327:0x376cefe0]      708 ms: Mark-Compact 111.4 (144.8) -> 86.3 (119.9) MB, 145.43 / 0.01 ms  (average mu = 0.226, current mu = 0.226) testing; GC in old space requested',
+      { beforeBytes: Math.round(111.4 * MiB), afterBytes: Math.round(86.3 * MiB), full: true },
+    ],
     ['Files:                        168', undefined],
   ];
   for (const [line, expected] of lines) {
@@ -125,9 +178,10 @@ test('parseTraceGcLine reads the GC lines of Node 20 and Node 26, with the used 
   assert.equal(withoutTraceGc(`${lines[0]![0]}\nsrc/a.ts(1,1): error TS2322\n`), 'src/a.ts(1,1): error TS2322\n');
 });
 
-test('TraceGcHeaps takes each process\'s largest heap before a GC, its GCs, and the largest heap left after a full GC', () => {
+test("TraceGcHeaps takes each process's largest heap before a GC, its GCs, and the largest heap left after a full GC", () => {
   const heaps = new TraceGcHeaps();
-  const gc = (pid: number, before: number, after: number, pauseMs: number, full = false) => heaps.observe({ pid, atMs: 0, pauseMs, beforeBytes: before * MiB, afterBytes: after * MiB, full });
+  const gc = (pid: number, before: number, after: number, pauseMs: number, full = false) =>
+    heaps.observe({ pid, atMs: 0, pauseMs, beforeBytes: before * MiB, afterBytes: after * MiB, full });
   gc(1, 50, 45, 2);
   gc(1, 120, 60, 10, true);
   gc(1, 90, 40, 30, true);
@@ -163,10 +217,10 @@ test('RunOutput keeps the first 20 lines of messages for errors and the last 20 
   assert.match(output.messages('last'), /Reached heap limit/);
   assert.equal(output.outOfMemory, true);
   for (const line of [
-    'tsconfig.json(2,1): error TS1005: \']\' expected.',
+    "tsconfig.json(2,1): error TS1005: ']' expected.",
     "error TS5083: Cannot read file '/r/missing.json'.",
     "b/tsconfig.json(1,12): error TS6053: File '@nope/cfg/tsconfig.json' not found.",
-    '\x1b[96mtsconfig.json\x1b[0m:\x1b[93m3\x1b[0m:\x1b[93m5\x1b[0m - \x1b[91merror\x1b[0m\x1b[90m TS5023: \x1b[0mUnknown compiler option \'x\'.',
+    "\x1b[96mtsconfig.json\x1b[0m:\x1b[93m3\x1b[0m:\x1b[93m5\x1b[0m - \x1b[91merror\x1b[0m\x1b[90m TS5023: \x1b[0mUnknown compiler option 'x'.",
   ]) {
     const config = new RunOutput();
     config.write('stdout', `${line}\n`);
@@ -181,32 +235,55 @@ test('a run that checked nothing where another run of the package did is no-chec
   const cold = figures({ diagnostics: { files: 10, instantiations: 500, checkTimeMs: 300 } });
   const warm = figures({ diagnostics: { files: 10, instantiations: 0, checkTimeMs: 0 } });
   const marked = markUncheckedRuns([cold, warm, { ...cold }]);
-  assert.deepEqual(marked.map((run) => run.status), ['ok', 'no-check', 'ok']);
+  assert.deepEqual(
+    marked.map((run) => run.status),
+    ['ok', 'no-check', 'ok'],
+  );
   assert.match(marked[1]!.messages!, /checked nothing \(0 instantiations, check time 0 ms, where another run of the package had 500 instantiations\)/);
   // Measured runs carry no counts: their CPU time against the unmeasured counting run, itself a cold check.
   const counting = figures({ cpuMs: 4000, diagnostics: { files: 10, instantiations: 500 } });
   const noCounts = (cpuMs: number) => figures({ cpuMs, diagnostics: {} });
   const byCpu = markUncheckedRuns([noCounts(3900), noCounts(700), noCounts(4300)], counting);
-  assert.deepEqual(byCpu.map((run) => run.status), ['ok', 'no-check', 'ok']);
+  assert.deepEqual(
+    byCpu.map((run) => run.status),
+    ['ok', 'no-check', 'ok'],
+  );
   assert.match(byCpu[1]!.messages!, /700 ms of CPU, where a cold check of the package took 4000 ms/);
   const tiny = figures({ diagnostics: { files: 1, instantiations: 0, checkTimeMs: 0 } });
-  assert.deepEqual(markUncheckedRuns([tiny, tiny]).map((run) => run.status), ['ok', 'ok'], 'a package with nothing to instantiate is not flagged');
+  assert.deepEqual(
+    markUncheckedRuns([tiny, tiny]).map((run) => run.status),
+    ['ok', 'ok'],
+    'a package with nothing to instantiate is not flagged',
+  );
   const report = buildReport({
-    generatedAt: 'now', root: '/r', environment: ENVIRONMENT, options: { runs: 2, concurrency: 1, budgetBytes: 1, warm: false, script: null, timeoutMs: 1 },
-    targets: [{ ...target('a') }], entries: [entry('a', 1, cold), entry('a', 2, warm)], skipped: [],
+    generatedAt: 'now',
+    root: '/r',
+    environment: ENVIRONMENT,
+    options: { runs: 2, concurrency: 1, budgetBytes: 1, warm: false, script: null, timeoutMs: 1 },
+    targets: [{ ...target('a') }],
+    entries: [entry('a', 1, cold), entry('a', 2, warm)],
+    skipped: [],
   });
   assert.equal(report.packages[0]?.status, 'no-check');
-  assert.deepEqual(brokenPackages(report).map((pkg) => pkg.name), ['a']);
+  assert.deepEqual(
+    brokenPackages(report).map((pkg) => pkg.name),
+    ['a'],
+  );
   const warmBench = buildReport({
-    generatedAt: 'now', root: '/r', environment: ENVIRONMENT, options: { runs: 2, concurrency: 1, budgetBytes: 1, warm: true, script: null, timeoutMs: 1 },
-    targets: [target('a')], entries: [entry('a', 1, cold), entry('a', 2, warm)], skipped: [],
+    generatedAt: 'now',
+    root: '/r',
+    environment: ENVIRONMENT,
+    options: { runs: 2, concurrency: 1, budgetBytes: 1, warm: true, script: null, timeoutMs: 1 },
+    targets: [target('a')],
+    entries: [entry('a', 1, cold), entry('a', 2, warm)],
+    skipped: [],
   });
   assert.equal(warmBench.packages[0]?.status, 'ok', '--warm measures the re-check on purpose');
 });
 
 test('GcThrashDetector reports thrash only once GC filled 70 % of a whole 4 s window', () => {
   const busy = new GcThrashDetector();
-  let verdict;
+  let verdict: ReturnType<GcThrashDetector['observe']>;
   for (let at = 0; at <= 6000 && !verdict; at += 100) verdict = busy.observe({ atMs: at, pauseMs: 80 });
   assert.ok(verdict && verdict.gcMs >= 2800, JSON.stringify(verdict));
   const healthy = new GcThrashDetector();
@@ -226,10 +303,24 @@ function result(name: string, overrides: Partial<PackageResult> = {}, runs: RunF
 
 function reportWith(packages: PackageResult[], overrides: Partial<BenchReport> = {}): BenchReport {
   return {
-    schemaVersion: SCHEMA_VERSION, generatedAt: '2026-11-01T00:00:00.000Z', root: '/r',
-    environment: { node: 'v20', platform: 'linux', arch: 'x64', cpu: { model: 'x', count: 2 }, memoryLimit: { bytes: 1, source: 'env', detail: 'E' }, gitCommit: 'abcdef1234', compilers: [] },
+    schemaVersion: SCHEMA_VERSION,
+    generatedAt: '2026-11-01T00:00:00.000Z',
+    root: '/r',
+    environment: {
+      node: 'v20',
+      platform: 'linux',
+      arch: 'x64',
+      cpu: { model: 'x', count: 2 },
+      memoryLimit: { bytes: 1, source: 'env', detail: 'E' },
+      gitCommit: 'abcdef1234',
+      compilers: [],
+    },
     options: { runs: 1, concurrency: 1, budgetBytes: 1, warm: false, script: null, timeoutMs: 1 },
-    packages, skipped: [], solution: null, recommendations: { heap: [], concurrency: null, notes: [] }, ...overrides,
+    packages,
+    skipped: [],
+    solution: null,
+    recommendations: { heap: [], concurrency: null, notes: [] },
+    ...overrides,
   };
 }
 
@@ -251,7 +342,10 @@ test('compareWithBaseline flags a figure that grew more than the allowed share a
   const comparison = compareWithBaseline(now, baseline, 'base.json', 0.1);
   const byName = new Map(comparison.packages.map((pkg) => [pkg.name, pkg]));
   assert.equal(comparison.regressions, 1);
-  assert.deepEqual(byName.get('grew')?.deltas.find((delta) => delta.field === 'peakRssBytes'), { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true });
+  assert.deepEqual(
+    byName.get('grew')?.deltas.find((delta) => delta.field === 'peakRssBytes'),
+    { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true },
+  );
   assert.equal(byName.get('small')?.deltas[0]?.over, false, '+35 % but only 7 MiB: under the noise floor');
   assert.equal(byName.get('steady')?.deltas[0]?.over, false);
   assert.equal(byName.get('steady')?.compilerChange, '6.0.3 → 7.0.2');
@@ -260,7 +354,10 @@ test('compareWithBaseline flags a figure that grew more than the allowed share a
   assert.equal(byName.get('gone')?.state, 'gone');
   assert.equal(comparison.gitCommit, 'abcdef1234');
   const md = renderMarkdownReport({ ...now, baseline: comparison });
-  assert.match(md, /## Compared with the baseline\n\nbase\.json \(commit abcdef1, generated 2026-11-01T00:00:00\.000Z\): a figure regresses when it grows more than \+10 % and more than 8 MiB\. 1 package regressed/);
+  assert.match(
+    md,
+    /## Compared with the baseline\n\nbase\.json \(commit abcdef1, generated 2026-11-01T00:00:00\.000Z\): a figure regresses when it grows more than \+10 % and more than 8 MiB\. 1 package regressed/,
+  );
   assert.match(md, /\| grew \| peak RSS 200 → 240 MiB \(\+20 %\) ⚠ · /);
   assert.match(md, /\| steady \| peak RSS 200 → 215 MiB \(\+8 %\) · .* · TypeScript 6\.0\.3 → 7\.0\.2 \|/);
   assert.match(md, /\| fresh \| new: not in the baseline \|/);
@@ -281,11 +378,24 @@ test('parseBaseline refuses what is not a memtune report of this schema, and par
     [JSON.stringify({ ...reportWith([]), schemaVersion: 1 }), /^memtune: --baseline "b\.json" has schemaVersion 1; this memtune reads 2\.\nMeasure the baseline again/],
   ];
   for (const [text, message] of cases) {
-    assert.throws(() => parseBaseline(text, 'b.json'), (error: unknown) => error instanceof UsageError && message.test(error.message), text);
+    assert.throws(
+      () => parseBaseline(text, 'b.json'),
+      (error: unknown) => error instanceof UsageError && message.test(error.message),
+      text,
+    );
   }
   assert.equal(parseBaseline(JSON.stringify(reportWith([result('a')])), 'b.json').packages[0]?.name, 'a');
-  for (const [text, expected] of [['10%', 0.1], ['25', 0.25], [' 5 % ', 0.05]] as const) assert.equal(parseMaxGrowth(text), expected, text);
+  for (const [text, expected] of [
+    ['10%', 0.1],
+    ['25', 0.25],
+    [' 5 % ', 0.05],
+  ] as const)
+    assert.equal(parseMaxGrowth(text), expected, text);
   for (const text of ['0%', '-5%', 'ten', '5MiB']) {
-    assert.throws(() => parseMaxGrowth(text), (error: unknown) => error instanceof UsageError && /^memtune: --max-growth ".*" is not a percentage/.test(error.message), text);
+    assert.throws(
+      () => parseMaxGrowth(text),
+      (error: unknown) => error instanceof UsageError && /^memtune: --max-growth ".*" is not a percentage/.test(error.message),
+      text,
+    );
   }
 });

@@ -28,15 +28,29 @@ Total time:           0.169s
 
 test('parseExtendedDiagnostics reads the JS compiler fields (5.x/6.x)', () => {
   assert.deepEqual(parseExtendedDiagnostics(TS6), {
-    files: 168, lines: 74, identifiers: 48342, symbols: 36495, types: 551, instantiations: 446,
-    memoryUsedBytes: 68477 * 1024, checkTimeMs: 100, totalTimeMs: 990,
+    files: 168,
+    lines: 74,
+    identifiers: 48342,
+    symbols: 36495,
+    types: 551,
+    instantiations: 446,
+    memoryUsedBytes: 68477 * 1024,
+    checkTimeMs: 100,
+    totalTimeMs: 990,
   });
 });
 
 test('parseExtendedDiagnostics reads the native compiler fields (7.x)', () => {
   assert.deepEqual(parseExtendedDiagnostics(TS7), {
-    files: 171, lines: 64481, identifiers: 49735, symbols: 36609, types: 356, instantiations: 0,
-    memoryUsedBytes: 32400 * 1024, checkTimeMs: 12, totalTimeMs: 169,
+    files: 171,
+    lines: 64481,
+    identifiers: 49735,
+    symbols: 36609,
+    types: 356,
+    instantiations: 0,
+    memoryUsedBytes: 32400 * 1024,
+    checkTimeMs: 12,
+    totalTimeMs: 169,
   });
 });
 

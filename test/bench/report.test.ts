@@ -11,19 +11,47 @@ const TS7 = { name: 'typescript', version: '7.0.2', native: true, path: '/x/type
 
 function runOf(result: Omit<PackageResult, 'runs'>, overrides: Partial<RunFigures> = {}): RunFigures {
   return {
-    status: result.status, exitCode: result.exitCode, signal: null, wallMs: result.wallMs, cpuMs: result.cpuMs,
-    peakRssBytes: result.peakRssBytes, peakHeapUsedBytes: result.peakHeapUsedBytes, retainedHeapBytes: result.retainedHeapBytes,
-    heapLimitBytes: result.heapLimitBytes, gcCount: result.gcCount, gcMs: result.gcMs, goHeapPeakBytes: result.goHeapPeakBytes,
-    goHeapLiveBytes: result.goHeapLiveBytes, diagnostics: result.diagnostics, parallel: result.parallel, ...overrides,
+    status: result.status,
+    exitCode: result.exitCode,
+    signal: null,
+    wallMs: result.wallMs,
+    cpuMs: result.cpuMs,
+    peakRssBytes: result.peakRssBytes,
+    peakHeapUsedBytes: result.peakHeapUsedBytes,
+    retainedHeapBytes: result.retainedHeapBytes,
+    heapLimitBytes: result.heapLimitBytes,
+    gcCount: result.gcCount,
+    gcMs: result.gcMs,
+    goHeapPeakBytes: result.goHeapPeakBytes,
+    goHeapLiveBytes: result.goHeapLiveBytes,
+    diagnostics: result.diagnostics,
+    parallel: result.parallel,
+    ...overrides,
   };
 }
 
 function pkg(name: string, overrides: Partial<PackageResult> = {}): PackageResult {
   const base: Omit<PackageResult, 'runs'> = {
-    name, dir: `packages/${name}`, task: 'tsc -p tsconfig.json --noEmit', compiler: TS5, profile: 'typecheck', status: 'ok', exitCode: 0,
-    peakRssBytes: 300 * MiB, peakHeapUsedBytes: 200 * MiB, retainedHeapBytes: 120 * MiB, heapLimitBytes: 2048 * MiB,
-    wallMs: 1234, cpuMs: 1500, gcCount: 10, gcMs: 50, goHeapPeakBytes: null, goHeapLiveBytes: null,
-    diagnostics: { files: 168, types: 12345 }, spread: {}, parallel: false,
+    name,
+    dir: `packages/${name}`,
+    task: 'tsc -p tsconfig.json --noEmit',
+    compiler: TS5,
+    profile: 'typecheck',
+    status: 'ok',
+    exitCode: 0,
+    peakRssBytes: 300 * MiB,
+    peakHeapUsedBytes: 200 * MiB,
+    retainedHeapBytes: 120 * MiB,
+    heapLimitBytes: 2048 * MiB,
+    wallMs: 1234,
+    cpuMs: 1500,
+    gcCount: 10,
+    gcMs: 50,
+    goHeapPeakBytes: null,
+    goHeapLiveBytes: null,
+    diagnostics: { files: 168, types: 12345 },
+    spread: {},
+    parallel: false,
     ...overrides,
   };
   return { ...base, runs: overrides.runs ?? [runOf(base)] };
@@ -31,8 +59,14 @@ function pkg(name: string, overrides: Partial<PackageResult> = {}): PackageResul
 
 function native(name: string, overrides: Partial<PackageResult> = {}): PackageResult {
   return pkg(name, {
-    compiler: TS7, peakRssBytes: 250 * MiB, peakHeapUsedBytes: null, retainedHeapBytes: null, heapLimitBytes: null,
-    goHeapPeakBytes: 90 * MiB, goHeapLiveBytes: 60 * MiB, ...overrides,
+    compiler: TS7,
+    peakRssBytes: 250 * MiB,
+    peakHeapUsedBytes: null,
+    retainedHeapBytes: null,
+    heapLimitBytes: null,
+    goHeapPeakBytes: 90 * MiB,
+    goHeapLiveBytes: 60 * MiB,
+    ...overrides,
   });
 }
 
@@ -42,10 +76,16 @@ function reportOf(packages: PackageResult[], overrides: Partial<BenchReport> = {
     generatedAt: '2026-11-22T10:00:00.000Z',
     root: '/repo',
     environment: {
-      node: 'v20.20.2', platform: 'linux', arch: 'x64', cpu: { model: 'Test CPU', count: 4 },
+      node: 'v20.20.2',
+      platform: 'linux',
+      arch: 'x64',
+      cpu: { model: 'Test CPU', count: 4 },
       memoryLimit: { bytes: 24 * 1024 * MiB, source: 'cgroup', detail: '/sys/fs/cgroup/memory.max' },
       gitCommit: '0123456789abcdef0123456789abcdef01234567',
-      compilers: [{ version: '5.9.3', native: false }, { version: '7.0.2', native: true }],
+      compilers: [
+        { version: '5.9.3', native: false },
+        { version: '7.0.2', native: true },
+      ],
     },
     options: { runs: 1, concurrency: 2, budgetBytes: 1000 * MiB, warm: false, script: null, timeoutMs: 600_000, ...options },
     packages,
@@ -72,13 +112,19 @@ test('the Markdown table shows one row per package with sizes in MiB and wall in
 
 test('the Markdown header names the environment and the options', () => {
   const md = renderMarkdownReport(reportOf([pkg('app')], {}, { warm: true }));
-  assert.match(md, /Generated 2026-11-22T10:00:00\.000Z · Node v20\.20\.2 \(linux\/x64\) · 4 CPUs \(Test CPU\) · memory limit 24 GiB \(cgroup\) · commit 0123456 · TypeScript 5\.9\.3, 7\.0\.2 \(native\)/);
+  assert.match(
+    md,
+    /Generated 2026-11-22T10:00:00\.000Z · Node v20\.20\.2 \(linux\/x64\) · 4 CPUs \(Test CPU\) · memory limit 24 GiB \(cgroup\) · commit 0123456 · TypeScript 5\.9\.3, 7\.0\.2 \(native\)/,
+  );
   assert.match(md, /Options: 1 run per package · concurrency 2 · budget 1000 MiB · warm \(reusing \.tsbuildinfo\) · timeout 600 s/);
   assert.match(renderMarkdownReport(reportOf([pkg('app')])), /· cold \(build info of its own per run\), references built first ·/);
-  assert.match(renderMarkdownReport(reportOf([pkg('app')], {}, { script: 'typecheck' })), /· script: typecheck, run as it is \(memtune makes it neither cold nor warm and builds none of its references\) ·/);
+  assert.match(
+    renderMarkdownReport(reportOf([pkg('app')], {}, { script: 'typecheck' })),
+    /· script: typecheck, run as it is \(memtune makes it neither cold nor warm and builds none of its references\) ·/,
+  );
 });
 
-test('the concurrency comes from checks that finished: a config error\'s figures are no basis', () => {
+test("the concurrency comes from checks that finished: a config error's figures are no basis", () => {
   const report = reportOf([pkg('fine', { peakRssBytes: 100 * MiB }), pkg('broken', { status: 'config-error', peakRssBytes: 900 * MiB })]);
   assert.equal(report.recommendations.concurrency?.boundBy, 'fine');
   assert.match(renderMarkdownReport(reportOf([pkg('one', { peakRssBytes: 900 * MiB })])), /at most \*\*1\*\* compiler at once/);
@@ -132,10 +178,12 @@ test('package names cannot break the table or inject markup', () => {
 
 test('the Markdown lists skipped packages, the solution build and the recommendations', () => {
   const solution = pkg('solution', { dir: '.', task: 'tsc -b --force', peakRssBytes: 1200 * MiB });
-  const md = renderMarkdownReport(reportOf([pkg('app')], {
-    skipped: [{ name: 'docs', dir: 'packages/docs', reason: 'no tsconfig.json' }],
-    solution,
-  }));
+  const md = renderMarkdownReport(
+    reportOf([pkg('app')], {
+      skipped: [{ name: 'docs', dir: 'packages/docs', reason: 'no tsconfig.json' }],
+      solution,
+    }),
+  );
   assert.match(md, /^\*\*Solution build\*\* \(`tsc -b --force`\): ok · peak RSS 1200 MiB · peak heap 200 MiB · wall 1\.23 s · TS 5\.9\.3$/m);
   assert.match(md, /^## Skipped\n\n- docs \(`packages\/docs`\): no tsconfig\.json$/m);
   assert.match(md, /^## Recommendations$/m);
@@ -150,21 +198,37 @@ test('the Markdown is the same for the same report', () => {
   assert.equal(renderMarkdownReport(report), renderMarkdownReport(structuredClone(report)));
 });
 
-for (const [peakMiB, heapMiB] of [[200, 256], [100, 128], [1, 128], [204.8, 256], [205, 320], [800, 1024]] as const) {
+for (const [peakMiB, heapMiB] of [
+  [200, 256],
+  [100, 128],
+  [1, 128],
+  [204.8, 256],
+  [205, 320],
+  [800, 1024],
+] as const) {
   test(`a peak used heap of ${peakMiB} MiB gives --max-old-space-size=${heapMiB}`, () => {
     assert.equal(recommendHeapMiB(peakMiB * MiB), heapMiB);
   });
 }
 
 test('the heap recommendation covers the worst run and skips native and unusable packages', () => {
-  const advice = recommend(reportOf([
-    pkg('spread', { peakHeapUsedBytes: 200 * MiB, spread: { peakHeapUsedBytes: { median: 200 * MiB, min: 150 * MiB, max: 260 * MiB, unsteady: false } } }),
-    pkg('small', { peakHeapUsedBytes: 100 * MiB }),
-    pkg('broken', { status: 'failed', exitCode: 2 }),
-    pkg('dead', { status: 'oom', exitCode: null }),
-    native('fast'),
-  ]));
-  assert.deepEqual(advice.heap.map((line) => [line.package, line.maxOldSpaceSizeMiB]), [['spread', 384], ['small', 128], ['broken', 256]]);
+  const advice = recommend(
+    reportOf([
+      pkg('spread', { peakHeapUsedBytes: 200 * MiB, spread: { peakHeapUsedBytes: { median: 200 * MiB, min: 150 * MiB, max: 260 * MiB, unsteady: false } } }),
+      pkg('small', { peakHeapUsedBytes: 100 * MiB }),
+      pkg('broken', { status: 'failed', exitCode: 2 }),
+      pkg('dead', { status: 'oom', exitCode: null }),
+      native('fast'),
+    ]),
+  );
+  assert.deepEqual(
+    advice.heap.map((line) => [line.package, line.maxOldSpaceSizeMiB]),
+    [
+      ['spread', 384],
+      ['small', 128],
+      ['broken', 256],
+    ],
+  );
   assert.equal(advice.heap[0]?.basis, 'peak used heap 260 MiB × 1.25, rounded up to a multiple of 64 MiB');
   assert.equal(recommend(reportOf([pkg('tiny', { peakHeapUsedBytes: 40 * MiB })])).heap[0]?.basis, 'peak used heap 40 MiB × 1.25, raised to the 128 MiB floor');
   assert.ok(advice.notes.includes('native TypeScript 7 packages: V8 heap flags do not reach the compiler; their peak RSS counts towards concurrency'));
@@ -189,7 +253,10 @@ for (const [budgetMiB, largestMiB, cores, safe] of [
     assert.equal(concurrency?.value, safe);
     assert.equal(concurrency?.peakRssBytes, largestMiB * MiB);
     assert.equal(concurrency?.boundBy, 'big');
-    assert.match(concurrency?.basis ?? '', new RegExp(`^${budgetMiB} MiB budget ÷ ${largestMiB} MiB \\(peak RSS of big, the largest package\\) = ${Math.floor(budgetMiB / largestMiB)}`));
+    assert.match(
+      concurrency?.basis ?? '',
+      new RegExp(`^${budgetMiB} MiB budget ÷ ${largestMiB} MiB \\(peak RSS of big, the largest package\\) = ${Math.floor(budgetMiB / largestMiB)}`),
+    );
   });
 }
 
@@ -241,12 +308,15 @@ test('the well-formedness check refuses broken XML', () => {
   assertWellFormedXml('<svg a="1"><g><rect/></g><text>a &amp; b</text></svg>');
 });
 
-const FULL = reportOf([
-  pkg('mid', { peakRssBytes: 300 * MiB, peakHeapUsedBytes: 200 * MiB, retainedHeapBytes: 100 * MiB }),
-  native('<native & co>', { peakRssBytes: 250 * MiB }),
-  pkg('big', { peakRssBytes: 600 * MiB, peakHeapUsedBytes: 450 * MiB, retainedHeapBytes: 150 * MiB, status: 'failed', exitCode: 2 }),
-  pkg('no-rss', { peakRssBytes: null }),
-], { solution: pkg('solution', { task: 'tsc -b --force', peakRssBytes: 700 * MiB }) });
+const FULL = reportOf(
+  [
+    pkg('mid', { peakRssBytes: 300 * MiB, peakHeapUsedBytes: 200 * MiB, retainedHeapBytes: 100 * MiB }),
+    native('<native & co>', { peakRssBytes: 250 * MiB }),
+    pkg('big', { peakRssBytes: 600 * MiB, peakHeapUsedBytes: 450 * MiB, retainedHeapBytes: 150 * MiB, status: 'failed', exitCode: 2 }),
+    pkg('no-rss', { peakRssBytes: null }),
+  ],
+  { solution: pkg('solution', { task: 'tsc -b --force', peakRssBytes: 700 * MiB }) },
+);
 
 test('the SVG is a self-contained, well-formed image', () => {
   const svg = renderSvgReport(FULL);
@@ -264,12 +334,19 @@ test('the SVG escapes package names', () => {
   assert.doesNotMatch(svg, /<native/);
 });
 
-interface Bar { kind: string; width: number; y: number }
+interface Bar {
+  kind: string;
+  width: number;
+  y: number;
+}
 
 function barsOf(svg: string): Bar[][] {
-  return svg.split('<g class="package">').slice(1).map((group) =>
-    [...group.matchAll(/<rect class="bar ([\w-]+)" x="[\d.]+" y="([\d.]+)" width="([\d.]+)"/g)].map((m) => ({ kind: m[1] ?? '', y: Number(m[2]), width: Number(m[3]) })),
-  );
+  return svg
+    .split('<g class="package">')
+    .slice(1)
+    .map((group) =>
+      [...group.matchAll(/<rect class="bar ([\w-]+)" x="[\d.]+" y="([\d.]+)" width="([\d.]+)"/g)].map((m) => ({ kind: m[1] ?? '', y: Number(m[2]), width: Number(m[3]) })),
+    );
 }
 
 test('the SVG sorts packages by peak RSS and draws bars proportional to their values, the Go heap for native ones', () => {
@@ -277,18 +354,29 @@ test('the SVG sorts packages by peak RSS and draws bars proportional to their va
   const names = [...svg.matchAll(/font-weight="bold" fill="#222222">([^<]*)<\/text>/g)].map((m) => m[1]).slice(1);
   assert.deepEqual(names, ['big', 'mid', '&lt;native &amp; co&gt;', 'no-rss', 'Solution build']);
   const groups = barsOf(svg);
-  assert.deepEqual(groups.map((bars) => bars.map((bar) => bar.kind)), [
-    ['peak-heap', 'retained-heap', 'peak-rss'],
-    ['peak-heap', 'retained-heap', 'peak-rss'],
-    ['peak-heap', 'retained-heap', 'peak-rss'],
-    ['peak-heap', 'retained-heap'],
-    ['peak-heap', 'retained-heap', 'peak-rss'],
-  ]);
+  assert.deepEqual(
+    groups.map((bars) => bars.map((bar) => bar.kind)),
+    [
+      ['peak-heap', 'retained-heap', 'peak-rss'],
+      ['peak-heap', 'retained-heap', 'peak-rss'],
+      ['peak-heap', 'retained-heap', 'peak-rss'],
+      ['peak-heap', 'retained-heap'],
+      ['peak-heap', 'retained-heap', 'peak-rss'],
+    ],
+  );
   const widthPerMiB = (groups[0]?.[2]?.width ?? 0) / 600;
-  const expected = [[450, 150, 600], [200, 100, 300], [90, 60, 250], [200, 120], [200, 120, 700]];
-  groups.forEach((bars, i) => bars.forEach((bar, j) => {
-    assert.ok(Math.abs(bar.width - (expected[i]?.[j] ?? 0) * widthPerMiB) < 0.02, `${bar.kind} of group ${i}: ${bar.width}`);
-  }));
+  const expected = [
+    [450, 150, 600],
+    [200, 100, 300],
+    [90, 60, 250],
+    [200, 120],
+    [200, 120, 700],
+  ];
+  for (const [i, bars] of groups.entries()) {
+    for (const [j, bar] of bars.entries()) {
+      assert.ok(Math.abs(bar.width - (expected[i]?.[j] ?? 0) * widthPerMiB) < 0.02, `${bar.kind} of group ${i}: ${bar.width}`);
+    }
+  }
   assert.match(svg, />600 MiB<\/text>/);
   assert.match(svg, />90 MiB \(Go heap\)<\/text>/, 'a native package shows its Go heap in the heap bars');
   assert.match(svg, />60 MiB live \(Go heap\)<\/text>/);

@@ -19,7 +19,10 @@ test('writes Dockerfile and .dockerignore into the repository, and the .dockerig
   assert.equal(readFileSync(join(repo, 'Dockerfile'), 'utf8'), render(join(FIXTURES, 'docker-single-npm')).stdout);
   const ignore = readFileSync(join(repo, '.dockerignore'), 'utf8').split('\n');
   for (const line of ['**/node_modules', '**/.env', '.git']) assert.ok(ignore.includes(line), `.dockerignore has ${line}`);
-  assert.deepEqual(readdirSync(repo).filter((name) => name.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(repo).filter((name) => name.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('npm pack ships the Dockerfile template and its .dockerignore', () => {
@@ -43,7 +46,10 @@ test('no .nvmrc: renders for Node 26, the active LTS, with a warning that says s
   writeTree(repo, SINGLE);
   const { stdout, stderr } = render(repo);
   assert.match(stdout, /^FROM node:26-slim AS base$/m);
-  assert.match(stderr, /^memtune: warning: no \.nvmrc in .* or above it in the repository; rendering for Node 26, the current active LTS\.\nPin the Node major your app is tested on: echo 26 > \.nvmrc\n/);
+  assert.match(
+    stderr,
+    /^memtune: warning: no \.nvmrc in .* or above it in the repository; rendering for Node 26, the current active LTS\.\nPin the Node major your app is tested on: echo 26 > \.nvmrc\n/,
+  );
   assert.match(stdout, /^CMD \["node", "--max-old-space-size-percentage=\d+"/m, 'Node 26 sizes the heap with its own flag');
 });
 
@@ -71,7 +77,10 @@ test('--app that is not a package of the workspace is named, the packages listed
   const before = readdirSync(repo).sort();
   const result = runMemtune(['docker', '--app', 'apps/web'], { cwd: repo, env: cleanEnv() });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: --app "apps\/web" is not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\nPass one of them/);
+  assert.match(
+    result.stderr,
+    /^memtune: --app "apps\/web" is not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\nPass one of them/,
+  );
   assert.equal(result.stdout, '');
   assert.deepEqual(readdirSync(repo).sort(), before);
 });
@@ -108,7 +117,10 @@ test('an existing Dockerfile is refused without --force and left unchanged; --fo
   assert.equal(forced.status, 0, forced.stderr);
   assert.match(readFileSync(join(repo, 'Dockerfile'), 'utf8'), /^# syntax=docker\/dockerfile:1\n/);
   assert.equal(readFileSync(join(repo, 'old-dockerfile'), 'utf8'), 'FROM scratch\n');
-  assert.deepEqual(readdirSync(repo).filter((name) => name.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(repo).filter((name) => name.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('--out writes the named file atomically and keeps an existing .dockerignore', (t) => {
@@ -189,5 +201,8 @@ test('no build script: rendered without a build step, and a dist/ entry that .do
 test('run inside a workspace package, it points at the root where the lockfile is', () => {
   const result = runMemtune(['docker', '--out', '-'], { cwd: join(FIXTURES, 'docker-monorepo-npm/apps/api'), env: cleanEnv() });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: no lockfile in .*apps\/api, but \.\.\/\.\.\/package-lock\.json is: memtune docker runs at the repository root, where the lockfile is\.\nRun it there: cd \.\.\/\.\. && memtune docker --app apps\/api\n/);
+  assert.match(
+    result.stderr,
+    /^memtune: no lockfile in .*apps\/api, but \.\.\/\.\.\/package-lock\.json is: memtune docker runs at the repository root, where the lockfile is\.\nRun it there: cd \.\.\/\.\. && memtune docker --app apps\/api\n/,
+  );
 });

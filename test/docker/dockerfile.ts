@@ -11,9 +11,11 @@ import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-
 import { BIN, REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
 
 export const MiB = 1024 * 1024;
-export const START_PROFILE = (JSON.parse(readFileSync(join(REPO, 'presets/profiles/profiles.json'), 'utf8')) as {
-  start: { heap: { percent: number; minMiB: number | null; maxMiB: number | null } };
-}).start.heap;
+export const START_PROFILE = (
+  JSON.parse(readFileSync(join(REPO, 'presets/profiles/profiles.json'), 'utf8')) as {
+    start: { heap: { percent: number; minMiB: number | null; maxMiB: number | null } };
+  }
+).start.heap;
 
 // ---------- reading a rendered Dockerfile ----------
 
@@ -56,7 +58,11 @@ function flagsOf(instruction: Instruction): FlagLike[] {
 /** `COPY --from=<stage>`'s stage, or undefined. */
 export function copyFrom(instruction: Instruction): string | undefined {
   if (instruction.getKeyword() !== 'COPY') return undefined;
-  return flagsOf(instruction).find((flag) => flag.getName() === 'from')?.getValue() ?? undefined;
+  return (
+    flagsOf(instruction)
+      .find((flag) => flag.getName() === 'from')
+      ?.getValue() ?? undefined
+  );
 }
 
 function mounts(instruction: Instruction): Array<Record<string, string>> {
@@ -106,17 +112,29 @@ export function assertRules(text: string, expect: Expect): { stages: Stage[]; ru
   const buildRuns = runs(build);
   const install = buildRuns.find((instruction) => expect.install.test(args(instruction)));
   assert.ok(install, `the build stage installs with ${expect.install}`);
-  assert.ok(mounts(install).some((mount) => mount.type === 'cache' && mount.target !== undefined), 'the install has a cache mount');
-  assert.ok(mounts(install).some((mount) => mount.type === 'secret'), 'a registry token can only come through a secret mount');
+  assert.ok(
+    mounts(install).some((mount) => mount.type === 'cache' && mount.target !== undefined),
+    'the install has a cache mount',
+  );
+  assert.ok(
+    mounts(install).some((mount) => mount.type === 'secret'),
+    'a registry token can only come through a secret mount',
+  );
   const beforeInstall = build.instructions.slice(0, build.instructions.indexOf(install));
   const copies = beforeInstall.filter((instruction) => instruction.getKeyword() === 'COPY');
   const manifestCopy = copies.map(args);
   if (expect.monorepo) {
-    assert.ok(copies.some((copy) => copyFrom(copy) === 'prune' && args(copy).startsWith('/app/out/json/ ')), 'installs from turbo prune\'s out/json (manifests and pruned lockfile)');
+    assert.ok(
+      copies.some((copy) => copyFrom(copy) === 'prune' && args(copy).startsWith('/app/out/json/ ')),
+      "installs from turbo prune's out/json (manifests and pruned lockfile)",
+    );
     const prune = stages.find((stage) => stage.name === 'prune');
     assert.ok(prune && runs(prune).some((instruction) => /^turbo prune \S+ --docker$/.test(args(instruction))), 'a prune stage runs turbo prune --docker');
   } else {
-    assert.ok(manifestCopy.some((copy) => /(package-lock\.json|pnpm-lock\.yaml|yarn\.lock)/.test(copy)), 'the lockfile is copied before the install');
+    assert.ok(
+      manifestCopy.some((copy) => /(package-lock\.json|pnpm-lock\.yaml|yarn\.lock)/.test(copy)),
+      'the lockfile is copied before the install',
+    );
     assert.ok(!manifestCopy.some((copy) => /^\.\s/.test(copy)), 'sources come after the install, so the install layer stays cached');
   }
 
@@ -138,12 +156,18 @@ export function assertRules(text: string, expect: Expect): { stages: Stage[]; ru
   const entrypoint = runtime.instructions.find((instruction) => instruction.getKeyword() === 'ENTRYPOINT');
   assert.ok(entrypoint, 'an ENTRYPOINT starts an init process');
   assert.deepEqual(jsonArgs(entrypoint), ['/usr/bin/tini', '--']);
-  assert.ok(runs(runtime).some((instruction) => /apt-get install .*\btini\b/.test(args(instruction))), 'tini is installed in the runtime image');
+  assert.ok(
+    runs(runtime).some((instruction) => /apt-get install .*\btini\b/.test(args(instruction))),
+    'tini is installed in the runtime image',
+  );
   const envs = runtime.instructions
     .filter((instruction) => instruction.getKeyword() === 'ENV')
     .flatMap((instruction) => (instruction as unknown as { getProperties(): Array<{ getName(): string; getValue(): string | null }> }).getProperties())
     .map((property) => [property.getName(), property.getValue()]);
-  assert.ok(envs.some(([name, value]) => name === 'NODE_ENV' && value === 'production'), 'NODE_ENV=production');
+  assert.ok(
+    envs.some(([name, value]) => name === 'NODE_ENV' && value === 'production'),
+    'NODE_ENV=production',
+  );
   const cmdInstructions = runtime.instructions.filter((instruction) => instruction.getKeyword() === 'CMD');
   assert.equal(cmdInstructions.length, 1);
   const cmd = jsonArgs(cmdInstructions[0]!);
@@ -158,7 +182,10 @@ export function assertRules(text: string, expect: Expect): { stages: Stage[]; ru
     assert.doesNotMatch(args(instruction), /token|npmrc|auth|password|secret/i, `${instruction.getKeyword()} ${args(instruction)}`);
   }
   for (const instruction of buildRuns.filter((i) => /\b(npm ci|install)\b/.test(args(i)) && !/^npm install -g /.test(args(i)))) {
-    assert.ok(mounts(instruction).some((mount) => mount.type === 'secret'), `${args(instruction)} gets a token only as a secret mount`);
+    assert.ok(
+      mounts(instruction).some((mount) => mount.type === 'secret'),
+      `${args(instruction)} gets a token only as a secret mount`,
+    );
   }
 
   const pathEnv = stages[0]!.instructions
@@ -211,12 +238,28 @@ export function appTree(t: TestContext, entry: string): string {
 
 /** What test/fixtures/docker-single-npm renders to: Node 26, npm, the start profile's share as node's own flag. */
 export const SINGLE_NPM: Expect = {
-  nodeTag: '26', install: /^npm ci$/, prune: /^npm prune --omit=dev$/, monorepo: false,
-  cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--report-directory=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js', '--port', '8080'],
+  nodeTag: '26',
+  install: /^npm ci$/,
+  prune: /^npm prune --omit=dev$/,
+  monorepo: false,
+  cmd: [
+    'node',
+    `--max-old-space-size-percentage=${START_PROFILE.percent}`,
+    '--report-on-fatalerror',
+    '--diagnostic-dir=.memtune/diagnostics',
+    '--report-directory=.memtune/diagnostics',
+    '--enable-source-maps',
+    'dist/server.js',
+    '--port',
+    '8080',
+  ],
 };
 
 /** What test/fixtures/docker-single-yarn renders to: Node 20, Yarn 1, started through memtune run start. */
 export const SINGLE_YARN: Expect = {
-  nodeTag: '20', install: /^yarn install --frozen-lockfile$/, prune: /^yarn install --production --frozen-lockfile/, monorepo: false,
+  nodeTag: '20',
+  install: /^yarn install --frozen-lockfile$/,
+  prune: /^yarn install --production --frozen-lockfile/,
+  monorepo: false,
   cmd: ['memtune', 'run', 'start', '--', 'node', 'dist/worker.js'],
 };

@@ -51,13 +51,22 @@ test('an .nvmrc that names no version is refused with the forms it accepts', () 
 test('start scripts: node flags, entry and arguments are read; heap flags are dropped; anything else is not guessed', () => {
   assert.deepEqual(parseStartScript('node dist/server.js'), { nodeFlags: [], entry: 'dist/server.js', args: [], dropped: [] });
   assert.deepEqual(parseStartScript('memtune run start -- node --enable-source-maps dist/server.js --port 8080'), {
-    nodeFlags: ['--enable-source-maps'], entry: 'dist/server.js', args: ['--port', '8080'], dropped: [],
+    nodeFlags: ['--enable-source-maps'],
+    entry: 'dist/server.js',
+    args: ['--port', '8080'],
+    dropped: [],
   });
   assert.deepEqual(parseStartScript('node -r dotenv/config --import ./otel.js build/main.mjs'), {
-    nodeFlags: ['-r', 'dotenv/config', '--import', './otel.js'], entry: 'build/main.mjs', args: [], dropped: [],
+    nodeFlags: ['-r', 'dotenv/config', '--import', './otel.js'],
+    entry: 'build/main.mjs',
+    args: [],
+    dropped: [],
   });
   assert.deepEqual(parseStartScript('node --max-old-space-size=4096 --max_old_space_size 2048 server.js'), {
-    nodeFlags: [], entry: 'server.js', args: [], dropped: ['--max-old-space-size=4096', '--max_old_space_size 2048'],
+    nodeFlags: [],
+    entry: 'server.js',
+    args: [],
+    dropped: ['--max-old-space-size=4096', '--max_old_space_size 2048'],
   });
   for (const script of ['next start', 'NODE_ENV=production node server.js', 'node server.js && echo done', 'node', 'memtune run start node x.js', 'node "my app.js"']) {
     assert.equal(parseStartScript(script), undefined, script);
@@ -75,10 +84,21 @@ test('the CMD is node with the percentage flag on Node >= 24 and memtune run sta
     warnings: [],
   });
   const profile = { heapPercent: 60, nodeFlags: ['--report-on-fatalerror'] };
-  assert.deepEqual(startCommand(plan(true), profile), ['node', '--max-old-space-size-percentage=60', '--report-on-fatalerror', '--enable-source-maps', 'dist/server.js', '--port', '8080']);
+  assert.deepEqual(startCommand(plan(true), profile), [
+    'node',
+    '--max-old-space-size-percentage=60',
+    '--report-on-fatalerror',
+    '--enable-source-maps',
+    'dist/server.js',
+    '--port',
+    '8080',
+  ]);
   // Reports follow the diagnostics directory, as memtune run makes them do.
   assert.deepEqual(startCommand(plan(true), { heapPercent: 50, nodeFlags: ['--report-on-fatalerror', '--diagnostic-dir=diag'] }).slice(1, 5), [
-    '--max-old-space-size-percentage=50', '--report-on-fatalerror', '--diagnostic-dir=diag', '--report-directory=diag',
+    '--max-old-space-size-percentage=50',
+    '--report-on-fatalerror',
+    '--diagnostic-dir=diag',
+    '--report-directory=diag',
   ]);
   assert.deepEqual(startCommand(plan(false), profile), ['memtune', 'run', 'start', '--', 'node', '--enable-source-maps', 'dist/server.js', '--port', '8080']);
   assert.equal(jsonArray(['node', 'a "b".js']), '["node", "a \\"b\\".js"]');
@@ -104,10 +124,16 @@ test('workspace globs: *, ** and ! exclusions find the packages; --app matches a
     'packages/internal/package.json': { name: '@acme/internal' },
   });
   const packages = listWorkspacePackages(root, ['apps/*', './packages/**', '!packages/internal']);
-  assert.deepEqual(packages.map((pkg) => `${pkg.dir}=${pkg.name}`), ['apps/api=@acme/api', 'apps/web=@acme/web', 'packages/ui/button=@acme/button']);
+  assert.deepEqual(
+    packages.map((pkg) => `${pkg.dir}=${pkg.name}`),
+    ['apps/api=@acme/api', 'apps/web=@acme/web', 'packages/ui/button=@acme/button'],
+  );
   assert.equal(findWorkspacePackage(packages, './apps/web/').name, '@acme/web');
   assert.equal(findWorkspacePackage(packages, '@acme/button').dir, 'packages/ui/button');
-  assert.throws(() => findWorkspacePackage(packages, 'apps/admin'), /--app "apps\/admin" is not a package of this workspace; the packages are: apps\/api \(@acme\/api\), apps\/web/);
+  assert.throws(
+    () => findWorkspacePackage(packages, 'apps/admin'),
+    /--app "apps\/admin" is not a package of this workspace; the packages are: apps\/api \(@acme\/api\), apps\/web/,
+  );
 });
 
 test('lockfiles: package.json "packageManager" settles two of them, Yarn 2+ is told from Yarn 1, Plug\'n\'Play is refused', (t) => {

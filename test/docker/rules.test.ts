@@ -4,9 +4,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, REPO, cleanEnv, tempDir } from '../helpers.js';
-import {
-  MiB, SINGLE_NPM, SINGLE_YARN, START_PROFILE, appTree, args, assertRules, copyFrom, heapLimitWith, nodeWithHeapPercentage, render, runs,
-} from './dockerfile.js';
+import { MiB, SINGLE_NPM, SINGLE_YARN, START_PROFILE, appTree, args, assertRules, copyFrom, heapLimitWith, nodeWithHeapPercentage, render, runs } from './dockerfile.js';
 
 // Every rule of the Dockerfile, checked on the parsed renderings of the fixtures; the start commands run here.
 
@@ -40,7 +38,10 @@ test("the Node 26 CMD gives the started node the start profile's percentage of t
   // heap_size_limit is the old space plus the young generation (48 MiB on Node 20, 96 MiB on Node 26 here):
   // the same node with --max-old-space-size at that share is the reference.
   const reference = heapLimitWith(node, Math.floor(share));
-  assert.ok(Math.abs(probe.heapLimit - reference) <= 2 * MiB, `heap limit ${probe.heapLimit / MiB} MiB = ${START_PROFILE.percent}% of ${Math.round(seen / MiB)} MiB (reference ${reference / MiB} MiB)`);
+  assert.ok(
+    Math.abs(probe.heapLimit - reference) <= 2 * MiB,
+    `heap limit ${probe.heapLimit / MiB} MiB = ${START_PROFILE.percent}% of ${Math.round(seen / MiB)} MiB (reference ${reference / MiB} MiB)`,
+  );
 });
 
 test('single yarn package on Node 20: memtune run start in the CMD, memtune kept as a production dependency, end-of-life warned', () => {
@@ -50,7 +51,7 @@ test('single yarn package on Node 20: memtune run start in the CMD, memtune kept
   assert.match(stderr, /Node 20, which is end-of-life/);
 });
 
-test('the memtune run start CMD, run with MEMTUNE_MEMORY_LIMIT=512MiB, gives node the start profile\'s share of 512 MiB', (t) => {
+test("the memtune run start CMD, run with MEMTUNE_MEMORY_LIMIT=512MiB, gives node the start profile's share of 512 MiB", (t) => {
   const { stdout } = render(join(FIXTURES, 'docker-single-yarn'));
   const { cmd, path } = assertRules(stdout, SINGLE_YARN);
   const app = appTree(t, 'dist/worker.js');
@@ -69,15 +70,38 @@ test('the memtune run start CMD, run with MEMTUNE_MEMORY_LIMIT=512MiB, gives nod
   if (START_PROFILE.maxMiB !== null) share = Math.min(share, START_PROFILE.maxMiB);
   // memtune passes --max-old-space-size in whole MiB; heap_size_limit adds the young generation on top.
   const reference = heapLimitWith(process.execPath, Math.floor(share));
-  assert.ok(Math.abs(probe.heapLimit - reference) <= 1 * MiB, `heap limit ${probe.heapLimit / MiB} MiB = the start profile's ${share} MiB of 512 MiB (reference ${reference / MiB} MiB)`);
+  assert.ok(
+    Math.abs(probe.heapLimit - reference) <= 1 * MiB,
+    `heap limit ${probe.heapLimit / MiB} MiB = the start profile's ${share} MiB of 512 MiB (reference ${reference / MiB} MiB)`,
+  );
   assert.ok(probe.heapLimit < 512 * MiB, 'the heap fits in the 512 MiB limit');
 });
 
 for (const fixture of [
-  { name: 'npm', dir: 'docker-monorepo-npm', nodeTag: '26', install: /^npm ci$/, prune: /^npm prune --omit=dev$/,
-    cmd: ['node', `--max-old-space-size-percentage=${START_PROFILE.percent}`, '--report-on-fatalerror', '--diagnostic-dir=.memtune/diagnostics', '--report-directory=.memtune/diagnostics', '--enable-source-maps', 'dist/server.js'] },
-  { name: 'pnpm', dir: 'docker-monorepo-pnpm', nodeTag: '22', install: /^pnpm install --frozen-lockfile/, prune: /pnpm install --prod --frozen-lockfile/,
-    cmd: ['memtune', 'run', 'start', '--', 'node', 'dist/server.js'] },
+  {
+    name: 'npm',
+    dir: 'docker-monorepo-npm',
+    nodeTag: '26',
+    install: /^npm ci$/,
+    prune: /^npm prune --omit=dev$/,
+    cmd: [
+      'node',
+      `--max-old-space-size-percentage=${START_PROFILE.percent}`,
+      '--report-on-fatalerror',
+      '--diagnostic-dir=.memtune/diagnostics',
+      '--report-directory=.memtune/diagnostics',
+      '--enable-source-maps',
+      'dist/server.js',
+    ],
+  },
+  {
+    name: 'pnpm',
+    dir: 'docker-monorepo-pnpm',
+    nodeTag: '22',
+    install: /^pnpm install --frozen-lockfile/,
+    prune: /pnpm install --prod --frozen-lockfile/,
+    cmd: ['memtune', 'run', 'start', '--', 'node', 'dist/server.js'],
+  },
 ]) {
   test(`app inside a ${fixture.name} monorepo: every rule holds and the turbo prune --docker layout exists when turbo really prunes`, (t) => {
     const { stdout } = render(join(FIXTURES, fixture.dir), ['--app', 'apps/api']);

@@ -23,7 +23,10 @@ test('doctor finds nothing wrong in a healthy package and exits 0', (t) => {
   const report = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
   assert.equal(report.status, 0);
   assert.equal(report.ok, true);
-  assert.deepEqual(report.findings.filter((finding) => finding.severity === 'error'), []);
+  assert.deepEqual(
+    report.findings.filter((finding) => finding.severity === 'error'),
+    [],
+  );
   assert.ok(report.findings.some((finding) => finding.check === 'heap' && finding.message === 'profile build: --max-old-space-size=1024 of a 2 GiB limit'));
 });
 

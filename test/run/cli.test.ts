@@ -51,7 +51,12 @@ test('refuses the seed NODE_OPTIONS flags in .node-options, naming --gc-interval
 });
 
 const BAD_INPUT: Array<{ name: string; args: string[]; files?: Record<string, string>; env?: Record<string, string>; status: number; stderr: RegExp }> = [
-  { name: 'an unknown profile, listing the known ones', args: ['run', 'bild', '--', ...MARK], status: 2, stderr: /^memtune: unknown profile "bild"; the profiles are build, typecheck, test, dev, start\.\n/ },
+  {
+    name: 'an unknown profile, listing the known ones',
+    args: ['run', 'bild', '--', ...MARK],
+    status: 2,
+    stderr: /^memtune: unknown profile "bild"; the profiles are build, typecheck, test, dev, start\.\n/,
+  },
   { name: 'no command after --', args: ['run', 'build', '--'], status: 2, stderr: /^memtune: no command after --\.\nWrite: memtune run build -- <command>/ },
   { name: 'no -- at all', args: ['run', 'build'], status: 2, stderr: /^memtune: no command after --\./ },
   { name: 'a command before --', args: ['run', 'build', 'tsc'], status: 2, stderr: /^memtune: "tsc" comes before --/ },
@@ -62,10 +67,33 @@ const BAD_INPUT: Array<{ name: string; args: string[]; files?: Record<string, st
     status: 2,
     stderr: /\.node-options:3: heap= cannot be set here/,
   },
-  { name: 'an invalid MEMTUNE_MEMORY_LIMIT', args: ['run', 'build', '--', ...MARK], env: { MEMTUNE_MEMORY_LIMIT: '2GB' }, status: 2, stderr: /^memtune: MEMTUNE_MEMORY_LIMIT="2GB" is not a memory size\.\n/ },
-  { name: 'a heap of -1', args: ['run', 'build', '--', ...MARK], files: { '.node-options': '--max-old-space-size=-1\n' }, status: 2, stderr: /:1: "--max-old-space-size=-1" is not a size/ },
-  { name: 'a heap of 150%', args: ['run', 'build', '--', ...MARK], files: { '.node-options': '\n--max-old-space-size=150%\n' }, status: 2, stderr: /:2: "--max-old-space-size=150%": 150% is more than the memory limit/ },
-  { name: 'a heap of 4gb', args: ['run', 'build', '--node-option=--max-old-space-size=4gb', '--', ...MARK], status: 2, stderr: /--node-option=--max-old-space-size=4gb: "--max-old-space-size=4gb" is not a size/ },
+  {
+    name: 'an invalid MEMTUNE_MEMORY_LIMIT',
+    args: ['run', 'build', '--', ...MARK],
+    env: { MEMTUNE_MEMORY_LIMIT: '2GB' },
+    status: 2,
+    stderr: /^memtune: MEMTUNE_MEMORY_LIMIT="2GB" is not a memory size\.\n/,
+  },
+  {
+    name: 'a heap of -1',
+    args: ['run', 'build', '--', ...MARK],
+    files: { '.node-options': '--max-old-space-size=-1\n' },
+    status: 2,
+    stderr: /:1: "--max-old-space-size=-1" is not a size/,
+  },
+  {
+    name: 'a heap of 150%',
+    args: ['run', 'build', '--', ...MARK],
+    files: { '.node-options': '\n--max-old-space-size=150%\n' },
+    status: 2,
+    stderr: /:2: "--max-old-space-size=150%": 150% is more than the memory limit/,
+  },
+  {
+    name: 'a heap of 4gb',
+    args: ['run', 'build', '--node-option=--max-old-space-size=4gb', '--', ...MARK],
+    status: 2,
+    stderr: /--node-option=--max-old-space-size=4gb: "--max-old-space-size=4gb" is not a size/,
+  },
   {
     name: 'a heap above the memory limit',
     args: ['run', 'build', '--', ...MARK],
@@ -81,7 +109,12 @@ const BAD_INPUT: Array<{ name: string; args: string[]; files?: Record<string, st
     status: 2,
     stderr: /^memtune: environment NODE_OPTIONS: --max-old-space-size=99999 is above the memory limit/,
   },
-  { name: 'a command that is not found, exit 127 with its name', args: ['run', 'build', '--', 'no-such-command-xyz', '--flag'], status: 127, stderr: /^memtune: command not found: "no-such-command-xyz"/ },
+  {
+    name: 'a command that is not found, exit 127 with its name',
+    args: ['run', 'build', '--', 'no-such-command-xyz', '--flag'],
+    status: 127,
+    stderr: /^memtune: command not found: "no-such-command-xyz"/,
+  },
   { name: 'a missing --dotenv file', args: ['run', 'build', '--dotenv=missing.env', '--', ...MARK], status: 2, stderr: /^memtune: cannot read the env file ".*missing\.env"/ },
   { name: 'an unknown option', args: ['run', 'build', '--heap=4096', '--', ...MARK], status: 2, stderr: /^memtune: Unknown option '--heap'/ },
 ];
@@ -134,7 +167,10 @@ test('merges preset < repo .node-options < package .node-options < NODE_OPTIONS 
     return { line: result.stdout.split('\n')[0], stderr: result.stderr };
   };
   assert.equal(heap([]).line, 'NODE_OPTIONS=--max-old-space-size=1100 --expose-gc');
-  assert.match(heap([]).stderr, /^memtune: --max-old-space-size is set twice: --max-old-space-size=1000 \(.*\/\.node-options:1\) is replaced by --max-old-space-size=1100 \(.*packages\/a\/\.node-options:2\)\.$/m);
+  assert.match(
+    heap([]).stderr,
+    /^memtune: --max-old-space-size is set twice: --max-old-space-size=1000 \(.*\/\.node-options:1\) is replaced by --max-old-space-size=1100 \(.*packages\/a\/\.node-options:2\)\.$/m,
+  );
   assert.equal(heap([], { NODE_OPTIONS: '--max-old-space-size=1200' }).line, 'NODE_OPTIONS=--max-old-space-size=1200 --expose-gc');
   assert.equal(heap(['--node-option=--max-old-space-size=50%'], { NODE_OPTIONS: '--max-old-space-size=1200' }).line, 'NODE_OPTIONS=--max-old-space-size=2048 --expose-gc');
 });

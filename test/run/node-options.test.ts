@@ -126,7 +126,13 @@ test("node flags are checked against the running node's allowed set, with why fo
 test('profiles: every one has a description, a heap share within 1-100%, and node flags this node allows', () => {
   for (const profile of Object.values(PROFILES)) {
     assert.ok(profile.description.length > 10, profile.name);
-    assert.deepEqual(nodeFlagProblems(profile.nodeFlags.flatMap((text) => parseNodeOptionsEnv(text, { kind: 'preset', label: profile.name })), allowedFlagsOfThisNode()), []);
+    assert.deepEqual(
+      nodeFlagProblems(
+        profile.nodeFlags.flatMap((text) => parseNodeOptionsEnv(text, { kind: 'preset', label: profile.name })),
+        allowedFlagsOfThisNode(),
+      ),
+      [],
+    );
   }
   for (const name of ['build', 'typecheck', 'test', 'dev', 'start']) assert.ok(PROFILES[name], name);
   assert.throws(() => resolveProfile('bild', PROFILES), /unknown profile "bild"; the profiles are build, typecheck, test, dev, start\./);
@@ -175,13 +181,22 @@ test('resolveRun merges preset < repo file < package file < environment < comman
   assert.equal(all.heapMiB, 1300);
   assert.equal(all.env[0]!.value, '--max-old-space-size=1300 --expose-gc');
   assert.equal(all.warnings.length, 3, all.warnings.join('\n'));
-  assert.match(all.warnings[0]!, /--max-old-space-size is set twice: --max-old-space-size=819 \(\/repo\/\.node-options:1 \(40% of 2 GiB\)\) is replaced by --max-old-space-size=1100/);
+  assert.match(
+    all.warnings[0]!,
+    /--max-old-space-size is set twice: --max-old-space-size=819 \(\/repo\/\.node-options:1 \(40% of 2 GiB\)\) is replaced by --max-old-space-size=1100/,
+  );
 });
 
 test('resolveRun refuses a heap above the memory limit and names where it came from', () => {
   const pkg = parseNodeOptionsFile('--max-old-space-size=4096\n', '/repo/pkg/.node-options', NAMES);
-  assert.throws(() => resolveRun(input({ files: [pkg] })), /\/repo\/pkg\/\.node-options:1: --max-old-space-size=4096 is above the memory limit, 2048 MiB from MEMTUNE_MEMORY_LIMIT/);
-  assert.throws(() => resolveRun(input({ limit: { bytes: 200 * MiB, source: 'env', detail: 'MEMTUNE_MEMORY_LIMIT' } })), /preset build: .*floor 256 MiB.*is above the memory limit, 200 MiB/);
+  assert.throws(
+    () => resolveRun(input({ files: [pkg] })),
+    /\/repo\/pkg\/\.node-options:1: --max-old-space-size=4096 is above the memory limit, 2048 MiB from MEMTUNE_MEMORY_LIMIT/,
+  );
+  assert.throws(
+    () => resolveRun(input({ limit: { bytes: 200 * MiB, source: 'env', detail: 'MEMTUNE_MEMORY_LIMIT' } })),
+    /preset build: .*floor 256 MiB.*is above the memory limit, 200 MiB/,
+  );
   assert.throws(() => resolveRun(input({ env: { GOMEMLIMIT: '3GiB' } })), /environment GOMEMLIMIT: GOMEMLIMIT=3GiB is above the memory limit/);
 });
 

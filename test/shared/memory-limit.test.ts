@@ -88,12 +88,15 @@ test("detectMemoryLimit uses process.constrainedMemory() when no cgroup file can
 
 test('detectMemoryLimit refuses a MEMTUNE_MEMORY_LIMIT that is not a size and names it', () => {
   for (const bad of ['2GB', 'lots', '-1', '0', '1.5']) {
-    assert.throws(() => detectMemoryLimit({ env: { MEMTUNE_MEMORY_LIMIT: bad } }), (error: Error) => {
-      assert.match(error.message, /^memtune: MEMTUNE_MEMORY_LIMIT=/);
-      assert.ok(error.message.includes(JSON.stringify(bad)), error.message);
-      assert.match(error.message, /\nWrite bytes/);
-      return true;
-    });
+    assert.throws(
+      () => detectMemoryLimit({ env: { MEMTUNE_MEMORY_LIMIT: bad } }),
+      (error: Error) => {
+        assert.match(error.message, /^memtune: MEMTUNE_MEMORY_LIMIT=/);
+        assert.ok(error.message.includes(JSON.stringify(bad)), error.message);
+        assert.match(error.message, /\nWrite bytes/);
+        return true;
+      },
+    );
   }
 });
 

@@ -16,6 +16,13 @@ test('end-of-life: every known major that is not an LTS in maintenance or active
 });
 
 test('--max-old-space-size-percentage from 24.6 on; a bare major is its newest release', () => {
-  const cases: Array<[number, number | undefined, boolean]> = [[24, 5, false], [24, 6, true], [24, undefined, true], [22, 21, false], [26, 0, true], [20, undefined, false]];
+  const cases: Array<[number, number | undefined, boolean]> = [
+    [24, 5, false],
+    [24, 6, true],
+    [24, undefined, true],
+    [22, 21, false],
+    [26, 0, true],
+    [20, undefined, false],
+  ];
   for (const [major, minor, expected] of cases) assert.equal(hasHeapPercentageFlag(major, minor), expected, `${major}.${minor}`);
 });

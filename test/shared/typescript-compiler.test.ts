@@ -5,13 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BenchReport, CompilerInfo } from '../../src/bench/types.js';
-import {
-  compilerDependencies,
-  compilerFromOverride,
-  compilerOfDependency,
-  detectCommandCompiler,
-  resolveCompiler,
-} from '../../src/shared/effects/typescript-compiler.js';
+import { compilerDependencies, compilerFromOverride, compilerOfDependency, detectCommandCompiler, resolveCompiler } from '../../src/shared/effects/typescript-compiler.js';
 import { FIXTURES, REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
 
 /** What pnpm writes as `node_modules/.bin/<bin>`: a shell script whose realpath is itself, not the compiler. */
@@ -80,7 +74,8 @@ function detectorTree(root: string): void {
   link('node_modules/tsc-alias/dist/bin/index.js', 'node_modules/.bin/tsc-alias');
   // In `both`, the linked .bin/tsc is the alias's: the symlink says which of the two won.
   link(`${store}/typescript@6.0.3/node_modules/typescript/bin/tsc`, 'packages/both/node_modules/.bin/tsc');
-  for (const path of ['packages/shim/node_modules/.bin/tsc', 'packages/shim/node_modules/.bin/tsserver', 'tools/typescript/bin/tsc', 'tools/other/tsc']) chmodSync(join(root, path), 0o755);
+  for (const path of ['packages/shim/node_modules/.bin/tsc', 'packages/shim/node_modules/.bin/tsserver', 'tools/typescript/bin/tsc', 'tools/other/tsc'])
+    chmodSync(join(root, path), 0o755);
 }
 
 describe('the compiler detector on a tree laid out by hand', () => {
@@ -154,7 +149,13 @@ describe('the compiler detector on a tree laid out by hand', () => {
       },
       { what: 'a bin that no compiler provides', pkg: 'packages/hoisted', command: 'tsc-alias', resolved: 'node_modules/.bin/tsc-alias', expected: undefined },
       { what: 'a tsc of a package that is no compiler', pkg: 'packages/hoisted', command: '../../tools/other/tsc', resolved: 'tools/other/tsc', expected: undefined },
-      { what: 'tsserver, the language server, is not a compiler', pkg: 'packages/shim', command: 'tsserver', resolved: 'packages/shim/node_modules/.bin/tsserver', expected: undefined },
+      {
+        what: 'tsserver, the language server, is not a compiler',
+        pkg: 'packages/shim',
+        command: 'tsserver',
+        resolved: 'packages/shim/node_modules/.bin/tsserver',
+        expected: undefined,
+      },
       { what: 'a compiler bin that the package does not have', pkg: 'packages/shim', command: 'tsgo', resolved: 'packages/shim/node_modules/.bin/tsgo', expected: undefined },
     ];
     for (const row of rows) {
@@ -318,7 +319,10 @@ describe('run, doctor and bench agree on the compiler of each package, under npm
       const messages = (JSON.parse(doctor.stdout) as { findings: Array<{ check: string; message: string }> }).findings
         .filter((finding) => finding.check === 'typescript')
         .map((finding) => finding.message);
-      assert.ok(messages.includes('typescript 7.0.2, native (Go): GOMEMLIMIT, GOGC and --checkers size it, V8 flags do not; in packages/native'), `${manager}: doctor\n${messages.join('\n')}`);
+      assert.ok(
+        messages.includes('typescript 7.0.2, native (Go): GOMEMLIMIT, GOGC and --checkers size it, V8 flags do not; in packages/native'),
+        `${manager}: doctor\n${messages.join('\n')}`,
+      );
       assert.ok(messages.includes('typescript 6.0.3, JavaScript on V8: NODE_OPTIONS sizes it; in packages/js'), `${manager}: doctor\n${messages.join('\n')}`);
 
       const bench = runMemtune(['bench', '--runs', '1'], { cwd: root, env: cleanEnv(), timeout: 300_000 });

@@ -44,12 +44,14 @@ export async function readProjectConfig(compiler: CompilerInfo, tsconfig: string
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-  let shown: {
-    compilerOptions?: { composite?: boolean; incremental?: boolean };
-    references?: Array<{ path: string }>;
-    files?: string[];
-    include?: string[];
-  } | undefined;
+  let shown:
+    | {
+        compilerOptions?: { composite?: boolean; incremental?: boolean };
+        references?: Array<{ path: string }>;
+        files?: string[];
+        include?: string[];
+      }
+    | undefined;
   try {
     shown = code === 0 ? JSON.parse(stdout) : undefined;
   } catch {

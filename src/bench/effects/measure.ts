@@ -86,7 +86,6 @@ class TreeSampler {
   }
 }
 
-
 /** The node process that holds the largest heap is the compiler (under npm run, the others are npm and memtune). */
 function compilerHeap(output: RunOutput): TracedHeap | undefined {
   let best: TracedHeap | undefined;
@@ -134,7 +133,9 @@ function runFigures(spec: MeasureSpec, ending: Ending, output: RunOutput, sample
   const traced = compilerHeap(output);
   const { thrash } = ending;
   if (thrash) {
-    output.note(`memtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)`);
+    output.note(
+      `memtune stopped it: garbage collection took ${thrash.gcMs} ms of the last ${thrash.windowMs} ms (GC thrash near the heap limit; V8 would crawl on before giving up)`,
+    );
   }
   const status = thrash ? 'oom' : classifyExit({ ...ending, outOfMemory: output.outOfMemory, configError: output.configError });
   const go = output.go.gcCount > 0 ? output.go : undefined;

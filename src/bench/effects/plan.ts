@@ -29,7 +29,7 @@ export interface PlanOptions {
   cwd: string;
   filters: string[];
   /** `--compiler`: a `bin/tsc` or a typescript package directory, used for every package. */
-  compilerOverride?: string;
+  compilerOverride?: string | undefined;
 }
 
 /** A `--filter` matches a package name or directory, as a glob (`*` and `**`: see globRegExp). */

@@ -25,7 +25,7 @@ import { writeFileAtomic } from '../../shared/effects/write-file-atomic.js';
 export interface BenchOptions {
   cwd: string;
   filters: string[];
-  compiler?: string;
+  compiler?: string | undefined;
   runs: number;
   concurrency: number;
   budgetBytes: number;
@@ -33,12 +33,12 @@ export interface BenchOptions {
   memoryLimit: MemoryLimit;
   timeoutMs: number;
   warm: boolean;
-  script?: string;
+  script?: string | undefined;
   solution: boolean;
   /** `--out` as given; default `.memtune` at the workspace root. */
-  out?: string;
+  out?: string | undefined;
   resume: boolean;
-  baseline?: { file: string; maxGrowth: number };
+  baseline?: { file: string; maxGrowth: number } | undefined;
 }
 
 /** Where the session reports what happens; the command decides how to show it. */
@@ -106,7 +106,10 @@ function environmentOf(root: string, compilers: CompilerInfo[], limit: MemoryLim
 
 function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
   const reasons = skipped.map((pkg) => `  ${pkg.name} (${pkg.dir}): ${pkg.reason}`).join('\n');
-  return new UsageError(`memtune: nothing to measure in ${root}:\n${reasons || '  no packages'}\nGive the packages a tsconfig.json and a typescript to resolve, or pass --compiler.`, 1);
+  return new UsageError(
+    `memtune: nothing to measure in ${root}:\n${reasons || '  no packages'}\nGive the packages a tsconfig.json and a typescript to resolve, or pass --compiler.`,
+    1,
+  );
 }
 
 /** A target as this bench will measure it. */
@@ -162,7 +165,12 @@ async function buildReferences(targets: BenchTarget[], root: string, configs: Co
     const compiler = compilerOf.get(order[start]!)!;
     let end = start + 1;
     while (end < order.length && compilerOf.get(order[end]!)!.path === compiler.path) end++;
-    const failed = buildProjects(compiler, order.slice(start, end).map((tsconfig) => relative(root, tsconfig) || tsconfig), root, process.env);
+    const failed = buildProjects(
+      compiler,
+      order.slice(start, end).map((tsconfig) => relative(root, tsconfig) || tsconfig),
+      root,
+      process.env,
+    );
     if (failed) progress(`memtune: bringing the referenced projects up to date had errors; the checks go on against what it wrote:\n${failed}`);
     start = end;
   }
@@ -208,10 +216,21 @@ async function planSolution(root: string, options: BenchOptions): Promise<Planne
   const config = await readProjectConfig(compiler, tsconfig, process.env);
   if (isUnreadable(config)) throw new UsageError(`memtune: --solution: ${config.unreadable}\nFix the root tsconfig.json, or drop --solution.`, 1);
   if (config.references.length === 0) {
-    throw new UsageError(`memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`);
+    throw new UsageError(
+      `memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`,
+    );
   }
   const task = solutionTask(root, tsconfig, compiler, { node: process.execPath, godebug: process.env.GODEBUG });
-  return { key: runKey('.', task.task, compiler.path), name: '(solution)', dir: '.', task: task.task, spec: task, compiler, profile: 'build', estimate: estimatePeakRss(compiler.native, sourceBytes(root)) };
+  return {
+    key: runKey('.', task.task, compiler.path),
+    name: '(solution)',
+    dir: '.',
+    task: task.task,
+    spec: task,
+    compiler,
+    profile: 'build',
+    estimate: estimatePeakRss(compiler.native, sourceBytes(root)),
+  };
 }
 
 /**
@@ -304,7 +323,7 @@ class Journal {
 export async function runBench(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal): Promise<BenchOutcome> {
   const { cwd, runs, concurrency, budgetBytes, script } = options;
   const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline.file, cwd);
-  const plan = planBench({ cwd, filters: options.filters, ...(options.compiler === undefined ? {} : { compilerOverride: options.compiler }) });
+  const plan = planBench({ cwd, filters: options.filters, compilerOverride: options.compiler });
   const outGiven = options.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
   const out = resolve(cwd, outGiven);
   const journalPath = join(out, JOURNAL_FILE);
@@ -331,7 +350,8 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const journal = new Journal(journalPath, previous, !options.resume);
   // A tsconfig its compiler cannot read is a finding of its own, not a run: nothing is started for it.
   for (const target of all) {
-    if (target.unreadable !== undefined && missingRuns(target.key, previous, 1).length > 0) journal.add(target, 1, { ...unmeasuredFigures('config-error', target.unreadable), parallel: false });
+    if (target.unreadable !== undefined && missingRuns(target.key, previous, 1).length > 0)
+      journal.add(target, 1, { ...unmeasuredFigures('config-error', target.unreadable), parallel: false });
   }
   const { packageJobs, solutionJobs } = plannedJobs(all, previous, runs, solution);
   hooks.planned(packageJobs.length + solutionJobs.length);
@@ -360,7 +380,11 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const report = buildReport({
     generatedAt: new Date().toISOString(),
     root: plan.root,
-    environment: environmentOf(plan.root, all.map((target) => target.compiler), options.memoryLimit),
+    environment: environmentOf(
+      plan.root,
+      all.map((target) => target.compiler),
+      options.memoryLimit,
+    ),
     options: { runs, concurrency, budgetBytes, warm: options.warm, script: script ?? null, timeoutMs: options.timeoutMs },
     targets: measured,
     entries: journal.entries,
@@ -372,7 +396,6 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const plannedRuns = packageJobs.length + solutionJobs.length;
   return { report, out, interrupted: signal.aborted, plannedRuns, finishedRuns: journal.entries.length - previous.length };
 }
-
 
 function writeReport(out: string, report: BenchReport): void {
   writeFileAtomic(join(out, 'memtune-report.json'), `${JSON.stringify(report, null, 2)}\n`, true);

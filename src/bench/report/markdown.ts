@@ -129,7 +129,9 @@ function recommendationLines(report: BenchReport): string[] {
   if (advice.heap.length > 0) {
     lines.push('Heap limit per package (`--max-old-space-size`, in MiB):', '');
     for (const line of advice.heap) {
-      lines.push(`- ${escapeText(line.package)}: ${code(`--max-old-space-size=${line.maxOldSpaceSizeMiB}`)} under ${code(`[${line.section ?? 'its profile'}]`)} (${escapeText(line.basis)})`);
+      lines.push(
+        `- ${escapeText(line.package)}: ${code(`--max-old-space-size=${line.maxOldSpaceSizeMiB}`)} under ${code(`[${line.section ?? 'its profile'}]`)} (${escapeText(line.basis)})`,
+      );
     }
     lines.push(
       '',
@@ -138,7 +140,10 @@ function recommendationLines(report: BenchReport): string[] {
     lines.push('');
   }
   if (advice.concurrency) {
-    lines.push(`Concurrency: at most **${advice.concurrency.value}** ${advice.concurrency.value === 1 ? 'compiler' : 'compilers'} at once: ${escapeText(advice.concurrency.basis)}.`, '');
+    lines.push(
+      `Concurrency: at most **${advice.concurrency.value}** ${advice.concurrency.value === 1 ? 'compiler' : 'compilers'} at once: ${escapeText(advice.concurrency.basis)}.`,
+      '',
+    );
   }
   if (advice.notes.length > 0) {
     for (const note of advice.notes) lines.push(`- ${escapeText(note)}`);
@@ -181,7 +186,13 @@ function baselineLines(comparison: BaselineComparison): string[] {
   ];
   for (const pkg of comparison.packages) {
     const parts =
-      pkg.state === 'new' ? ['new: not in the baseline'] : pkg.state === 'gone' ? ['gone: only in the baseline'] : pkg.deltas.length === 0 ? ['not comparable: a run did not finish'] : pkg.deltas.map(deltaText);
+      pkg.state === 'new'
+        ? ['new: not in the baseline']
+        : pkg.state === 'gone'
+          ? ['gone: only in the baseline']
+          : pkg.deltas.length === 0
+            ? ['not comparable: a run did not finish']
+            : pkg.deltas.map(deltaText);
     if (pkg.compilerChange) parts.push(`TypeScript ${pkg.compilerChange}`);
     lines.push(`| ${escapeCell(pkg.name)} | ${escapeCell(parts.join(' · '))} |`);
   }
@@ -205,14 +216,7 @@ function messageLines(report: BenchReport): string[] {
 /** The bench report as a Markdown document for a PR or a job summary. Same report, same text. */
 export function renderMarkdownReport(report: BenchReport): string {
   const runs = report.options.runs;
-  const lines: string[] = [
-    '# memtune bench',
-    '',
-    `Generated ${escapeText(report.generatedAt)} · ${environmentLine(report)}`,
-    '',
-    optionsLine(report),
-    '',
-  ];
+  const lines: string[] = ['# memtune bench', '', `Generated ${escapeText(report.generatedAt)} · ${environmentLine(report)}`, '', optionsLine(report), ''];
   if (report.packages.length > 0) {
     lines.push(
       '| Package | Compiler | Status | Peak RSS | Peak heap | Retained heap | Heap limit | Wall | Files | Types |',

@@ -26,12 +26,7 @@ function barValue(result: PackageResult, bar: (typeof BARS)[number]): { bytes: n
 }
 
 export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 /** Whole code points, so a cut never splits a surrogate pair. */
@@ -156,10 +151,7 @@ export function renderSvgReport(report: BenchReport): string {
   ];
   BARS.forEach((bar, index) => {
     const x = PLOT_X + index * 130;
-    lines.push(
-      `<rect x="${x}" y="62" width="12" height="12" fill="${bar.color}"/>`,
-      `<text x="${x + 17}" y="72" font-size="11" fill="#222222">${bar.label}</text>`,
-    );
+    lines.push(`<rect x="${x}" y="62" width="12" height="12" fill="${bar.color}"/>`, `<text x="${x + 17}" y="72" font-size="11" fill="#222222">${bar.label}</text>`);
   });
   for (let tick = 0; tick <= axisMaxMiB + step / 1e6; tick += step) {
     const x = px(PLOT_X + (tick / axisMaxMiB) * PLOT_W);

@@ -6,7 +6,7 @@ import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory
 import { nodeFlagProblems, type AllowedNodeFlags } from '../../run/node-flags.js';
 import { parseNodeOptionsEnv, parseNodeOptionsFile, type NodeOptionsFile } from '../../run/node-options.js';
 import { findPackageDirs } from '../../shared/effects/package-dirs.js';
-import { type Profiles } from '../../shared/profiles.js';
+import type { Profiles } from '../../shared/profiles.js';
 import { resolveRun } from '../../run/resolve-run.js';
 import { formatBytes } from '../../shared/size.js';
 import { compilerDependencies, compilerOfDependency } from '../../shared/effects/typescript-compiler.js';
@@ -49,7 +49,11 @@ export function diagnose(input: DoctorInput): Finding[] {
   const dirs = findPackageDirs(input.cwd);
   const major = Number(input.nodeVersion.replace(/^v/, '').split('.')[0]);
 
-  findings.push({ severity: isEndOfLife(major) ? 'warning' : 'info', check: 'node-version', message: `node ${input.nodeVersion}${isEndOfLife(major) ? ` is end-of-life: move to an LTS major (${supportedMajorsText()})` : ''}` });
+  findings.push({
+    severity: isEndOfLife(major) ? 'warning' : 'info',
+    check: 'node-version',
+    message: `node ${input.nodeVersion}${isEndOfLife(major) ? ` is end-of-life: move to an LTS major (${supportedMajorsText()})` : ''}`,
+  });
   checkNvmrc(input, major, findings);
   for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) checkEngines(input.nodeVersion, dir, findings);
 
@@ -90,7 +94,8 @@ export function diagnose(input: DoctorInput): Finding[] {
       files.push(file);
       const problems = nodeFlagProblems(file.flags, input.allowed);
       for (const problem of problems) findings.push({ severity: 'error', check: 'node-options-file', message: problem, where: problem.split(': ')[0]! });
-      if (problems.length === 0) findings.push({ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path });
+      if (problems.length === 0)
+        findings.push({ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path });
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       for (const line of error.message.split('\n').filter((line) => line.startsWith('memtune: '))) {
@@ -131,7 +136,12 @@ function checkNvmrc(input: DoctorInput, major: number, findings: Finding[]): voi
   }
   const wantedMajor = Number(wanted[1]);
   if (wantedMajor !== major) {
-    findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${text} but this is node ${input.nodeVersion}: builds here measure another runtime than the pinned one`, where });
+    findings.push({
+      severity: 'warning',
+      check: 'nvmrc',
+      message: `.nvmrc pins Node ${text} but this is node ${input.nodeVersion}: builds here measure another runtime than the pinned one`,
+      where,
+    });
   } else {
     findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc pins Node ${text}, as running`, where });
   }
@@ -171,7 +181,11 @@ export function satisfies(versionText: string, range: string): boolean | undefin
   if (!version) return undefined;
   let readable = true;
   const result = range.split('||').some((part) => {
-    const comparators = part.trim().replace(/([<>=^~]+)\s+/g, '$1').split(/\s+/).filter(Boolean);
+    const comparators = part
+      .trim()
+      .replace(/([<>=^~]+)\s+/g, '$1')
+      .split(/\s+/)
+      .filter(Boolean);
     return comparators.every((comparator) => {
       if (comparator === '*' || comparator === 'x') return true;
       const match = /^(>=|<=|>|<|=|\^|~)?(.*)$/.exec(comparator)!;
@@ -233,7 +247,12 @@ function typeScriptFindings(root: string, dirs: string[]): Finding[] {
     findings.push({ severity: 'info', check: 'typescript', message: `${key.replace(/@[^@]*$/, '')} ${entry.version}, ${kind}; in ${entry.packages.join(', ')}` });
   }
   const versions = new Set([...seen.values()].filter((entry) => !entry.native).map((entry) => entry.version));
-  if (versions.size > 1) findings.push({ severity: 'warning', check: 'typescript', message: `several JavaScript TypeScript versions in one workspace (${[...versions].join(', ')}): each package type-checks with its own` });
+  if (versions.size > 1)
+    findings.push({
+      severity: 'warning',
+      check: 'typescript',
+      message: `several JavaScript TypeScript versions in one workspace (${[...versions].join(', ')}): each package type-checks with its own`,
+    });
   return findings;
 }
 

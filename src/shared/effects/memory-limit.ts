@@ -69,7 +69,7 @@ function smallestLimitUpwards(top: string, relative: string, file: string): { by
 
 /** The path as the process sees it, without the fixture root that tests put in front. */
 function asAbsolute(root: string, path: string): string {
-  return '/' + relative(root, path);
+  return `/${relative(root, path)}`;
 }
 
 function detectCgroupLimit(root: string): MemoryLimit | undefined {

@@ -101,7 +101,7 @@ export function compilerFromOverride(path: string, cwd: string): CompilerInfo {
   const absolute = resolve(cwd, path);
   const isDir = existsSync(absolute) && statSync(absolute).isDirectory();
   const packageDir = isDir ? absolute : basename(dirname(absolute)) === 'bin' ? dirname(dirname(absolute)) : dirname(absolute);
-  const compiler = isDir ? compilerAt(packageDir) : compilerAt(packageDir, binName(absolute)) ?? compilerAt(packageDir);
+  const compiler = isDir ? compilerAt(packageDir) : (compilerAt(packageDir, binName(absolute)) ?? compilerAt(packageDir));
   if (!compiler) {
     throw new UsageError(
       `memtune: --compiler ${quote(path)} is not a TypeScript compiler (no package.json of typescript with a version and bin/tsc at ${packageDir}).\n` +

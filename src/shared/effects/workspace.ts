@@ -66,5 +66,7 @@ function expand(root: string, segments: string[], prefix = ''): string[] {
   }
   if (!head.includes('*')) return expand(root, rest, here(head));
   const re = globRegExp(head);
-  return subdirs(join(root, prefix)).filter((name) => re.test(name)).flatMap((name) => expand(root, rest, here(name)));
+  return subdirs(join(root, prefix))
+    .filter((name) => re.test(name))
+    .flatMap((name) => expand(root, rest, here(name)));
 }
