@@ -5,7 +5,9 @@
  * its own process under GNU `/usr/bin/time -f %M`. Targets (real npm sources, scripts/real-sources.ts):
  * zod `tsc -p tsconfig.json --noEmit` and TanStack query-core + react-query `tsc -b --force`, TS 5.9.3.
  * Tables (markdown) go to stdout, progress to stderr. Follow-up variants that take a preload apart
- * (empty-preload, exit-listener, require-v8, lazy-exit-hook, candidate-lazy) run only when named.
+ * (empty-preload, exit-listener, require-v8, lazy-exit-hook, candidate-lazy) and old-probe (memtune 0.1's
+ * measured command, with the GCProfiler probe given by --probe) run only when named. memtune bench now
+ * measures a JavaScript compiler exactly as the `trace-gc` variant.
  *
  * Usage: npx tsc -b && node --import tsx scripts/bench-observer.ts [--runs N] [--target zod|multi]... [--variant NAME]... [--probe probe.cjs]
  */
@@ -18,7 +20,6 @@ import { parseArgs } from 'node:util';
 import { median } from '../src/shared/median.js';
 import { prepareRealSources } from './real-sources.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const GNU_TIME = '/usr/bin/time';
 const RUN_TIMEOUT_MS = 5 * 60_000;
 
@@ -106,16 +107,14 @@ interface RunResult {
 if (options.help) {
   console.log(
     'Usage: node --import tsx scripts/bench-observer.ts [--runs N] [--target zod|multi]... [--variant NAME]... [--probe probe.cjs]\n' +
-      'N interleaved runs per variant and target (default 10); memtune-now preloads --probe (default dist/bench/effects/probe.cjs), which must start a v8.GCProfiler.',
+      'N interleaved runs per variant and target (default 10). memtune bench measures a JS compiler as the trace-gc variant does.\n' +
+      'old-probe (only when named) preloads --probe: the GCProfiler probe of memtune 0.1, compiled from git show dabc4bd:src/effects/probe.cts.',
   );
   process.exit(0);
 }
 const RUNS = Number(options.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs ${JSON.stringify(options.runs)} is not a whole number >= 1.`);
 if (!existsSync(GNU_TIME)) fail(`${GNU_TIME} (GNU time) is missing.\nInstall it, e.g. apt-get install time`);
-/** memtune-now preloads the probe memtune bench ships: dist/bench/effects/probe.cjs, or --probe (the GCProfiler one). */
-const PROBE = resolve(options.probe ?? join(ROOT, 'dist', 'bench', 'effects', 'probe.cjs'));
-if (!existsSync(PROBE)) fail(`${PROBE} is missing.\nRun npx tsc -b in ${ROOT} first.`);
 
 const work = mkdtempSync(join(tmpdir(), 'memtune-bench-observer-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -134,15 +133,16 @@ const emptyPreload = preloadFile('empty.cjs', "'use strict';\n");
 const exitListenerPreload = preloadFile('exit-listener.cjs', "'use strict';\nprocess.on('exit', () => {});\n");
 const requireV8Preload = preloadFile('require-v8.cjs', "'use strict';\nrequire('node:v8');\n");
 const lazyHookPreload = preloadFile('lazy-exit-hook.cjs', LAZY_HOOK_SOURCE);
-// memtune-now preloads a copy of dist/bench/effects/probe.cjs taken now: a rebuild of dist/ during the bench cannot change it.
-const probeSnapshot = join(work, 'probe.cjs');
-copyFileSync(PROBE, probeSnapshot);
-const probeSha = createHash('sha256').update(readFileSync(probeSnapshot)).digest('hex').slice(0, 12);
-if (!/new \w+\.GCProfiler\(/.test(readFileSync(probeSnapshot, 'utf8'))) {
-  fail(
-    `${PROBE} starts no v8.GCProfiler: memtune-now is the command with the GCProfiler probe.\nPass --probe <that probe compiled to .cjs>, e.g. from git show <commit>:src/bench/effects/probe.cts.`,
-  );
+/** old-probe preloads a copy of --probe taken now (memtune 0.1's GCProfiler probe): nothing can change it during the bench. */
+function oldProbe(): { file: string; sha: string } | undefined {
+  if (!options.variant?.includes('old-probe')) return undefined;
+  if (options.probe === undefined) fail('--variant old-probe needs --probe <memtune 0.1 probe compiled to .cjs> (git show dabc4bd:src/effects/probe.cts).');
+  const file = join(work, 'probe.cjs');
+  copyFileSync(resolve(options.probe), file);
+  if (!/new \w+\.GCProfiler\(/.test(readFileSync(file, 'utf8'))) fail(`${options.probe} starts no v8.GCProfiler: old-probe is the command with the GCProfiler probe.`);
+  return { file, sha: createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12) };
 }
+const probe = oldProbe();
 
 const freshDir = (suffix: string) => {
   const dir = fresh(suffix);
@@ -158,11 +158,12 @@ const VARIANTS: Variant[] = [
   { name: 'exit-hook', nodeFlags: ['--require', hookPreload], extraArgs: [], env: {}, stdio: 'pipe', runEnv: () => ({ OBSERVER_HOOK_DIR: freshDir('-hook') }) },
   { name: 'gcprofiler', nodeFlags: ['--require', gcProfilerPreload], extraArgs: [], env: {}, stdio: 'pipe' },
   {
-    name: 'memtune-now',
-    nodeFlags: ['--trace-gc', '--require', probeSnapshot],
+    name: 'old-probe',
+    nodeFlags: ['--trace-gc', '--require', probe?.file ?? ''],
     extraArgs: ['--extendedDiagnostics'],
     env: {},
     stdio: 'pipe',
+    extra: true,
     runEnv: () => ({ MEMTUNE_PROBE_DIR: freshDir('-probe') }),
   },
   { name: 'candidate', nodeFlags: ['--trace-gc', '--require', hookPreload], extraArgs: [], env: {}, stdio: 'pipe', runEnv: () => ({ OBSERVER_HOOK_DIR: freshDir('-hook') }) },
@@ -328,5 +329,5 @@ for (const target of selectedTargets) {
   console.log(`${table(target, results)}\n`);
 }
 console.log(
-  `Node ${process.version}; memtune-now preloaded ${PROBE} (sha256 ${probeSha}, with v8.GCProfiler); ${RUNS} interleaved runs per variant; ${((Date.now() - started) / 60_000).toFixed(1)} min in all.`,
+  `Node ${process.version}; ${probe ? `old-probe preloaded ${options.probe} (sha256 ${probe.sha}, with v8.GCProfiler); ` : ''}${RUNS} interleaved runs per variant; ${((Date.now() - started) / 60_000).toFixed(1)} min in all.`,
 );
