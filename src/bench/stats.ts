@@ -57,12 +57,18 @@ export function summarizeRuns(runs: readonly RunFigures[]): RunSummary {
 
 /** A cold check whose CPU time is below this share of a cold check of the same package did not check. */
 const UNCHECKED_CPU_SHARE = 0.5;
+/**
+ * CPU time comes from /proc samples every 20 ms, which miss a process's last moments on every thread: a
+ * check shorter than this is not judged by it (a 0.6 s native check read 290 against 630 ms, both cold).
+ */
+const UNCHECKED_MIN_CPU_MS = 2000;
 
 /**
  * A cold check that checked nothing is not a measurement. With the compiler's counts in a run: 0
  * instantiations, or a check time of 0, where another run had some. Without them (measured runs go
  * without --extendedDiagnostics): less than half the CPU time of the package's counting run, itself a
- * cold check (a re-check of old build info costs a fraction: 0.13 of the wall time seen on real code).
+ * cold check (a re-check of old build info costs a fraction: 0.13 of the wall time seen on real code),
+ * where that run took long enough for its CPU time to be read well.
  * Such runs become `no-check`, never figures. (A `--warm` bench measures exactly that re-check, on purpose.)
  */
 export function markUncheckedRuns(runs: readonly RunFigures[], counting?: RunFigures): RunFigures[] {
@@ -70,7 +76,8 @@ export function markUncheckedRuns(runs: readonly RunFigures[], counting?: RunFig
   const most = (key: 'instantiations' | 'checkTimeMs') => Math.max(0, ...all.filter((run) => finished(run.status)).map((run) => run.diagnostics[key] ?? 0));
   const instantiations = most('instantiations');
   const checkTime = most('checkTimeMs');
-  const referenceCpu = counting && finished(counting.status) && (counting.diagnostics.instantiations ?? 0) > 0 ? counting.cpuMs : null;
+  const referenceCpu =
+    counting && finished(counting.status) && (counting.diagnostics.instantiations ?? 0) > 0 && (counting.cpuMs ?? 0) >= UNCHECKED_MIN_CPU_MS ? counting.cpuMs : null;
   return runs.map((run) => {
     if (!finished(run.status)) return run;
     const counted = (run.diagnostics.instantiations === 0 && instantiations > 0) || (run.diagnostics.checkTimeMs === 0 && checkTime > 0);

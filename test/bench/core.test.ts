@@ -249,6 +249,12 @@ test('a run that checked nothing where another run of the package did is no-chec
     ['ok', 'no-check', 'ok'],
   );
   assert.match(byCpu[1]!.messages!, /700 ms of CPU, where a cold check of the package took 4000 ms/);
+  const short = figures({ cpuMs: 630, diagnostics: { files: 10, instantiations: 500 } });
+  assert.deepEqual(
+    markUncheckedRuns([noCounts(290)], short).map((run) => run.status),
+    ['ok'],
+    'too short a check for /proc samples of CPU time to tell',
+  );
   const tiny = figures({ diagnostics: { files: 1, instantiations: 0, checkTimeMs: 0 } });
   assert.deepEqual(
     markUncheckedRuns([tiny, tiny]).map((run) => run.status),
