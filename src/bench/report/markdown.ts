@@ -224,7 +224,7 @@ export function renderMarkdownReport(report: BenchReport): string {
     );
     for (const result of report.packages) lines.push(tableRow(result, runs));
     lines.push('');
-    if (runs > 1) lines.push(`Peak RSS, peak heap and wall: median (min–max) over ${runs} runs; size for the max.`, '');
+    if (runs > 1) lines.push(`Each figure: median (min–max) over ${runs} runs; size for the max.`, '');
     if (report.packages.some((result) => Object.values(result.spread).some((spread) => spread.unsteady))) {
       lines.push(`${UNSTEADY} the runs spread more than ±3 % around the median: size by the max, and measure with more runs`, '');
     }
