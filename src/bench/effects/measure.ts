@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTextIfExists } from '../../shared/effects/read-text.js';
 import { RunOutput, classifyExit } from '../parse.js';
 import type { RunFigures } from '../types.js';
 import { GcThrashDetector, type Thrash, type TracedHeap } from '../gc-trace.js';
@@ -13,8 +14,8 @@ export interface MeasureSpec {
   timeoutMs: number;
   /**
    * How the V8 heap is read. `argv`: a JS compiler run by us: `--trace-gc` on node's argv and nothing
-   * else (no preload: even one that only registers an exit handler lowered a real `tsc -b`'s peak RSS by
-   * 7 %). `node-options`: an npm script: a preload in every node of the tree through NODE_OPTIONS that
+   * else (no preload: one that loads node:v8 and registers an exit handler lowered a real `tsc -b`'s peak
+   * RSS by 7 %). `node-options`: an npm script: a preload in every node of the tree through NODE_OPTIONS that
    * turns on --trace-gc where stdout is our pipe (node refuses the flag in NODE_OPTIONS). `none`: native.
    */
   probe: 'argv' | 'node-options' | 'none';
@@ -25,14 +26,6 @@ export const PROBE_PATH = join(import.meta.dirname, 'probe.cjs');
 
 /** How often the process tree's memory is read: often enough to see a compiler's peak, cheap enough not to slow it. */
 const SAMPLE_MS = 20;
-
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 /** The pid and all its descendants, through /proc/<pid>/task/<tid>/children. */
 function processTree(pid: number): number[] {
@@ -45,7 +38,7 @@ function processTree(pid: number): number[] {
       continue;
     }
     for (const task of tasks) {
-      const children = readProc(`/proc/${pids[i]}/task/${task}/children`);
+      const children = readTextIfExists(`/proc/${pids[i]}/task/${task}/children`);
       if (children) for (const child of children.trim().split(/\s+/)) if (child) pids.push(Number(child));
     }
   }
@@ -65,10 +58,10 @@ class TreeSampler {
 
   sample(root: number): void {
     for (const pid of processTree(root)) {
-      const status = readProc(`/proc/${pid}/status`);
+      const status = readTextIfExists(`/proc/${pid}/status`);
       const hwm = status && /^VmHWM:\s+(\d+) kB/m.exec(status);
       if (hwm) this.peak.set(pid, Math.max(this.peak.get(pid) ?? 0, Number(hwm[1]) * 1024));
-      const stat = readProc(`/proc/${pid}/stat`);
+      const stat = readTextIfExists(`/proc/${pid}/stat`);
       if (stat) {
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const ticks = Number(fields[11]) + Number(fields[12]);

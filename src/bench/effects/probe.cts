@@ -3,8 +3,8 @@
  * Node refuses `--trace-gc` in NODE_OPTIONS, so this turns it on from inside, but only in a node whose
  * stdout is the pipe memtune reads (the first node of the tree records which that is), so that a
  * script's `node gen.js > out.json` never gets GC lines in its file. It does nothing else: a JS compiler
- * measured directly gets `--trace-gc` on its argv and no preload at all, since even a preload that only
- * registers an exit handler was seen to lower a real `tsc -b`'s peak RSS by 7 %.
+ * measured directly gets `--trace-gc` on its argv and no preload at all: loading node:v8 at start-up, as
+ * this must, was seen to lower a real `tsc -b`'s peak RSS by 7 % (npm run bench:observer).
  */
 import fs = require('node:fs');
 import v8 = require('node:v8');
