@@ -15,6 +15,7 @@ import type { BenchReport, RunFigures } from '../src/bench/types.js';
 import { parseTraceGcLine } from '../src/bench/gc-trace.js';
 import { median } from '../src/shared/median.js';
 import { prepareRealSources, type RealSources } from './real-sources.js';
+import { textTable } from './text-table.js';
 
 const GNU_TIME = '/usr/bin/time';
 const MiB = 1024 * 1024;
@@ -216,14 +217,8 @@ export function fidelityTable(results: FidelityResult[]): string[] {
     'max within 2 %',
     'median in bare spread',
   ];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd();
   const subjects = results.map(({ scenario }) => `- ${scenario.id}: ${scenario.subject}`);
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', ...subjects];
+  return [...textTable(header, rows), '', ...subjects];
 }
 
 export async function fidelity(runs: number, log: (text: string) => void, only: ReadonlySet<string>): Promise<string[]> {

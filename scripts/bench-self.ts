@@ -20,6 +20,7 @@ import type { BenchTask } from '../src/bench/task.js';
 import type { MeasureSpec } from '../src/bench/effects/measure.js';
 import { median } from '../src/shared/median.js';
 import { fidelity } from './bench-self-fidelity.js';
+import { textTable } from './text-table.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EXAMPLE = join(ROOT, 'examples', 'monorepo');
@@ -414,12 +415,6 @@ for (const scenario of SCENARIOS) {
 }
 
 const header = ['scenario', 'subject', 'comparison', 'n', 'mean figures', 'min', 'mean±sd', 'median', 'max', 'target (median)', 'verdict'];
-const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-const line = (cells: string[]) =>
-  cells
-    .map((cell, column) => cell.padEnd(widths[column]!))
-    .join('  ')
-    .trimEnd();
 console.log(
   `memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
 );
@@ -436,9 +431,7 @@ if (fidelityLines.length > 0) {
   console.log('');
 }
 if (rows.length > 0) {
-  console.log(line(header));
-  console.log(line(widths.map((width) => '-'.repeat(width))));
-  for (const row of rows) console.log(line(row));
+  for (const text of textTable(header, rows)) console.log(text);
 }
 if (notes.length > 0) {
   console.log('\nNotes:');
