@@ -1,4 +1,4 @@
-import { UsageError } from './shared/errors.js';
+import { UsageError, formatError } from './shared/errors.js';
 
 /** A command module: parses its own arguments, prints, and returns the exit code. */
 export interface Command {
@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = await dispatch(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${formatError(error)}\n`);
       process.exitCode = error.exitCode;
       return;
     }
@@ -51,7 +51,10 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    throw new UsageError(`memtune: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')}.\nRun memtune --help to see what each does.`);
+    throw new UsageError({
+      message: `unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')}.`,
+      fix: 'Run memtune --help to see what each does.',
+    });
   }
   const command = await entry.load();
   return command.run(rest);

@@ -11,17 +11,26 @@ export function parseBaseline(text: string, given: string): BenchReport {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`memtune: --baseline ${quote(given)} is not JSON (${(error as Error).message}).\nPass the memtune-report.json of an earlier memtune bench.`);
+    throw new UsageError({
+      where: `--baseline ${quote(given)}`,
+      message: `not JSON (${(error as Error).message}).`,
+      fix: 'Pass the memtune-report.json of an earlier memtune bench.',
+    });
   }
   const report = value as Partial<BenchReport> | null;
   if (typeof report !== 'object' || report === null || !Array.isArray(report.packages) || typeof report.environment !== 'object') {
-    throw new UsageError(`memtune: --baseline ${quote(given)} is not a memtune report (no packages[] and environment).\nPass the memtune-report.json of an earlier memtune bench.`);
+    throw new UsageError({
+      where: `--baseline ${quote(given)}`,
+      message: 'not a memtune report (no packages[] and environment).',
+      fix: 'Pass the memtune-report.json of an earlier memtune bench.',
+    });
   }
   if (report.schemaVersion !== SCHEMA_VERSION) {
-    throw new UsageError(
-      `memtune: --baseline ${quote(given)} has schemaVersion ${JSON.stringify(report.schemaVersion)}; this memtune reads ${SCHEMA_VERSION}.\n` +
-        'Measure the baseline again with this version of memtune.',
-    );
+    throw new UsageError({
+      where: `--baseline ${quote(given)}`,
+      message: `has schemaVersion ${JSON.stringify(report.schemaVersion)}; this memtune reads ${SCHEMA_VERSION}.`,
+      fix: 'Measure the baseline again with this version of memtune.',
+    });
   }
   return report as BenchReport;
 }
@@ -30,7 +39,7 @@ export function parseBaseline(text: string, given: string): BenchReport {
 export function parseMaxGrowth(text: string): number {
   const percent = parsePercent(text, { signOptional: true }) ?? Number.NaN;
   if (!Number.isFinite(percent) || percent <= 0 || percent > 1000) {
-    throw new UsageError(`memtune: --max-growth ${quote(text)} is not a percentage.\nWrite how much a figure may grow over the baseline, e.g. --max-growth=10%`);
+    throw new UsageError({ where: `--max-growth ${quote(text)}`, message: 'not a percentage.', fix: 'Write how much a figure may grow over the baseline, e.g. --max-growth=10%' });
   }
   return percent / 100;
 }

@@ -62,7 +62,7 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) {
-    throw new UsageError(`memtune: --${name} ${quote(text)} is not a positive whole number.\nWrite e.g. --${name}=2`);
+    throw new UsageError({ where: `--${name} ${quote(text)}`, message: 'not a positive whole number.', fix: `Write e.g. --${name}=2` });
   }
   return value;
 }
@@ -72,7 +72,11 @@ function parseBudget(text: string | undefined, limit: number): number {
   const percent = parsePercent(text);
   const bytes = percent !== undefined ? (percent / 100) * limit : parseByteSize(text);
   if (bytes === undefined || !(bytes > 0) || (percent !== undefined && percent > 100)) {
-    throw new UsageError(`memtune: --budget ${quote(text)} is not a memory size.\nWrite a share of the memory limit (--budget=70%) or a size with a binary unit (--budget=6GiB).`);
+    throw new UsageError({
+      where: `--budget ${quote(text)}`,
+      message: 'not a memory size.',
+      fix: 'Write a share of the memory limit (--budget=70%) or a size with a binary unit (--budget=6GiB).',
+    });
   }
   return Math.floor(bytes);
 }
@@ -143,15 +147,15 @@ export async function run(argv: string[]): Promise<number> {
   const concurrency = positiveInteger('concurrency', values.concurrency, availableParallelism());
   const timeoutSeconds = values.timeout === undefined ? 600 : Number(values.timeout);
   if (!(timeoutSeconds > 0)) {
-    throw new UsageError(`memtune: --timeout ${quote(values.timeout ?? '')} is not a positive number of seconds.\nWrite e.g. --timeout=900`);
+    throw new UsageError({ where: `--timeout ${quote(values.timeout ?? '')}`, message: 'not a positive number of seconds.', fix: 'Write e.g. --timeout=900' });
   }
   const limit = detectMemoryLimit();
   const budgetBytes = parseBudget(values.budget, limit.bytes);
   if (values.script !== undefined && values.warm) {
-    throw new UsageError('memtune: --warm and --script cannot be combined: --warm is about the type-check.\nDrop one of them.');
+    throw new UsageError({ message: '--warm and --script cannot be combined: --warm is about the type-check.', fix: 'Drop one of them.' });
   }
   if (values['max-growth'] !== undefined && values.baseline === undefined) {
-    throw new UsageError('memtune: --max-growth needs --baseline: it is the growth allowed over an earlier report.\nAdd --baseline=path/to/memtune-report.json');
+    throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
   const maxGrowth = parseMaxGrowth(values['max-growth'] ?? '10%');
   const controller = new AbortController();
@@ -179,7 +183,7 @@ export async function run(argv: string[]): Promise<number> {
         baseline: values.baseline === undefined ? undefined : { file: values.baseline, maxGrowth },
       },
       {
-        notice: (text) => process.stderr.write(`${text}\n`),
+        notice: (text) => process.stderr.write(`memtune: ${text}\n`),
         planned: (total) => (live = new Progress(total)),
         started: (job) => live?.started(job),
         ended: (job, figures) => live?.ended(job, figures),

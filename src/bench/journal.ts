@@ -63,7 +63,11 @@ export function parseJournal(text: string, file: string): ParsedJournal {
     } else if (isCutOff) {
       note = `${file}:${index + 1} was cut off by an interrupted write; that run is measured again`;
     } else {
-      throw new UsageError(`memtune: ${file}:${index + 1} is ${problem}.\n` + `Delete ${file} to measure everything again, or run without --resume to start a new journal.`);
+      throw new UsageError({
+        where: `${file}:${index + 1}`,
+        message: `${problem}.`,
+        fix: `Delete ${file} to measure everything again, or run without --resume to start a new journal.`,
+      });
     }
   }
   return note === undefined ? { entries } : { entries, note };

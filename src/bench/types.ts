@@ -1,20 +1,15 @@
+import type { CompilerInfo } from '../shared/compiler-info.js';
+
 /** The shape of `memtune-report.json` and of each journal line. Bump SCHEMA_VERSION on any breaking change. */
 export const SCHEMA_VERSION = 2;
+
+export type { CompilerInfo };
 
 /**
  * `no-check`: the compiler ended without checking anything where another run of the package did (a
  * warm re-check of old build info): not a figure. `config-error`: its compiler cannot read the tsconfig.
  */
 export type RunStatus = 'ok' | 'failed' | 'oom' | 'timeout' | 'killed' | 'crashed' | 'no-check' | 'config-error';
-
-export interface CompilerInfo {
-  name: 'typescript';
-  version: string;
-  /** TypeScript >= 7: the Go compiler; V8 heap figures do not apply. */
-  native: boolean;
-  /** The `bin/tsc` that ran. */
-  path: string;
-}
 
 /** What the compiler printed with --extendedDiagnostics; the fields differ per major, so all are optional. */
 export interface CompilerDiagnostics {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseCommandArgs } from '../shared/parse-command-args.js';
-import { UsageError, quote } from '../shared/errors.js';
+import { UsageError, formatWarning, quote } from '../shared/errors.js';
 import { planDocker } from './effects/plan.js';
 import { readPreset, readStartProfile } from './effects/presets.js';
 import { renderDockerfile, renderDockerignore } from './render.js';
@@ -44,30 +44,31 @@ export async function run(argv: string[]): Promise<number> {
   const out = resolve(root, values.out ?? 'Dockerfile');
   const force = values.force === true;
   if (!toStdout && !force && existsSync(out)) {
-    throw new UsageError(
-      `memtune: ${quote(relative(root, out) || out)} already exists; memtune docker does not replace it without --force.\n` +
-        'Re-run with --force to replace it, or write elsewhere: memtune docker --out Dockerfile.memtune',
-    );
+    throw new UsageError({
+      message: `${quote(relative(root, out) || out)} already exists; memtune docker does not replace it without --force.`,
+      fix: 'Re-run with --force to replace it, or write elsewhere: memtune docker --out Dockerfile.memtune',
+    });
   }
 
   if (!toStdout && !existsSync(dirname(out))) {
-    throw new UsageError(
-      `memtune: cannot write --out ${quote(values.out ?? 'Dockerfile')}: its directory does not exist.\n` +
-        `Create it first (mkdir -p ${relative(root, dirname(out)) || dirname(out)}) or choose another --out.`,
-    );
+    throw new UsageError({
+      where: `--out ${quote(values.out ?? 'Dockerfile')}`,
+      message: 'cannot be written: its directory does not exist.',
+      fix: `Create it first (mkdir -p ${relative(root, dirname(out)) || dirname(out)}) or choose another --out.`,
+    });
   }
 
   const plan = planDocker({ root, ...(values.app !== undefined ? { app: values.app } : {}) });
   const profile = readStartProfile();
   const dockerfile = renderDockerfile(plan, readPreset('docker/Dockerfile'), profile);
-  for (const warning of plan.warnings) process.stderr.write(`${warning}\n`);
+  for (const warning of plan.warnings) process.stderr.write(`${formatWarning(warning)}\n`);
 
   if (toStdout) {
     process.stdout.write(dockerfile);
     return 0;
   }
   if (!writeFileAtomic(out, dockerfile, force)) {
-    throw new UsageError(`memtune: ${quote(relative(root, out))} appeared while rendering; it was left as it is.\nRe-run with --force to replace it.`);
+    throw new UsageError({ message: `${quote(relative(root, out))} appeared while rendering; it was left as it is.`, fix: 'Re-run with --force to replace it.' });
   }
 
   const ignorePath = resolve(root, '.dockerignore');
@@ -77,10 +78,11 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     ignoreNote = 'kept the existing .dockerignore';
     if (!/^\s*(\*\*\/)?node_modules\/?\s*$/m.test(readFileSync(ignorePath, 'utf8'))) {
-      process.stderr.write(
-        "memtune: warning: the existing .dockerignore does not exclude node_modules; the host's node_modules would be copied over the image's.\n" +
-          "Add a line **/node_modules (or re-run with --force to use memtune's .dockerignore).\n",
-      );
+      const notice = {
+        message: "the existing .dockerignore does not exclude node_modules; the host's node_modules would be copied over the image's.",
+        fix: "Add a line **/node_modules (or re-run with --force to use memtune's .dockerignore).",
+      };
+      process.stderr.write(`${formatWarning(notice)}\n`);
     }
   }
   const heap = plan.node.heapPercentageFlag ? `node --max-old-space-size-percentage=${profile.heapPercent}` : `memtune run start (${profile.heapPercent}% of the limit)`;

@@ -1,4 +1,4 @@
-import { UsageError, quote } from '../shared/errors.js';
+import { type Notice, UsageError, quote } from '../shared/errors.js';
 import { ACTIVE_LTS_MAJOR, NODE_RELEASES, hasHeapPercentageFlag, isEndOfLife } from '../shared/node-releases.js';
 
 export interface NodeVersion {
@@ -13,7 +13,7 @@ export interface NodeVersion {
 
 export interface NodeVersionResult {
   version: NodeVersion;
-  warnings: string[];
+  warnings: Notice[];
 }
 
 /** `.nvmrc` values that float with each release: the image pins the active LTS instead. */
@@ -36,25 +36,25 @@ export function parseNvmrc(text: string, file = '.nvmrc'): NodeVersionResult {
   const value = text.split('\n')[0]!.trim();
   const named = imageTag(value);
   if (named === undefined) {
-    throw new UsageError(
-      `memtune: ${file} says ${quote(value)}, which is not a Node version memtune can turn into an image tag.\n` +
-        `Write a major (${ACTIVE_LTS_MAJOR}), a version (${ACTIVE_LTS_MAJOR}.1.0), lts/* or lts/<codename> (${Object.keys(NODE_RELEASES.ltsCodenames).slice(-3).join(', ')}).`,
-    );
+    throw new UsageError({
+      message: `${file} says ${quote(value)}, which is not a Node version memtune can turn into an image tag.`,
+      fix: `Write a major (${ACTIVE_LTS_MAJOR}), a version (${ACTIVE_LTS_MAJOR}.1.0), lts/* or lts/<codename> (${Object.keys(NODE_RELEASES.ltsCodenames).slice(-3).join(', ')}).`,
+    });
   }
   const { tag } = named;
-  const warnings: string[] = [];
+  const warnings: Notice[] = [];
   if (named.floating) {
-    warnings.push(
-      `memtune: warning: ${file} says ${quote(value)}, which moves with each release; the Dockerfile pins Node ${ACTIVE_LTS_MAJOR}, the active LTS.\n` +
-        `Pin a major in ${file} (e.g. ${ACTIVE_LTS_MAJOR}) so the image and your machine agree.`,
-    );
+    warnings.push({
+      message: `${file} says ${quote(value)}, which moves with each release; the Dockerfile pins Node ${ACTIVE_LTS_MAJOR}, the active LTS.`,
+      fix: `Pin a major in ${file} (e.g. ${ACTIVE_LTS_MAJOR}) so the image and your machine agree.`,
+    });
   }
   const [major = 0, minor] = tag.split('.').map(Number);
   if (isEndOfLife(major)) {
-    warnings.push(
-      `memtune: warning: ${file} pins Node ${major}, which is end-of-life: no more security fixes in its images.\n` +
-        `Move to Node ${ACTIVE_LTS_MAJOR} (the active LTS) when you can.`,
-    );
+    warnings.push({
+      message: `${file} pins Node ${major}, which is end-of-life: no more security fixes in its images.`,
+      fix: `Move to Node ${ACTIVE_LTS_MAJOR} (the active LTS) when you can.`,
+    });
   }
   return { version: { tag, major, source: `${file} says ${value}`, heapPercentageFlag: hasHeapPercentageFlag(major, minor) }, warnings };
 }
@@ -69,8 +69,10 @@ export function nodeVersionWithoutNvmrc(root: string): NodeVersionResult {
       heapPercentageFlag: hasHeapPercentageFlag(ACTIVE_LTS_MAJOR, undefined),
     },
     warnings: [
-      `memtune: warning: no .nvmrc in ${root} or above it in the repository; rendering for Node ${ACTIVE_LTS_MAJOR}, the current active LTS.\n` +
-        `Pin the Node major your app is tested on: echo ${ACTIVE_LTS_MAJOR} > .nvmrc`,
+      {
+        message: `no .nvmrc in ${root} or above it in the repository; rendering for Node ${ACTIVE_LTS_MAJOR}, the current active LTS.`,
+        fix: `Pin the Node major your app is tested on: echo ${ACTIVE_LTS_MAJOR} > .nvmrc`,
+      },
     ],
   };
 }

@@ -1,5 +1,5 @@
 import { relative, sep } from 'node:path';
-import { UsageError, quote } from '../shared/errors.js';
+import { type Notice, UsageError, quote } from '../shared/errors.js';
 import type { PackageManifest } from '../shared/workspace-package.js';
 
 export type PackageManagerName = 'npm' | 'pnpm' | 'yarn';
@@ -35,7 +35,7 @@ export interface LockfileFacts {
   yarnLock?: string;
 }
 
-export type PackageManagerResult = { packageManager: PackageManager; warnings: string[] };
+export type PackageManagerResult = { packageManager: PackageManager; warnings: Notice[] };
 
 function posix(path: string): string {
   return path.split(sep).join('/');
@@ -46,27 +46,27 @@ function noLockfile(facts: LockfileFacts): UsageError {
   const { root, above } = facts;
   const other = UNSUPPORTED_LOCKFILES.find((file) => facts.present.has(file));
   if (other) {
-    return new UsageError(
-      `memtune: the lockfile in ${root} is ${quote(other)}, which memtune docker cannot render for; it knows ${SUPPORTED_LIST}.\n` +
-        'Use npm, pnpm or yarn for this app, or write the install stage of the Dockerfile by hand.',
-    );
+    return new UsageError({
+      message: `the lockfile in ${root} is ${quote(other)}, which memtune docker cannot render for; it knows ${SUPPORTED_LIST}.`,
+      fix: 'Use npm, pnpm or yarn for this app, or write the install stage of the Dockerfile by hand.',
+    });
   }
   if (above) {
     const up = posix(relative(root, above.dir));
     const app = posix(relative(above.dir, root));
-    return new UsageError(
-      `memtune: no lockfile in ${root}, but ${up}/${above.file} is: memtune docker runs at the repository root, where the lockfile is.\n` +
-        `Run it there: cd ${up} && memtune docker --app ${app}`,
-    );
+    return new UsageError({
+      message: `no lockfile in ${root}, but ${up}/${above.file} is: memtune docker runs at the repository root, where the lockfile is.`,
+      fix: `Run it there: cd ${up} && memtune docker --app ${app}`,
+    });
   }
-  return new UsageError(
-    `memtune: no lockfile in ${root}; the image installs exactly what a lockfile pins, and memtune knows ${SUPPORTED_LIST}.\n` +
-      'Create and commit one at the repository root (npm install, pnpm install or yarn install), then run memtune docker there.',
-  );
+  return new UsageError({
+    message: `no lockfile in ${root}; the image installs exactly what a lockfile pins, and memtune knows ${SUPPORTED_LIST}.`,
+    fix: 'Create and commit one at the repository root (npm install, pnpm install or yarn install), then run memtune docker there.',
+  });
 }
 
 /** The lockfile the image installs from: the only one, or the one package.json "packageManager" names. */
-function chooseLockfile(facts: LockfileFacts, pinned: string | undefined, warnings: string[]): (typeof KNOWN_LOCKFILES)[number] {
+function chooseLockfile(facts: LockfileFacts, pinned: string | undefined, warnings: Notice[]): (typeof KNOWN_LOCKFILES)[number] {
   const found = KNOWN_LOCKFILES.filter(({ file }) => facts.present.has(file));
   if (found.length === 0) throw noLockfile(facts);
   const pinnedName = pinned?.split('@')[0];
@@ -74,39 +74,39 @@ function chooseLockfile(facts: LockfileFacts, pinned: string | undefined, warnin
   if (new Set(found.map(({ name }) => name)).size > 1) {
     const byField = found.find(({ name }) => name === pinnedName);
     if (!byField) {
-      throw new UsageError(
-        `memtune: ${facts.root} has more than one lockfile (${found.map(({ file }) => file).join(', ')}) and no package.json "packageManager" that picks one.\n` +
-          'Delete the lockfiles of the package managers you do not use, or set "packageManager" (e.g. npm pkg set packageManager=pnpm@10.20.0).',
-      );
+      throw new UsageError({
+        message: `${facts.root} has more than one lockfile (${found.map(({ file }) => file).join(', ')}) and no package.json "packageManager" that picks one.`,
+        fix: 'Delete the lockfiles of the package managers you do not use, or set "packageManager" (e.g. npm pkg set packageManager=pnpm@10.20.0).',
+      });
     }
     return byField;
   }
   if (pinnedName !== undefined && pinnedName !== chosen.name) {
-    warnings.push(
-      `memtune: warning: package.json "packageManager" is ${quote(pinned!)} but the lockfile is ${chosen.file}; rendering for ${chosen.name}.\n` +
-        'Make them agree, or the image and your machine install differently.',
-    );
+    warnings.push({
+      message: `package.json "packageManager" is ${quote(pinned!)} but the lockfile is ${chosen.file}; rendering for ${chosen.name}.`,
+      fix: 'Make them agree, or the image and your machine install differently.',
+    });
   }
   return chosen;
 }
 
 /** The package manager from the root's lockfiles and package.json "packageManager"; throws UsageError when the image cannot install. */
 export function choosePackageManager(facts: LockfileFacts, manifest: PackageManifest): PackageManagerResult {
-  const warnings: string[] = [];
+  const warnings: Notice[] = [];
   const pinned = typeof manifest.packageManager === 'string' ? manifest.packageManager : undefined;
   const chosen = chooseLockfile(facts, pinned, warnings);
   if (facts.pnp) {
-    throw new UsageError(
-      `memtune: ${facts.root} uses Yarn Plug'n'Play (.pnp.cjs); the Dockerfile runs binaries from node_modules/.bin.\n` +
-        'Set nodeLinker: node-modules in .yarnrc.yml, run yarn install, then memtune docker again.',
-    );
+    throw new UsageError({
+      message: `${facts.root} uses Yarn Plug'n'Play (.pnp.cjs); the Dockerfile runs binaries from node_modules/.bin.`,
+      fix: 'Set nodeLinker: node-modules in .yarnrc.yml, run yarn install, then memtune docker again.',
+    });
   }
   const berry = chosen.name === 'yarn' && (facts.yarnLock ?? '').includes('__metadata:');
   if (chosen.name !== 'npm' && pinned?.split('@')[0] !== chosen.name) {
-    warnings.push(
-      `memtune: warning: package.json has no "packageManager" for ${chosen.name}; corepack in the image will pick its own default version.\n` +
-        `Pin the version you use: corepack use ${chosen.name}@<version>`,
-    );
+    warnings.push({
+      message: `package.json has no "packageManager" for ${chosen.name}; corepack in the image will pick its own default version.`,
+      fix: `Pin the version you use: corepack use ${chosen.name}@<version>`,
+    });
   }
   return { packageManager: { name: chosen.name, berry, lockfile: chosen.file, ...(pinned ? { pinned } : {}) }, warnings };
 }

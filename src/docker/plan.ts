@@ -1,4 +1,4 @@
-import { UsageError, quote } from '../shared/errors.js';
+import { type Notice, UsageError, quote } from '../shared/errors.js';
 import { findWorkspacePackage, type PackageManifest, type WorkspacePackage } from '../shared/workspace-package.js';
 import type { NodeVersion, NodeVersionResult } from './node-version.js';
 import type { PackageManager, PackageManagerResult } from './package-manager.js';
@@ -17,7 +17,7 @@ export interface DockerPlan {
   manifests: string[];
   /** Root files that turbo prune leaves out but `memtune run` reads (monorepo): `.node-options`. */
   rootFiles: string[];
-  warnings: string[];
+  warnings: Notice[];
 }
 
 /** The package the image runs: `dir` is '' for a single-package repository. */
@@ -36,7 +36,7 @@ export interface RepositoryFacts {
   app: DockerApp;
   node: NodeVersionResult;
   packageManager: PackageManagerResult;
-  start: { start: StartCommand; warnings: string[] };
+  start: { start: StartCommand; warnings: Notice[] };
   /** Those of OPTIONAL_ROOT_FILES that exist. */
   rootFiles: ReadonlySet<string>;
   /** The root .npmrc's text, when there is one. */
@@ -50,18 +50,19 @@ export interface RepositoryFacts {
 export function chooseApp(root: string, rootManifest: PackageManifest, packages: WorkspacePackage[] | undefined, app: string | undefined): DockerApp {
   if (packages) {
     if (app === undefined) {
-      throw new UsageError(
-        `memtune: ${root} is a workspace; name the app the image runs with --app, one of: ${packages.map((pkg) => `${pkg.dir} (${pkg.name})`).join(', ') || 'none found'}.\n` +
-          `For example: memtune docker --app ${packages[0]?.dir ?? 'apps/api'}`,
-      );
+      throw new UsageError({
+        message: `${root} is a workspace; name the app the image runs with --app, one of: ${packages.map((pkg) => `${pkg.dir} (${pkg.name})`).join(', ') || 'none found'}.`,
+        fix: `For example: memtune docker --app ${packages[0]?.dir ?? 'apps/api'}`,
+      });
     }
     return findWorkspacePackage(packages, app, root);
   }
   if (app !== undefined && app !== '.' && app !== '') {
-    throw new UsageError(
-      `memtune: --app ${quote(app)} is not a package of the workspace: ${root} is a single package (no "workspaces" in package.json, no pnpm-workspace.yaml).\n` +
-        'Leave out --app to render for this package, or run memtune docker at the root of the monorepo.',
-    );
+    throw new UsageError({
+      where: `--app ${quote(app)}`,
+      message: `not a package of the workspace: ${root} is a single package (no "workspaces" in package.json, no pnpm-workspace.yaml).`,
+      fix: 'Leave out --app to render for this package, or run memtune docker at the root of the monorepo.',
+    });
   }
   return { dir: '', name: rootManifest.name ?? 'app', manifest: rootManifest };
 }
@@ -89,19 +90,20 @@ export function checkMemtuneDependency(facts: Pick<RepositoryFacts, 'rootManifes
   const { app, rootManifest } = facts;
   const where = manifestOf(app);
   if (!node.heapPercentageFlag && !hasDependency(app.manifest, 'memtune', ['dependencies'])) {
-    throw new UsageError(
-      `memtune: Node ${node.tag} (${node.source}) has no --max-old-space-size-percentage, so the image starts the app through \`memtune run start\`, ` +
-        `and memtune must be in the "dependencies" of ${where} to survive the removal of dev dependencies.\n` +
-        `Add it: ${addCommand(pm, false, app.dir || undefined)}   (or move to Node 24+ in .nvmrc)`,
-    );
+    throw new UsageError({
+      message:
+        `Node ${node.tag} (${node.source}) has no --max-old-space-size-percentage, so the image starts the app through \`memtune run start\`, ` +
+        `and memtune must be in the "dependencies" of ${where} to survive the removal of dev dependencies.`,
+      fix: `Add it: ${addCommand(pm, false, app.dir || undefined)}   (or move to Node 24+ in .nvmrc)`,
+    });
   }
   const inTree =
     hasDependency(app.manifest, 'memtune', ['dependencies', 'devDependencies']) || (app.dir !== '' && hasDependency(rootManifest, 'memtune', ['dependencies', 'devDependencies']));
   if (!inTree) {
-    throw new UsageError(
-      `memtune: memtune is not a dependency of ${where}${app.dir !== '' ? ' nor of the workspace root' : ''}; the image builds with \`memtune run build\`.\n` +
-        `Add it: ${addCommand(pm, true, undefined)}`,
-    );
+    throw new UsageError({
+      message: `memtune is not a dependency of ${where}${app.dir !== '' ? ' nor of the workspace root' : ''}; the image builds with \`memtune run build\`.`,
+      fix: `Add it: ${addCommand(pm, true, undefined)}`,
+    });
   }
 }
 
@@ -114,7 +116,7 @@ function turboVersion(root: PackageManifest): string {
 export interface BuildStep {
   monorepo?: { turboVersion: string };
   buildCommand?: string;
-  warnings: string[];
+  warnings: Notice[];
 }
 
 /** What the build stage runs: turbo for a workspace app, the app's build script, or nothing (with a warning). */
@@ -122,13 +124,13 @@ export function buildStep(facts: Pick<RepositoryFacts, 'rootManifest' | 'app'>, 
   const { app, rootManifest } = facts;
   if (app.dir !== '') {
     if (typeof rootManifest.packageManager !== 'string') {
-      throw new UsageError(
-        `memtune: the root package.json has no "packageManager"; turbo prune (the monorepo layout of the image) refuses to run without it.\n` +
-          `Set it, e.g.: npm pkg set packageManager=${pm.name}@<version>   (${pm.name} --version prints yours)`,
-      );
+      throw new UsageError({
+        message: 'the root package.json has no "packageManager"; turbo prune (the monorepo layout of the image) refuses to run without it.',
+        fix: `Set it, e.g.: npm pkg set packageManager=${pm.name}@<version>   (${pm.name} --version prints yours)`,
+      });
     }
     if (!/^[@\w./-]+$/.test(app.name)) {
-      throw new UsageError(`memtune: the package name ${quote(app.name)} cannot be passed to turbo in a Dockerfile.\nRename the package to a valid npm name.`);
+      throw new UsageError({ message: `the package name ${quote(app.name)} cannot be passed to turbo in a Dockerfile.`, fix: 'Rename the package to a valid npm name.' });
     }
     return { monorepo: { turboVersion: turboVersion(rootManifest) }, buildCommand: `turbo run build --filter=${app.name}`, warnings: [] };
   }
@@ -136,22 +138,24 @@ export function buildStep(facts: Pick<RepositoryFacts, 'rootManifest' | 'app'>, 
   const ignored = /^(\.\/)?dist\//.test(start.entry) ? ` But memtune's .dockerignore leaves dist/ out of the build context, so ${start.entry} will be missing.` : '';
   return {
     warnings: [
-      `memtune: warning: ${manifestOf(app)} has no build script; the image runs ${start.entry} as it is in the repository.${ignored}\n` +
-        'Add "build" (e.g. "memtune run build -- tsc -b") if the app is compiled.',
+      {
+        message: `${manifestOf(app)} has no build script; the image runs ${start.entry} as it is in the repository.${ignored}`,
+        fix: 'Add "build" (e.g. "memtune run build -- tsc -b") if the app is compiled.',
+      },
     ],
   };
 }
 
 /** The root files copied before the install, and a warning when .npmrc would carry a token into a layer. */
-export function installFiles(facts: Pick<RepositoryFacts, 'rootFiles' | 'npmrc'>, pm: PackageManager): { manifests: string[]; warnings: string[] } {
+export function installFiles(facts: Pick<RepositoryFacts, 'rootFiles' | 'npmrc'>, pm: PackageManager): { manifests: string[]; warnings: Notice[] } {
   const wanted = new Set(['.npmrc', ...(pm.name === 'pnpm' ? ['pnpm-workspace.yaml'] : []), ...(pm.berry ? ['.yarnrc.yml'] : [])]);
   const manifests = ['package.json', pm.lockfile, ...OPTIONAL_ROOT_FILES.filter((file) => wanted.has(file) && facts.rootFiles.has(file))];
-  const warnings: string[] = [];
+  const warnings: Notice[] = [];
   if (facts.npmrc !== undefined && /_auth(Token)?\s*=\s*[^$\s]/.test(facts.npmrc)) {
-    warnings.push(
-      'memtune: warning: .npmrc holds a registry token in plain text; the image copies .npmrc, so the token would end up in a layer.\n' +
-        'Write it as _authToken=${NPM_TOKEN} and pass your ~/.npmrc as a build secret: docker build --secret id=npmrc,src=$HOME/.npmrc .',
-    );
+    warnings.push({
+      message: '.npmrc holds a registry token in plain text; the image copies .npmrc, so the token would end up in a layer.',
+      fix: 'Write it as _authToken=${NPM_TOKEN} and pass your ~/.npmrc as a build secret: docker build --secret id=npmrc,src=$HOME/.npmrc .',
+    });
   }
   return { manifests, warnings };
 }

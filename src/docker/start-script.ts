@@ -1,4 +1,4 @@
-import { UsageError, quote } from '../shared/errors.js';
+import { type Notice, UsageError, quote } from '../shared/errors.js';
 import type { PackageManifest } from '../shared/workspace-package.js';
 
 export interface StartCommand {
@@ -45,30 +45,30 @@ export function parseStartScript(script: string): { nodeFlags: string[]; entry: 
   return { nodeFlags, entry, args: words.slice(i + 1), dropped };
 }
 
-export function resolveStartCommand(manifest: PackageManifest, where: string): { start: StartCommand; warnings: string[] } {
-  const warnings: string[] = [];
+export function resolveStartCommand(manifest: PackageManifest, where: string): { start: StartCommand; warnings: Notice[] } {
+  const warnings: Notice[] = [];
   const script = manifest.scripts?.start;
   if (script !== undefined) {
     const parsed = parseStartScript(script);
     if (!parsed) {
-      throw new UsageError(
-        `memtune: the start script of ${where} is ${quote(script)}; memtune docker needs it to start node on a file, so the image can size that node's heap.\n` +
-          'Write it as "start": "node dist/server.js" (or "memtune run start -- node dist/server.js").',
-      );
+      throw new UsageError({
+        message: `the start script of ${where} is ${quote(script)}; memtune docker needs it to start node on a file, so the image can size that node's heap.`,
+        fix: 'Write it as "start": "node dist/server.js" (or "memtune run start -- node dist/server.js").',
+      });
     }
     if (parsed.dropped.length > 0) {
-      warnings.push(
-        `memtune: warning: the start script of ${where} sets ${parsed.dropped.map(quote).join(', ')}; the image leaves that out and sizes the heap from the container's limit instead.\n` +
-          'Remove it from the script so that both start the same way.',
-      );
+      warnings.push({
+        message: `the start script of ${where} sets ${parsed.dropped.map(quote).join(', ')}; the image leaves that out and sizes the heap from the container's limit instead.`,
+        fix: 'Remove it from the script so that both start the same way.',
+      });
     }
     return { start: { nodeFlags: parsed.nodeFlags, entry: parsed.entry, args: parsed.args, source: `the start script of ${where}` }, warnings };
   }
   if (typeof manifest.main === 'string' && manifest.main !== '') {
     return { start: { nodeFlags: [], entry: manifest.main, args: [], source: `"main" of ${where}` }, warnings };
   }
-  throw new UsageError(
-    `memtune: ${where} has neither a start script nor a "main"; memtune docker cannot tell which file the container starts.\n` +
-      'Add one: npm pkg set scripts.start="node dist/server.js"',
-  );
+  throw new UsageError({
+    message: `${where} has neither a start script nor a "main"; memtune docker cannot tell which file the container starts.`,
+    fix: 'Add one: npm pkg set scripts.start="node dist/server.js"',
+  });
 }

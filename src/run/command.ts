@@ -1,6 +1,6 @@
 import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { loadProfiles } from '../shared/effects/load-profiles.js';
-import { UsageError, quote } from '../shared/errors.js';
+import { UsageError, formatWarning, quote } from '../shared/errors.js';
 import { resolveProfile, type Profiles } from '../shared/profiles.js';
 import { formatBytes } from '../shared/size.js';
 import { prepareRun, startRun } from './effects/session.js';
@@ -52,16 +52,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   const [profileName, ...extra] = positionals;
   if (profileName === undefined) {
-    throw new UsageError(`memtune: memtune run needs a profile; the profiles are ${Object.keys(profiles).join(', ')}.\nWrite: memtune run build -- tsc -b`);
+    throw new UsageError({ message: `memtune run needs a profile; the profiles are ${Object.keys(profiles).join(', ')}.`, fix: 'Write: memtune run build -- tsc -b' });
   }
   const profile = resolveProfile(profileName, profiles);
   if (extra.length > 0) {
-    throw new UsageError(`memtune: ${quote(extra[0]!)} comes before --; the command goes after it.\nWrite: memtune run ${profileName} -- ${extra.join(' ')}`);
+    throw new UsageError({ message: `${quote(extra[0]!)} comes before --; the command goes after it.`, fix: `Write: memtune run ${profileName} -- ${extra.join(' ')}` });
   }
   const [commandName] = command;
   const dryRun = values.print === true || values.explain === true;
   if (commandName === undefined && !dryRun) {
-    throw new UsageError(`memtune: no command after --.\nWrite: memtune run ${profileName} -- <command> [args...], e.g. memtune run ${profileName} -- node dist/main.js`);
+    throw new UsageError({
+      message: 'no command after --.',
+      fix: `Write: memtune run ${profileName} -- <command> [args...], e.g. memtune run ${profileName} -- node dist/main.js`,
+    });
   }
 
   const cliFlags = (values['node-option'] ?? []).flatMap((text) => parseNodeOptionsEnv(text, { kind: 'flag', label: `--node-option=${text}` }));
@@ -75,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     cliFlags,
   });
   const { result, limit, files, envOrigins, env } = prepared;
-  for (const warning of result.warnings) process.stderr.write(`${warning}\n`);
+  for (const warning of result.warnings) process.stderr.write(`${formatWarning(warning)}\n`);
 
   if (values.explain) {
     process.stdout.write(`${explain(result, { profile: profile.name, limit: `${formatBytes(limit.bytes)} from ${limit.detail}`, files, envOrigins, command })}\n`);
@@ -87,8 +90,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const exit = await startRun(prepared, { execve: values.spawn !== true, notice: (text) => process.stderr.write(`${text}\n`) });
-  if (exit.error) process.stderr.write(`${exit.error}\n`);
+  const exit = await startRun(prepared, { execve: values.spawn !== true, notice: (notice) => process.stderr.write(`${formatWarning(notice)}\n`) });
+  if (exit.error) process.stderr.write(`memtune: ${exit.error}\n`);
   else if (exit.signal) process.stderr.write(`${failure(command, exit.signal, result)}\n`);
   else if (exit.code !== 0)
     process.stderr.write(`memtune: ${quote(command.join(' '))} exited with code ${exit.code} (profile ${profile.name}, NODE_OPTIONS=${exit.nodeOptions}).\n`);

@@ -1,4 +1,4 @@
-import { UsageError, quote } from '../shared/errors.js';
+import { type Problem, UsageError, quote } from '../shared/errors.js';
 import { parseByteSize } from '../shared/size.js';
 
 /** Where a value came from; `label` is what `--explain` and error messages show. */
@@ -104,7 +104,7 @@ function goEnvProblem(key: string, value: string): string | undefined {
  */
 export function parseNodeOptionsFile(text: string, path: string, profiles: readonly string[]): NodeOptionsFile {
   const result: NodeOptionsFile = { path, flags: [], env: [], sections: [] };
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   let section: string | undefined;
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -117,7 +117,7 @@ export function parseNodeOptionsFile(text: string, path: string, profiles: reado
     if (header) {
       const name = (header[1] ?? '').trim();
       if (!profiles.includes(name)) {
-        problems.push(`${where}: unknown profile section [${name}]; the profiles are ${profiles.join(', ')}.`);
+        problems.push({ where, message: `unknown profile section [${name}]; the profiles are ${profiles.join(', ')}.` });
       }
       section = name;
       result.sections.push({ name, line });
@@ -128,53 +128,49 @@ export function parseNodeOptionsFile(text: string, path: string, profiles: reado
       const key = envMatch[1]!;
       const value = envMatch[2]!.trim();
       if (key === 'NODE_OPTIONS') {
-        problems.push(`${where}: write each flag of NODE_OPTIONS on its own line, without NODE_OPTIONS=.`);
+        problems.push({ where, message: 'write each flag of NODE_OPTIONS on its own line, without NODE_OPTIONS=.' });
         for (const token of tokenizeNodeOptions(value.replace(/^'(.*)'$/, '$1'))) checkToken(token, where, problems);
         return;
       }
       if (!FILE_ENV_KEYS.includes(key)) {
-        problems.push(`${where}: ${key}= cannot be set here; a line is a Node flag (--name=value) or one of ${FILE_ENV_KEYS.join(', ')}.`);
+        problems.push({ where, message: `${key}= cannot be set here; a line is a Node flag (--name=value) or one of ${FILE_ENV_KEYS.join(', ')}.` });
         return;
       }
       const problem = goEnvProblem(key, value);
-      if (problem) problems.push(`${where}: ${problem}`);
+      if (problem) problems.push({ where, message: problem });
       else result.env.push({ key, value, origin, section });
       return;
     }
     const tokens = content.split(/\s+/);
     const first = tokens[0]!;
     if (!first.startsWith('-')) {
-      problems.push(`${where}: ${quote(content)} is not a flag; a line is one Node flag such as --max-old-space-size=60%.`);
+      problems.push({ where, message: `${quote(content)} is not a flag; a line is one Node flag such as --max-old-space-size=60%.` });
       return;
     }
     const extra = tokens.slice(1).filter((token) => token.startsWith('-'));
     if (extra.length > 0) {
-      problems.push(`${where}: one flag per line; put ${extra.map(quote).join(', ')} on a line of its own.`);
+      problems.push({ where, message: `one flag per line; put ${extra.map(quote).join(', ')} on a line of its own.` });
       for (const token of tokens) checkToken(token, where, problems);
       return;
     }
     const flag = splitFlag(tokens.length > 1 ? `${first}=${tokens.slice(1).join(' ')}` : first);
     const problem = heapSizeProblem(flag.name, flag.value);
-    if (problem) problems.push(`${where}: ${problem}`);
+    if (problem) problems.push({ where, message: problem });
     else result.flags.push({ ...flag, origin, section });
   });
-  if (problems.length > 0) throw new UsageError(problemsMessage(problems, `Fix ${path} (memtune doctor checks it without running anything).`));
+  if (problems.length > 0) throw new UsageError({ problems, fix: `Fix ${path} (memtune doctor checks it without running anything).` });
   return result;
 }
 
 /** A pasted NODE_OPTIONS line is refused as a whole, but each of its flags is still checked so the message names them all. */
-function checkToken(token: string, where: string, problems: string[]): void {
+function checkToken(token: string, where: string, problems: Problem[]): void {
   if (!token.startsWith('-')) return;
   const flag = splitFlag(token);
   const problem = heapSizeProblem(flag.name, flag.value);
-  if (problem) problems.push(`${where}: ${problem}`);
+  if (problem) problems.push({ where, message: problem });
   const key = flagKey(flag.name);
   const refused = key === '--max-old-space-size-percentage' ? undefined : REFUSED_REASONS[key];
-  if (refused) problems.push(`${where}: ${key} is not allowed in NODE_OPTIONS: ${refused}`);
-}
-
-export function problemsMessage(problems: string[], fix: string): string {
-  return `${problems.map((problem) => `memtune: ${problem}`).join('\n')}\n${fix}`;
+  if (refused) problems.push({ where, message: `${key} is not allowed in NODE_OPTIONS: ${refused}` });
 }
 
 export function splitFlag(token: string): { name: string; value?: string } {

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { CompilerInfo } from '../bench/types.js';
-import { UsageError, quote } from '../shared/errors.js';
+import type { CompilerInfo } from '../shared/compiler-info.js';
+import { type Notice, type Problem, UsageError, quote } from '../shared/errors.js';
 import type { MemoryLimit } from '../shared/effects/memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from './node-flags.js';
 import {
@@ -10,7 +10,6 @@ import {
   isRepeatable,
   parseHeapSize,
   parseNodeOptionsEnv,
-  problemsMessage,
   type EnvSetting,
   type FlagSetting,
   type NodeOptionsFile,
@@ -48,7 +47,7 @@ export interface ResolvedRun {
   env: EnvSetting[];
   args: string[];
   addedArgs: Array<{ arg: string; origin: Origin }>;
-  warnings: string[];
+  warnings: Notice[];
   notes: string[];
   /** Diagnostics directories to create before the command starts. */
   directories: string[];
@@ -94,7 +93,7 @@ interface Merged {
 }
 
 /** One value per flag (repeatable flags once per value); a flag the user set twice is a warning. */
-function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: string[], warnings: string[]): Merged {
+function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: Problem[], warnings: Notice[]): Merged {
   const merged: FlagSetting[] = [];
   const overridden: ResolvedRun['overridden'] = [];
   const directories: string[] = [];
@@ -114,7 +113,7 @@ function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: str
     const previous = merged[index]!;
     overridden.push({ flag: previous, by: flag });
     if (previous.origin.kind !== 'preset' && previous.value !== flag.value) {
-      warnings.push(`memtune: ${key} is set twice: ${formatFlag(previous)} (${previous.origin.label}) is replaced by ${formatFlag(flag)} (${flag.origin.label}).`);
+      warnings.push({ message: `${key} is set twice: ${formatFlag(previous)} (${previous.origin.label}) is replaced by ${formatFlag(flag)} (${flag.origin.label}).` });
     }
     merged[index] = flag;
   }
@@ -133,16 +132,19 @@ function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: str
 }
 
 /** A heap above the memory limit: the system would kill the process before V8 ever reports running out. */
-function heapProblem(merged: FlagSetting[], limit: ResolveRunInput['limit']): { heapMiB: number | undefined; problem?: string } {
+function heapProblem(merged: FlagSetting[], limit: ResolveRunInput['limit']): { heapMiB: number | undefined; problem?: Problem } {
   const heapFlag = merged.find((flag) => flagKey(flag.name) === '--max-old-space-size');
   const heapMiB = heapFlag?.value === undefined ? undefined : Number(heapFlag.value);
   const limitMiB = toMiB(limit.bytes);
   if (!heapFlag || heapMiB === undefined || heapMiB <= limitMiB) return { heapMiB };
   return {
     heapMiB,
-    problem:
-      `${heapFlag.origin.label}: --max-old-space-size=${heapMiB} is above the memory limit, ${limitMiB} MiB from ${limit.detail}; ` +
-      'the process would be killed by the system before V8 ever reports running out.',
+    problem: {
+      where: heapFlag.origin.label,
+      message:
+        `--max-old-space-size=${heapMiB} is above the memory limit, ${limitMiB} MiB from ${limit.detail}; ` +
+        'the process would be killed by the system before V8 ever reports running out.',
+    },
   };
 }
 
@@ -175,15 +177,18 @@ function compilerArgs(input: ResolveRunInput, notes: string[]): { args: string[]
 }
 
 export function resolveRun(input: ResolveRunInput): ResolvedRun {
-  const warnings: string[] = [];
+  const warnings: Notice[] = [];
   const notes: string[] = [];
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const { merged, overridden, directories } = mergeFlags(flagLayers(input, notes), input, problems, warnings);
   problems.push(...nodeFlagProblems(merged, input.allowed));
   const { heapMiB, problem } = heapProblem(merged, input.limit);
   if (problem) problems.push(problem);
   if (problems.length > 0) {
-    throw new UsageError(problemsMessage(problems, 'Nothing was started. Fix or remove the flags named above (memtune run <profile> --explain shows where each comes from).'));
+    throw new UsageError({
+      problems,
+      fix: 'Nothing was started. Fix or remove the flags named above (memtune run <profile> --explain shows where each comes from).',
+    });
   }
   const env: EnvSetting[] = [
     { key: 'NODE_OPTIONS', value: formatNodeOptions(merged), origin: { kind: 'preset', label: 'merged: preset < .node-options < environment < command line' } },
@@ -194,14 +199,15 @@ export function resolveRun(input: ResolveRunInput): ResolvedRun {
 }
 
 /** Turns `NN%` heap sizes into MB and relative diagnostics paths into absolute ones. */
-function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: string[], directories: string[]): FlagSetting | undefined {
+function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: Problem[], directories: string[]): FlagSetting | undefined {
   const key = flagKey(flag.name);
   if (key === '--max-old-space-size' || key === '--max-semi-space-size') {
     const size = flag.value === undefined ? undefined : parseHeapSize(flag.value, key === '--max-old-space-size');
     if (size === undefined) {
-      problems.push(
-        `${flag.origin.label}: ${quote(formatFlag(flag))} is not a size memtune accepts; write a whole number of MB (4096)${key === '--max-old-space-size' ? ' or NN% of the memory limit (60%)' : ''}.`,
-      );
+      problems.push({
+        where: flag.origin.label,
+        message: `${quote(formatFlag(flag))} is not a size memtune accepts; write a whole number of MB (4096)${key === '--max-old-space-size' ? ' or NN% of the memory limit (60%)' : ''}.`,
+      });
       return undefined;
     }
     if ('percent' in size) {
@@ -261,10 +267,11 @@ function goSettings(input: ResolveRunInput, limitText: string): EnvSetting[] {
   const memlimit = values.get('GOMEMLIMIT');
   const bytes = memlimit && parseByteSize(memlimit.value);
   if (memlimit && bytes !== undefined && bytes > limit.bytes) {
-    throw new UsageError(
-      `memtune: ${memlimit.origin.label}: GOMEMLIMIT=${memlimit.value} is above the memory limit, ${formatBytes(limit.bytes)} from ${limit.detail}.\n` +
-        'Nothing was started. Write GOMEMLIMIT as NN% of the memory limit in .node-options.',
-    );
+    throw new UsageError({
+      where: memlimit.origin.label,
+      message: `GOMEMLIMIT=${memlimit.value} is above the memory limit, ${formatBytes(limit.bytes)} from ${limit.detail}.`,
+      fix: 'Nothing was started. Write GOMEMLIMIT as NN% of the memory limit in .node-options.',
+    });
   }
   return [...values.values()];
 }

@@ -6,6 +6,6 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T, help: str
   try {
     return parseArgs(config);
   } catch (error) {
-    throw new UsageError(`memtune: ${(error as Error).message}\n${help}`);
+    throw new UsageError({ message: (error as Error).message, fix: help });
   }
 }

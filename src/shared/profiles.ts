@@ -31,7 +31,7 @@ export function parseProfiles(data: Record<string, unknown>, where: string): Pro
   for (const [name, raw] of Object.entries(data)) {
     if (name.startsWith('$')) continue;
     const fail = (what: string): never => {
-      throw new Error(`memtune: profile ${quote(name)} in ${where}: ${what}`);
+      throw new UsageError({ where, message: `profile ${quote(name)} ${what}.`, fix: 'Fix the profile: memtune checks profiles.json when it starts.' });
     };
     if (typeof raw !== 'object' || raw === null) fail('is not an object');
     const value = raw as Partial<Profile>;
@@ -55,7 +55,10 @@ export function parseProfiles(data: Record<string, unknown>, where: string): Pro
 export function resolveProfile(name: string, profiles: Profiles): Profile {
   const profile = Object.hasOwn(profiles, name) ? profiles[name] : undefined;
   if (!profile) {
-    throw new UsageError(`memtune: unknown profile ${quote(name)}; the profiles are ${Object.keys(profiles).join(', ')}.\nRun memtune run --help to see what each is for.`);
+    throw new UsageError({
+      message: `unknown profile ${quote(name)}; the profiles are ${Object.keys(profiles).join(', ')}.`,
+      fix: 'Run memtune run --help to see what each is for.',
+    });
   }
   return profile;
 }

@@ -32,7 +32,11 @@ export function parseByteSize(text: string): number | undefined {
 export function parseMemoryLimitEnv(text: string, name = 'MEMTUNE_MEMORY_LIMIT'): number {
   const bytes = parseByteSize(text);
   if (bytes === undefined) {
-    throw new UsageError(`memtune: ${name}=${quote(text)} is not a memory size.\n` + `Write bytes (2147483648) or a binary unit: KiB, MiB, GiB, TiB (e.g. ${name}=2GiB).`);
+    throw new UsageError({
+      where: `${name}=${quote(text)}`,
+      message: 'not a memory size.',
+      fix: `Write bytes (2147483648) or a binary unit: KiB, MiB, GiB, TiB (e.g. ${name}=2GiB).`,
+    });
   }
   return bytes;
 }

@@ -33,8 +33,9 @@ export function findWorkspacePackage(packages: WorkspacePackage[], app: string, 
   const dir = normalizeWorkspacePath(root !== undefined && isAbsolute(app) ? relative(root, app) : app);
   const found = packages.find((pkg) => pkg.dir === dir || pkg.name === app);
   if (found) return found;
-  throw new UsageError(
-    `memtune: --app ${quote(app)} is not a package of this workspace; the packages are: ${packages.map((pkg) => `${pkg.dir} (${pkg.name})`).join(', ') || 'none'}.\n` +
-      'Pass one of them, by directory or by name: memtune docker --app apps/api',
-  );
+  throw new UsageError({
+    where: `--app ${quote(app)}`,
+    message: `not a package of this workspace; the packages are: ${packages.map((pkg) => `${pkg.dir} (${pkg.name})`).join(', ') || 'none'}.`,
+    fix: 'Pass one of them, by directory or by name: memtune docker --app apps/api',
+  });
 }

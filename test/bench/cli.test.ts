@@ -257,7 +257,7 @@ test('an --out that cannot be written fails before any run starts', (t) => {
   writeFileSync(join(root, 'a-file'), '');
   const result = runMemtune(['bench', '--out', join(root, 'a-file', 'reports')], { cwd: root });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: --out ".*a-file\/reports" cannot be written \(ENOTDIR\)\.\nPass a directory/);
+  assert.match(result.stderr, /^memtune: --out ".*a-file\/reports": cannot be written \(ENOTDIR\)\.\nPass a directory/);
   assert.doesNotMatch(result.stderr, /started/);
 });
 
@@ -296,7 +296,7 @@ test('--filter that matches nothing lists the packages', (t) => {
   workspace(root);
   const result = runMemtune(['bench', '--filter', '@other/*'], { cwd: root });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /--filter "@other\/\*" matches no package; the packages are: .*@m\/js/);
+  assert.match(result.stderr, /--filter "@other\/\*": matches no package; the packages are: .*@m\/js/);
 });
 
 test('a package starts beside another only while their expected peaks fit the --budget', (t) => {
@@ -550,13 +550,13 @@ test('refuses option values it cannot use, naming them, before anything runs', (
   const root = tempDir(t);
   workspace(root);
   const cases: Array<[string[], RegExp]> = [
-    [['--runs', '0'], /^memtune: --runs "0" is not a positive whole number\.\nWrite e\.g\. --runs=2/],
-    [['--concurrency', 'two'], /^memtune: --concurrency "two" is not a positive whole number/],
-    [['--budget', '150%'], /^memtune: --budget "150%" is not a memory size\.\nWrite a share/],
-    [['--budget', '4gb'], /^memtune: --budget "4gb" is not a memory size/],
-    [['--timeout', 'soon'], /^memtune: --timeout "soon" is not a positive number of seconds/],
+    [['--runs', '0'], /^memtune: --runs "0": not a positive whole number\.\nWrite e\.g\. --runs=2/],
+    [['--concurrency', 'two'], /^memtune: --concurrency "two": not a positive whole number/],
+    [['--budget', '150%'], /^memtune: --budget "150%": not a memory size\.\nWrite a share/],
+    [['--budget', '4gb'], /^memtune: --budget "4gb": not a memory size/],
+    [['--timeout', 'soon'], /^memtune: --timeout "soon": not a positive number of seconds/],
     [['--warm', '--script', 'build'], /^memtune: --warm and --script cannot be combined/],
-    [['--compiler', 'nowhere'], /^memtune: --compiler "nowhere" is not a TypeScript compiler/],
+    [['--compiler', 'nowhere'], /^memtune: --compiler "nowhere": not a TypeScript compiler/],
     [['--solution'], /^memtune: --solution needs the root's typescript/],
     [['--bogus'], /^memtune: Unknown option '--bogus'.*\nRun memtune bench --help/],
   ];
@@ -624,8 +624,8 @@ test('--baseline fails the bench when a package grew past --max-growth, and refu
   assert.match(readFileSync(join(root, 'grown', 'memtune-report.md'), 'utf8'), /## Compared with the baseline/);
 
   for (const [args, message] of [
-    [['--baseline', 'missing.json'], /^memtune: --baseline "missing\.json" cannot be read \(ENOENT\)\.\nPass the memtune-report\.json/],
-    [['--baseline', 'package.json'], /^memtune: --baseline "package\.json" is not a memtune report/],
+    [['--baseline', 'missing.json'], /^memtune: --baseline "missing\.json": cannot be read \(ENOENT\)\.\nPass the memtune-report\.json/],
+    [['--baseline', 'package.json'], /^memtune: --baseline "package\.json": not a memtune report/],
     [['--max-growth', '10%'], /^memtune: --max-growth needs --baseline/],
   ] as const) {
     const result = runMemtune(['bench', '--out', 'refused', ...args], { cwd: root });

@@ -17,7 +17,7 @@ import {
   type RunStatus,
 } from '../../src/bench/types.js';
 import { GcThrashDetector, TraceGcHeaps, parseTraceGcLine, withoutTraceGc, type GcEvent } from '../../src/bench/gc-trace.js';
-import { UsageError } from '../../src/shared/errors.js';
+import { UsageError, formatError } from '../../src/shared/errors.js';
 
 const MiB = 1024 * 1024;
 const TS6: CompilerInfo = { name: 'typescript', version: '6.0.3', native: false, path: '/r/node_modules/typescript/bin/tsc' };
@@ -101,14 +101,14 @@ test('parseJournal drops a last line cut off by an interrupted write, and says s
 test('parseJournal refuses an unreadable line before the last one, or another schema, naming file:line', () => {
   const good = formatJournalLine(entry('a', 1));
   const cases: Array<[string, RegExp]> = [
-    [`${good}{"broken\n${good}`, /^memtune: j\.jsonl:2 is not JSON/],
-    [`${good}${JSON.stringify({ ...entry('b', 1), schemaVersion: 1 })}\n`, /^memtune: j\.jsonl:2 is schemaVersion 1, expected 2\.\nDelete j\.jsonl/],
-    [`{"schemaVersion":2}\n${good}`, /^memtune: j\.jsonl:1 is not a memtune journal entry/],
+    [`${good}{"broken\n${good}`, /^memtune: j\.jsonl:2: not JSON/],
+    [`${good}${JSON.stringify({ ...entry('b', 1), schemaVersion: 1 })}\n`, /^memtune: j\.jsonl:2: schemaVersion 1, expected 2\.\nDelete j\.jsonl/],
+    [`{"schemaVersion":2}\n${good}`, /^memtune: j\.jsonl:1: not a memtune journal entry/],
   ];
   for (const [text, message] of cases) {
     assert.throws(
       () => parseJournal(text, 'j.jsonl'),
-      (error: unknown) => error instanceof UsageError && message.test(error.message),
+      (error: unknown) => error instanceof UsageError && message.test(formatError(error)),
     );
   }
 });
@@ -379,14 +379,14 @@ test('the baseline gate compares the worst run: a median that held while the lar
 
 test('parseBaseline refuses what is not a memtune report of this schema, and parseMaxGrowth what is not a percentage', () => {
   const cases: Array<[string, RegExp]> = [
-    ['{', /^memtune: --baseline "b\.json" is not JSON/],
-    ['[]', /^memtune: --baseline "b\.json" is not a memtune report/],
-    [JSON.stringify({ ...reportWith([]), schemaVersion: 1 }), /^memtune: --baseline "b\.json" has schemaVersion 1; this memtune reads 2\.\nMeasure the baseline again/],
+    ['{', /^memtune: --baseline "b\.json": not JSON/],
+    ['[]', /^memtune: --baseline "b\.json": not a memtune report/],
+    [JSON.stringify({ ...reportWith([]), schemaVersion: 1 }), /^memtune: --baseline "b\.json": has schemaVersion 1; this memtune reads 2\.\nMeasure the baseline again/],
   ];
   for (const [text, message] of cases) {
     assert.throws(
       () => parseBaseline(text, 'b.json'),
-      (error: unknown) => error instanceof UsageError && message.test(error.message),
+      (error: unknown) => error instanceof UsageError && message.test(formatError(error)),
       text,
     );
   }
@@ -400,7 +400,7 @@ test('parseBaseline refuses what is not a memtune report of this schema, and par
   for (const text of ['0%', '-5%', 'ten', '5MiB']) {
     assert.throws(
       () => parseMaxGrowth(text),
-      (error: unknown) => error instanceof UsageError && /^memtune: --max-growth ".*" is not a percentage/.test(error.message),
+      (error: unknown) => error instanceof UsageError && /^memtune: --max-growth ".*": not a percentage/.test(formatError(error)),
       text,
     );
   }

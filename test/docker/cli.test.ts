@@ -79,7 +79,7 @@ test('--app that is not a package of the workspace is named, the packages listed
   assert.equal(result.status, 2);
   assert.match(
     result.stderr,
-    /^memtune: --app "apps\/web" is not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\nPass one of them/,
+    /^memtune: --app "apps\/web": not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\nPass one of them/,
   );
   assert.equal(result.stdout, '');
   assert.deepEqual(readdirSync(repo).sort(), before);
@@ -91,7 +91,7 @@ test('--app in a single-package repository is refused: it is not a workspace; no
   const before = readdirSync(repo).sort();
   const result = runMemtune(['docker', '--app', 'api'], { cwd: repo, env: cleanEnv() });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: --app "api" is not a package of the workspace: .* is a single package.*\nLeave out --app/);
+  assert.match(result.stderr, /^memtune: --app "api": not a package of the workspace: .* is a single package.*\nLeave out --app/);
   assert.deepEqual(readdirSync(repo).sort(), before);
 });
 
@@ -129,7 +129,7 @@ test('--out writes the named file atomically and keeps an existing .dockerignore
   writeFileSync(join(repo, '.dockerignore'), '.git\n');
   const result = runMemtune(['docker', '--out', 'deploy/Dockerfile.api'], { cwd: repo, env: cleanEnv() });
   assert.equal(result.status, 2, 'a missing directory is refused');
-  assert.match(result.stderr, /^memtune: cannot write --out "deploy\/Dockerfile\.api": its directory does not exist\./);
+  assert.match(result.stderr, /^memtune: --out "deploy\/Dockerfile\.api": cannot be written: its directory does not exist\./);
   mkdirSync(join(repo, 'deploy'));
   const written = runMemtune(['docker', '--out', 'deploy/Dockerfile.api'], { cwd: repo, env: cleanEnv() });
   assert.equal(written.status, 0, written.stderr);

@@ -72,7 +72,7 @@ const BAD_INPUT: Array<{ name: string; args: string[]; files?: Record<string, st
     args: ['run', 'build', '--', ...MARK],
     env: { MEMTUNE_MEMORY_LIMIT: '2GB' },
     status: 2,
-    stderr: /^memtune: MEMTUNE_MEMORY_LIMIT="2GB" is not a memory size\.\n/,
+    stderr: /^memtune: MEMTUNE_MEMORY_LIMIT="2GB": not a memory size\.\n/,
   },
   {
     name: 'a heap of -1',
@@ -115,7 +115,12 @@ const BAD_INPUT: Array<{ name: string; args: string[]; files?: Record<string, st
     status: 127,
     stderr: /^memtune: command not found: "no-such-command-xyz"/,
   },
-  { name: 'a missing --dotenv file', args: ['run', 'build', '--dotenv=missing.env', '--', ...MARK], status: 2, stderr: /^memtune: cannot read the env file ".*missing\.env"/ },
+  {
+    name: 'a missing --dotenv file',
+    args: ['run', 'build', '--dotenv=missing.env', '--', ...MARK],
+    status: 2,
+    stderr: /^memtune: --dotenv ".*missing\.env": cannot be read \(ENOENT\)\.\nCheck the path/,
+  },
   { name: 'an unknown option', args: ['run', 'build', '--heap=4096', '--', ...MARK], status: 2, stderr: /^memtune: Unknown option '--heap'/ },
 ];
 
@@ -169,7 +174,7 @@ test('merges preset < repo .node-options < package .node-options < NODE_OPTIONS 
   assert.equal(heap([]).line, 'NODE_OPTIONS=--max-old-space-size=1100 --expose-gc');
   assert.match(
     heap([]).stderr,
-    /^memtune: --max-old-space-size is set twice: --max-old-space-size=1000 \(.*\/\.node-options:1\) is replaced by --max-old-space-size=1100 \(.*packages\/a\/\.node-options:2\)\.$/m,
+    /^memtune: warning: --max-old-space-size is set twice: --max-old-space-size=1000 \(.*\/\.node-options:1\) is replaced by --max-old-space-size=1100 \(.*packages\/a\/\.node-options:2\)\.$/m,
   );
   assert.equal(heap([], { NODE_OPTIONS: '--max-old-space-size=1200' }).line, 'NODE_OPTIONS=--max-old-space-size=1200 --expose-gc');
   assert.equal(heap(['--node-option=--max-old-space-size=50%'], { NODE_OPTIONS: '--max-old-space-size=1200' }).line, 'NODE_OPTIONS=--max-old-space-size=2048 --expose-gc');
@@ -260,7 +265,7 @@ test('when the diagnostics directory cannot be created, the command still starts
   const cwd = project(t, { '.memtune': 'a file where the directory should be\n' });
   const result = runMemtune(['run', 'start', '--', ...WRITE_REPORT], { cwd });
   assert.equal(result.status, 0, result.stderr);
-  const fallback = /^memtune: cannot create ".*\.memtune\/diagnostics" \((?:ENOTDIR|EEXIST)\); diagnostics go to (.*)\.$/m.exec(result.stderr);
+  const fallback = /^memtune: warning: ".*\.memtune\/diagnostics": cannot be created \((?:ENOTDIR|EEXIST)\); diagnostics go to (.*)\.$/m.exec(result.stderr);
   assert.ok(fallback, result.stderr);
   const report = /Writing Node\.js report to file: (\S+)/.exec(result.stderr)?.[1];
   assert.ok(report && existsSync(join(fallback[1]!, report)), result.stderr);

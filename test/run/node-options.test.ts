@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UsageError } from '../../src/shared/errors.js';
+import { UsageError, formatError, formatWarning } from '../../src/shared/errors.js';
 import { allowedFlagsOf, nodeFlagProblems } from '../../src/run/node-flags.js';
 import { allowedFlagsOfThisNode } from '../../src/run/effects/spawn-command.js';
 import { flagKey, formatNodeOptions, parseHeapSize, parseNodeOptionsEnv, parseNodeOptionsFile, tokenizeNodeOptions } from '../../src/run/node-options.js';
@@ -17,7 +17,7 @@ function refused(text: string): string {
     parseNodeOptionsFile(text, '/repo/.node-options', NAMES);
   } catch (error) {
     assert.ok(error instanceof UsageError);
-    return error.message;
+    return formatError(error);
   }
   assert.fail(`accepted: ${text}`);
 }
@@ -117,10 +117,11 @@ test("node flags are checked against the running node's allowed set, with why fo
     own,
   );
   assert.equal(problems.length, 2);
-  assert.match(problems[0]!, /^\/repo\/\.node-options:3: --gc-interval is not allowed in NODE_OPTIONS by node v\d+/);
-  assert.match(problems[1]!, /--trace-gc .*V8 tracing flag/);
+  assert.equal(problems[0]!.where, '/repo/.node-options:3');
+  assert.match(problems[0]!.message, /^--gc-interval is not allowed in NODE_OPTIONS by node v\d+/);
+  assert.match(problems[1]!.message, /--trace-gc .*V8 tracing flag/);
   const old = allowedFlagsOf('/opt/node20/bin/node', 'v20.20.2', ['--max-old-space-size']);
-  assert.match(nodeFlagProblems([{ name: '--max-old-space-size-percentage', value: '50', origin }], old)[0]!, /node v20\.20\.2 \(\/opt\/node20\/bin\/node\).*Node 24\.6/);
+  assert.match(nodeFlagProblems([{ name: '--max-old-space-size-percentage', value: '50', origin }], old)[0]!.message, /node v20\.20\.2 \(\/opt\/node20\/bin\/node\).*Node 24\.6/);
 });
 
 test('profiles: every one has a description, a heap share within 1-100%, and node flags this node allows', () => {
@@ -180,9 +181,9 @@ test('resolveRun merges preset < repo file < package file < environment < comman
   const all = resolveRun(input({ files: [repo, pkg], env: { NODE_OPTIONS: '--max-old-space-size=1200' }, cliFlags: cli }));
   assert.equal(all.heapMiB, 1300);
   assert.equal(all.env[0]!.value, '--max-old-space-size=1300 --expose-gc');
-  assert.equal(all.warnings.length, 3, all.warnings.join('\n'));
+  assert.equal(all.warnings.length, 3, all.warnings.map(formatWarning).join('\n'));
   assert.match(
-    all.warnings[0]!,
+    all.warnings[0]!.message,
     /--max-old-space-size is set twice: --max-old-space-size=819 \(\/repo\/\.node-options:1 \(40% of 2 GiB\)\) is replaced by --max-old-space-size=1100/,
   );
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectMemoryLimit } from '../../src/shared/effects/memory-limit.js';
+import { UsageError, formatError } from '../../src/shared/errors.js';
 import { GiB, MiB, parseByteSize } from '../../src/shared/size.js';
 import { tempDir, writeTree } from '../helpers.js';
 
@@ -90,10 +91,12 @@ test('detectMemoryLimit refuses a MEMTUNE_MEMORY_LIMIT that is not a size and na
   for (const bad of ['2GB', 'lots', '-1', '0', '1.5']) {
     assert.throws(
       () => detectMemoryLimit({ env: { MEMTUNE_MEMORY_LIMIT: bad } }),
-      (error: Error) => {
-        assert.match(error.message, /^memtune: MEMTUNE_MEMORY_LIMIT=/);
-        assert.ok(error.message.includes(JSON.stringify(bad)), error.message);
-        assert.match(error.message, /\nWrite bytes/);
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        const text = formatError(error);
+        assert.match(text, /^memtune: MEMTUNE_MEMORY_LIMIT=".*": not a memory size/);
+        assert.ok(text.includes(JSON.stringify(bad)), text);
+        assert.match(text, /\nWrite bytes/);
         return true;
       },
     );

@@ -189,7 +189,7 @@ describe('the compiler detector on a tree laid out by hand', () => {
     assert.equal(version(compilerFromOverride('tools/typescript', root)), '5.9.3');
     assert.equal(compilerFromOverride('tools/typescript/bin/tsc', root).path, join(root, 'tools', 'typescript', 'bin', 'tsc'));
     assert.equal(version(compilerFromOverride(join(root, 'node_modules', 'typescript'), '/')), '7.0.2 native');
-    assert.throws(() => compilerFromOverride('tools/other', root), /is not a TypeScript compiler/);
+    assert.throws(() => compilerFromOverride('tools/other', root), /: not a TypeScript compiler/);
   });
 });
 

@@ -48,10 +48,10 @@ export function planBench(options: PlanOptions): BenchPlan {
   const patterns = rootManifest ? workspacePatterns(repoRoot, rootManifest) : undefined;
   const inWorkspace = patterns !== undefined && packageDir === repoRoot;
   if (!inWorkspace && !existsSync(join(packageDir, 'package.json'))) {
-    throw new UsageError(
-      `memtune: ${options.cwd} is neither a workspace nor a package: no package.json here or above.\n` +
-        'Run memtune bench at the root of your monorepo or inside one of its packages.',
-    );
+    throw new UsageError({
+      message: `${options.cwd} is neither a workspace nor a package: no package.json here or above.`,
+      fix: 'Run memtune bench at the root of your monorepo or inside one of its packages.',
+    });
   }
   const candidates = inWorkspace
     ? listWorkspacePackages(repoRoot, patterns).map((pkg) => ({ name: pkg.name, dir: join(repoRoot, pkg.dir) }))
@@ -79,10 +79,11 @@ export function planBench(options: PlanOptions): BenchPlan {
     targets.push({ name: candidate.name, dir: candidate.dir, relDir, tsconfig, compiler });
   }
   if (options.filters.length > 0 && targets.length + skipped.length === 0) {
-    throw new UsageError(
-      `memtune: --filter ${options.filters.map(quote).join(' --filter ')} matches no package; the packages are: ${candidates.map((c) => c.name).join(', ')}.\n` +
-        'Filter by package name or directory; * and ** are globs, e.g. --filter "@acme/*"',
-    );
+    throw new UsageError({
+      where: `--filter ${options.filters.map(quote).join(' --filter ')}`,
+      message: `matches no package; the packages are: ${candidates.map((c) => c.name).join(', ')}.`,
+      fix: 'Filter by package name or directory; * and ** are globs, e.g. --filter "@acme/*"',
+    });
   }
   return { root: repoRoot, mode: inWorkspace ? 'workspace' : 'package', targets, skipped };
 }

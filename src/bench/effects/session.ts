@@ -66,10 +66,11 @@ function ensureWritable(out: string, given: string): void {
     writeFileSync(probe, '');
     unlinkSync(probe);
   } catch (error) {
-    throw new UsageError(
-      `memtune: --out ${quote(given)} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).\n` +
-        'Pass a directory you can write to, e.g. --out .memtune',
-    );
+    throw new UsageError({
+      where: `--out ${quote(given)}`,
+      message: `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      fix: 'Pass a directory you can write to, e.g. --out .memtune',
+    });
   }
 }
 
@@ -78,10 +79,11 @@ function readBaseline(given: string, cwd: string): BenchReport {
   try {
     text = readFileSync(resolve(cwd, given), 'utf8');
   } catch (error) {
-    throw new UsageError(
-      `memtune: --baseline ${quote(given)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).\n` +
-        "Pass the memtune-report.json of an earlier run, e.g. your main branch's CI artifact.",
-    );
+    throw new UsageError({
+      where: `--baseline ${quote(given)}`,
+      message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      fix: "Pass the memtune-report.json of an earlier run, e.g. your main branch's CI artifact.",
+    });
   }
   return parseBaseline(text, given);
 }
@@ -107,7 +109,10 @@ function environmentOf(root: string, compilers: CompilerInfo[], limit: MemoryLim
 function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
   const reasons = skipped.map((pkg) => `  ${pkg.name} (${pkg.dir}): ${pkg.reason}`).join('\n');
   return new UsageError(
-    `memtune: nothing to measure in ${root}:\n${reasons || '  no packages'}\nGive the packages a tsconfig.json and a typescript to resolve, or pass --compiler.`,
+    {
+      message: `nothing to measure in ${root}:\n${reasons || '  no packages'}`,
+      fix: 'Give the packages a tsconfig.json and a typescript to resolve, or pass --compiler.',
+    },
     1,
   );
 }
@@ -148,7 +153,10 @@ async function buildReferences(targets: BenchTarget[], root: string, configs: Co
     await readConfigs([{ compiler, tsconfig }], configs);
     const config = configs.get(tsconfig)!;
     if (isUnreadable(config)) {
-      throw new UsageError(`memtune: a referenced project cannot be read: ${config.unreadable}\nFix its tsconfig, or leave the packages that reference it out with --filter.`, 1);
+      throw new UsageError(
+        { message: `a referenced project cannot be read: ${config.unreadable}`, fix: 'Fix its tsconfig, or leave the packages that reference it out with --filter.' },
+        1,
+      );
     }
     for (const reference of config.references) await visit(reference, compiler, [...trail, tsconfig]);
     order.push(tsconfig);
@@ -171,7 +179,7 @@ async function buildReferences(targets: BenchTarget[], root: string, configs: Co
       root,
       process.env,
     );
-    if (failed) progress(`memtune: bringing the referenced projects up to date had errors; the checks go on against what it wrote:\n${failed}`);
+    if (failed) progress(`bringing the referenced projects up to date had errors; the checks go on against what it wrote:\n${failed}`);
     start = end;
   }
 }
@@ -190,10 +198,10 @@ function previousRuns(journalPath: string, cwd: string, notice: (text: string) =
   try {
     text = readFileSync(journalPath, 'utf8');
   } catch {
-    notice(`memtune: no journal at ${journalPath} yet; measuring everything.`);
+    notice(`no journal at ${journalPath} yet; measuring everything.`);
   }
   const parsed = parseJournal(text, relative(cwd, journalPath) || journalPath);
-  if (parsed.note) notice(`memtune: ${parsed.note}`);
+  if (parsed.note) notice(parsed.note);
   return parsed.entries;
 }
 
@@ -211,14 +219,19 @@ async function planSolution(root: string, options: BenchOptions): Promise<Planne
   const tsconfig = join(root, 'tsconfig.json');
   const compiler = options.compiler === undefined ? resolveCompiler(root) : compilerFromOverride(options.compiler, options.cwd);
   if (!compiler) {
-    throw new UsageError(`memtune: --solution needs the root's typescript, and ${root} resolves none.\nInstall it at the root (npm i -D typescript) or pass --compiler.`);
+    throw new UsageError({
+      message: `--solution needs the root's typescript, and ${root} resolves none.`,
+      fix: 'Install it at the root (npm i -D typescript) or pass --compiler.',
+    });
   }
   const config = await readProjectConfig(compiler, tsconfig, process.env);
-  if (isUnreadable(config)) throw new UsageError(`memtune: --solution: ${config.unreadable}\nFix the root tsconfig.json, or drop --solution.`, 1);
+  if (isUnreadable(config)) throw new UsageError({ where: '--solution', message: `${config.unreadable}`, fix: 'Fix the root tsconfig.json, or drop --solution.' }, 1);
   if (config.references.length === 0) {
-    throw new UsageError(
-      `memtune: --solution builds the root ${tsconfig} with tsc -b, but it has no references.\nAdd the packages as references (see presets/tsconfig/solution.json), or drop --solution.`,
-    );
+    throw new UsageError({
+      where: '--solution',
+      message: `builds the root ${tsconfig} with tsc -b, but it has no references.`,
+      fix: 'Add the packages as references (see presets/tsconfig/solution.json), or drop --solution.',
+    });
   }
   const task = solutionTask(root, tsconfig, compiler, { node: process.execPath, godebug: process.env.GODEBUG });
   return {

@@ -56,7 +56,7 @@ export function planDocker(options: PlanOptions): DockerPlan {
   const { root } = options;
   const rootManifest = readManifest(root);
   if (!rootManifest) {
-    throw new UsageError(`memtune: no package.json in ${root}.\nRun memtune docker at the root of your repository (where the lockfile is).`);
+    throw new UsageError({ message: `no package.json in ${root}.`, fix: 'Run memtune docker at the root of your repository (where the lockfile is).' });
   }
   const patterns = workspacePatterns(root, rootManifest);
   const app = chooseApp(root, rootManifest, patterns ? listWorkspacePackages(root, patterns) : undefined, options.app);

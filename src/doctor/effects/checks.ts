@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
-import { UsageError } from '../../shared/errors.js';
+import { type Problem, UsageError, problemText } from '../../shared/errors.js';
 import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from '../../run/node-flags.js';
-import { parseNodeOptionsEnv, parseNodeOptionsFile, type NodeOptionsFile } from '../../run/node-options.js';
+import { parseNodeOptionsEnv, type NodeOptionsFile } from '../../run/node-options.js';
+import { readNodeOptionsFile } from '../../run/effects/node-options-files.js';
 import { findPackageDirs } from '../../shared/effects/package-dirs.js';
 import type { Profiles } from '../../shared/profiles.js';
 import { resolveRun } from '../../run/resolve-run.js';
@@ -23,6 +23,15 @@ export interface Finding {
   message: string;
   /** A file (with `:line` where it has one) the finding is about. */
   where?: string;
+}
+
+/** A problem found by run's own checks, as doctor reports it. */
+function problemFinding(check: string, problem: Problem, prefix = ''): Finding {
+  return { severity: 'error', check, message: prefix + problemText(problem), ...(problem.where === undefined ? {} : { where: problem.where }) };
+}
+
+function errorFindings(check: string, error: UsageError, prefix = ''): Finding[] {
+  return error.problems.map((problem) => problemFinding(check, problem, prefix));
 }
 
 export interface DoctorInput {
@@ -63,14 +72,14 @@ export function diagnose(input: DoctorInput): Finding[] {
     findings.push({ severity: 'info', check: 'memory-limit', message: `memory limit ${formatBytes(limit.bytes)} from ${limit.detail}` });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    findings.push({ severity: 'error', check: 'memory-limit', message: error.message.replace(/^memtune: /, '') });
+    findings.push(...errorFindings('memory-limit', error));
   }
 
   const envOptions = input.env.NODE_OPTIONS;
   if (envOptions !== undefined && envOptions.trim() !== '') {
     const flags = parseNodeOptionsEnv(envOptions, { kind: 'env', label: 'environment NODE_OPTIONS' });
     const problems = nodeFlagProblems(flags, input.allowed);
-    for (const problem of problems) findings.push({ severity: 'error', check: 'node-options-env', message: problem });
+    for (const problem of problems) findings.push(problemFinding('node-options-env', problem));
     if (problems.length === 0) {
       findings.push({
         severity: 'warning',
@@ -83,25 +92,17 @@ export function diagnose(input: DoctorInput): Finding[] {
   const files: NodeOptionsFile[] = [];
   for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) {
     const path = join(dir, '.node-options');
-    let text: string;
     try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue;
-    }
-    try {
-      const file = parseNodeOptionsFile(text, path, Object.keys(input.profiles));
+      const file = readNodeOptionsFile(path, Object.keys(input.profiles));
+      if (!file) continue;
       files.push(file);
       const problems = nodeFlagProblems(file.flags, input.allowed);
-      for (const problem of problems) findings.push({ severity: 'error', check: 'node-options-file', message: problem, where: problem.split(': ')[0]! });
+      for (const problem of problems) findings.push(problemFinding('node-options-file', problem));
       if (problems.length === 0)
         findings.push({ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path });
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      for (const line of error.message.split('\n').filter((line) => line.startsWith('memtune: '))) {
-        const message = line.replace(/^memtune: /, '');
-        findings.push({ severity: 'error', check: 'node-options-file', message, where: message.split(': ')[0]! });
-      }
+      findings.push(...errorFindings('node-options-file', error));
     }
   }
 
@@ -112,9 +113,7 @@ export function diagnose(input: DoctorInput): Finding[] {
         findings.push({ severity: 'info', check: 'heap', message: `profile ${profile.name}: --max-old-space-size=${resolved.heapMiB} of a ${formatBytes(limit.bytes)} limit` });
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
-        for (const line of error.message.split('\n').filter((line) => line.startsWith('memtune: '))) {
-          findings.push({ severity: 'error', check: 'heap', message: `profile ${profile.name}: ${line.replace(/^memtune: /, '')}` });
-        }
+        findings.push(...errorFindings('heap', error, `profile ${profile.name}: `));
       }
     }
   }

@@ -4,10 +4,11 @@ import { basename, delimiter, join, resolve } from 'node:path';
 import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { binDirs, findPackageDirs, type PackageDirs } from '../../shared/effects/package-dirs.js';
 import { detectCommandCompiler } from '../../shared/effects/typescript-compiler.js';
-import { UsageError, quote } from '../../shared/errors.js';
+import { type Notice, UsageError, quote } from '../../shared/errors.js';
 import type { Profile } from '../../shared/profiles.js';
 import type { AllowedNodeFlags } from '../node-flags.js';
-import { formatNodeOptions, parseNodeOptionsFile, type FlagSetting, type NodeOptionsFile } from '../node-options.js';
+import { formatNodeOptions, type FlagSetting, type NodeOptionsFile } from '../node-options.js';
+import { readNodeOptionsFiles } from './node-options-files.js';
 import { OUTER_MARKER, resolveRun, type ResolvedRun } from '../resolve-run.js';
 import { allowedFlagsOfNode, allowedFlagsOfThisNode, commandNotFound, findCommand, startCommand, type Exit } from './spawn-command.js';
 
@@ -37,24 +38,6 @@ export interface PreparedRun {
   result: ResolvedRun;
 }
 
-/** A `.node-options` file, or undefined when there is none; anything wrong in it is an error naming its line. */
-export function readNodeOptionsFile(path: string, profiles: string[]): NodeOptionsFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return parseNodeOptionsFile(text, path, profiles);
-}
-
-/** The repo's `.node-options`, then the package's (when the package is not the repo root): later wins. */
-export function readNodeOptionsFiles(dirs: PackageDirs, profiles: string[]): NodeOptionsFile[] {
-  const places = dirs.packageDir === dirs.repoRoot ? [dirs.repoRoot] : [dirs.repoRoot, dirs.packageDir];
-  return places.flatMap((dir) => readNodeOptionsFile(join(dir, '.node-options'), profiles) ?? []);
-}
-
 /**
  * Loads `./.env` of the package, then each --dotenv file (not --env-file: Node 20 reads that flag even after the script name), into `env`. Variables already in the real
  * environment stay unless `override`. Returns, for each variable set, the file it came from.
@@ -72,7 +55,11 @@ async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: s
       text = readFileSync(source.path, 'utf8');
     } catch (error) {
       if (!source.required && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new UsageError(`memtune: cannot read the env file ${quote(source.path)}: ${(error as Error).message}\nCheck the path given to --dotenv.`);
+      throw new UsageError({
+        where: source.required ? `--dotenv ${quote(source.path)}` : quote(source.path),
+        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+        fix: source.required ? 'Check the path given to --dotenv.' : 'Make it a readable env file, or remove it.',
+      });
     }
     // Loaded only when a file exists: most runs have none, and run's start-up is on every script's path.
     const { parse } = await import('dotenv');
@@ -130,16 +117,16 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
  * runs as a user who cannot write its app directory: reports still need a home, so such a flag moves to
  * a temporary directory. Returns the NODE_OPTIONS to use and a notice per move.
  */
-function ensureDirectories(result: ResolvedRun): { nodeOptions: ResolvedRun['nodeOptions']; notices: string[] } {
+function ensureDirectories(result: ResolvedRun): { nodeOptions: ResolvedRun['nodeOptions']; notices: Notice[] } {
   let nodeOptions = result.nodeOptions;
-  const notices: string[] = [];
+  const notices: Notice[] = [];
   for (const dir of result.directories) {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (error) {
       const fallback = join(tmpdir(), 'memtune-diagnostics');
       mkdirSync(fallback, { recursive: true });
-      notices.push(`memtune: cannot create ${quote(dir)} (${(error as NodeJS.ErrnoException).code}); diagnostics go to ${fallback}.`);
+      notices.push({ where: quote(dir), message: `cannot be created (${(error as NodeJS.ErrnoException).code}); diagnostics go to ${fallback}.` });
       nodeOptions = nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: fallback } : flag));
     }
   }
@@ -147,7 +134,7 @@ function ensureDirectories(result: ResolvedRun): { nodeOptions: ResolvedRun['nod
 }
 
 /** Starts the prepared command (replacing memtune where process.execve can); `notice` gets what the user should know first. */
-export async function startRun(prepared: PreparedRun, options: { execve: boolean; notice: (text: string) => void }): Promise<Exit & { nodeOptions: string }> {
+export async function startRun(prepared: PreparedRun, options: { execve: boolean; notice: (notice: Notice) => void }): Promise<Exit & { nodeOptions: string }> {
   const { result } = prepared;
   const childEnv: NodeJS.ProcessEnv = { ...prepared.env, PATH: prepared.path };
   for (const setting of result.env) childEnv[setting.key] = setting.value;

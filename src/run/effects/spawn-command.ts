@@ -45,8 +45,10 @@ export function findCommand(command: string, path: string | undefined, cwd: stri
 export function commandNotFound(command: string, path: string | undefined): UsageError {
   const dirs = (path ?? '').split(delimiter).filter(Boolean);
   return new UsageError(
-    `memtune: command not found: ${quote(command)} (looked in ${dirs.length} PATH directories, node_modules/.bin first).\n` +
-      'Install it in this package (npm install --save-dev <package>) or write its path.',
+    {
+      message: `command not found: ${quote(command)} (looked in ${dirs.length} PATH directories, node_modules/.bin first).`,
+      fix: 'Install it in this package (npm install --save-dev <package>) or write its path.',
+    },
     127,
   );
 }
@@ -66,8 +68,10 @@ export function allowedFlagsOfNode(node: string): AllowedNodeFlags {
   });
   if (result.status !== 0) {
     throw new UsageError(
-      `memtune: could not ask ${quote(node)} which flags it accepts (exit ${result.status ?? result.signal}): ${String(result.stderr).trim().split('\n').slice(-3).join(' ')}\n` +
-        'Check that this node runs: node -v.',
+      {
+        message: `could not ask ${quote(node)} which flags it accepts (exit ${result.status ?? result.signal}): ${String(result.stderr).trim().split('\n').slice(-3).join(' ')}`,
+        fix: 'Check that this node runs: node -v.',
+      },
       1,
     );
   }
@@ -116,7 +120,7 @@ export function startCommand(file: string, argv0: string, args: string[], env: N
       resolvePromise(exit);
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
-      done({ code: error.code === 'ENOENT' ? 127 : 126, error: `memtune: could not start ${quote(argv0)} (${file}): ${error.message}` });
+      done({ code: error.code === 'ENOENT' ? 127 : 126, error: `could not start ${quote(argv0)} (${file}): ${error.message}` });
     });
     child.on('exit', (code, signal) => {
       if (signal) done({ code: 128 + (osConstants.signals[signal] ?? 0), signal });

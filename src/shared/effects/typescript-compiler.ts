@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import type { CompilerInfo } from '../../bench/types.js';
+import type { CompilerInfo } from '../compiler-info.js';
 import { UsageError, quote } from '../errors.js';
 
 /**
@@ -103,10 +103,11 @@ export function compilerFromOverride(path: string, cwd: string): CompilerInfo {
   const packageDir = isDir ? absolute : basename(dirname(absolute)) === 'bin' ? dirname(dirname(absolute)) : dirname(absolute);
   const compiler = isDir ? compilerAt(packageDir) : (compilerAt(packageDir, binName(absolute)) ?? compilerAt(packageDir));
   if (!compiler) {
-    throw new UsageError(
-      `memtune: --compiler ${quote(path)} is not a TypeScript compiler (no package.json of typescript with a version and bin/tsc at ${packageDir}).\n` +
-        'Pass a typescript package directory or its bin/tsc, e.g. --compiler node_modules/typescript',
-    );
+    throw new UsageError({
+      where: `--compiler ${quote(path)}`,
+      message: `not a TypeScript compiler (no package.json of typescript with a version and bin/tsc at ${packageDir}).`,
+      fix: 'Pass a typescript package directory or its bin/tsc, e.g. --compiler node_modules/typescript',
+    });
   }
   return compiler;
 }

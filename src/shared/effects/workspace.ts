@@ -17,7 +17,7 @@ export function readManifest(dir: string): PackageManifest | undefined {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
     return value as PackageManifest;
   } catch (error) {
-    throw new UsageError(`memtune: ${path} is not valid JSON (${(error as Error).message}).\nFix the file, then run memtune again.`);
+    throw new UsageError({ where: path, message: `not valid JSON (${(error as Error).message}).`, fix: 'Fix the file, then run memtune again.' });
   }
 }
 
