@@ -168,7 +168,6 @@ interface Scenario {
   notes?: () => string[];
 }
 
-const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const launcherExecs = typeof (process as { execve?: unknown }).execve === 'function';
 
 const memtuneBin = join(ROOT, 'bin', 'memtune.js');
@@ -416,7 +415,7 @@ for (const scenario of SCENARIOS) {
 
 const header = ['scenario', 'subject', 'comparison', 'n', 'mean figures', 'min', 'mean±sd', 'median', 'max', 'target (median)', 'verdict'];
 console.log(
-  `memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
+  `memtune bench:self · node ${process.version} (${launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
 );
 const loadAtEnd = loadavg()[0]!;
 // Timing ratios mean little while something else competes for the cores: say so beside the figures.
