@@ -1,20 +1,22 @@
 /**
  * The fidelity part of `npm run bench:self`: memtune bench's figures held against the user's bare
- * command, each in its own process, on real sources (scripts/real-sources.ts). The bare command runs
- * under GNU `time -f %M` (peak RSS) with node's `--trace-gc` (peak used heap: the largest size before a
- * GC; GC count), interleaved with whole `memtune bench` invocations, the order alternating per round
- * after one discarded warm-up round. Both distributions are printed (min, median, max) with the ratios
- * of their medians and of their maxima. Targets: maxima within 2 %; memtune's median inside the bare
- * command's own min–max.
+ * command, each in its own process, on real sources (scripts/real-sources.ts). The scenarios are data in
+ * scripts/bench-self-scenarios.ts, with the paired ones. The bare command runs under GNU `time -f %M`
+ * (peak RSS) with node's `--trace-gc` (peak used heap: the largest size before a GC; GC count),
+ * interleaved with whole `memtune bench` invocations, the order alternating per round after one
+ * discarded warm-up round. Both distributions are printed (min, median, max) with the ratios of their
+ * medians and of their maxima. Targets: maxima within 2 %; memtune's median inside the bare command's
+ * own min–max.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchReport, RunFigures } from '../src/bench/types.js';
+import type { BenchReport } from '../src/bench/types.js';
 import { parseTraceGcLine } from '../src/bench/gc-trace.js';
 import { median } from '../src/shared/median.js';
-import { prepareRealSources, type RealSources } from './real-sources.js';
+import { type FidelityScenario, fidelityScenarios } from './bench-self-scenarios.js';
+import { prepareRealSources } from './real-sources.js';
 import { textTable } from './text-table.js';
 
 const GNU_TIME = '/usr/bin/time';
@@ -26,54 +28,6 @@ export interface Reading {
   peakRssBytes: number;
   peakHeapUsedBytes: number;
   gcCount: number;
-}
-
-export interface FidelityScenario {
-  id: 'fidelity-check' | 'fidelity-composite' | 'fidelity-build';
-  subject: string;
-  /** Runs per memtune bench invocation (its --runs); the bare command runs as often per round. */
-  runsPerRound: number;
-  rounds: number;
-  /** `memtune bench` arguments and where it runs; `pick` takes the measured runs from its report. */
-  memtune: { cwd: string; args: string[]; pick: (report: BenchReport) => RunFigures[] | undefined };
-  /** The user's bare command: node arguments (the compiler and its own arguments), where it runs. */
-  bare: { cwd: string; args: (fresh: () => string) => string[] };
-}
-
-export function fidelityScenarios(sources: RealSources, runs: number): FidelityScenario[] {
-  const tsc = join(sources.root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const byName = (name: string) => (report: BenchReport) => report.packages.find((pkg) => pkg.name === name)?.runs;
-  return [
-    {
-      id: 'fidelity-check',
-      subject: 'zod 4.6.7 src/ (type-heavy), TypeScript 5.9.3, tsc -p --noEmit',
-      runsPerRound: 1,
-      rounds: runs,
-      memtune: { cwd: sources.root, args: ['bench', '--filter', '@real/zod', '--runs', '1'], pick: byName('@real/zod') },
-      bare: { cwd: sources.zod, args: () => [tsc, '-p', 'tsconfig.json', '--noEmit'] },
-    },
-    {
-      id: 'fidelity-composite',
-      subject: 'react-query 5.108.4 src/ (composite, references query-core), TypeScript 5.9.3, --runs 3',
-      runsPerRound: 3,
-      rounds: Math.ceil(runs / 3),
-      memtune: { cwd: sources.root, args: ['bench', '--filter', '@real/react-query', '--runs', '3'], pick: byName('@real/react-query') },
-      // Cold, as the first run in CI is: build info to a file nothing has written yet.
-      bare: { cwd: sources.reactQuery, args: (fresh) => [tsc, '-p', 'tsconfig.json', '--noEmit', '--tsBuildInfoFile', fresh()] },
-    },
-    {
-      id: 'fidelity-build',
-      subject: 'query-core + react-query, TypeScript 5.9.3, tsc -b --force (multi-project)',
-      runsPerRound: 1,
-      rounds: runs,
-      memtune: {
-        cwd: sources.root,
-        args: ['bench', '--solution', '--filter', '@real/query-core', '--runs', '1'],
-        pick: (report) => report.solution?.runs,
-      },
-      bare: { cwd: sources.root, args: () => [tsc, '-b', 'tsconfig.json', '--force'] },
-    },
-  ];
 }
 
 function cleanEnv(): NodeJS.ProcessEnv {

@@ -1,9 +1,10 @@
 /**
  * `npm run bench:self`: how far memtune bench's figures are from the user's bare command, and what
- * measuring costs. The fidelity scenarios (scripts/bench-self-fidelity.ts) hold whole `memtune bench`
- * runs against the bare compiler on real sources and print both distributions. The others, on
- * examples/monorepo, are data: steps run interleaved (their order alternates per pair) after one
- * discarded warm-up pair, and each comparison prints as ratios (min, mean±stdev, median) against its
+ * measuring costs. The scenarios are data in scripts/bench-self-scenarios.ts; this harness parses the
+ * arguments, runs them and prints. The fidelity scenarios (run by scripts/bench-self-fidelity.ts) hold
+ * whole `memtune bench` runs against the bare compiler on real sources and print both distributions.
+ * The others, on examples/monorepo, run their steps interleaved (the order alternates per pair) after
+ * one discarded warm-up pair, and each comparison prints as ratios (min, mean±stdev, median) against its
  * target. No absolute figure is judged, only ratios. Progress goes to stderr, the results to stdout.
  *
  * Usage: npx tsc -b && node --import tsx scripts/bench-self.ts [--runs N] [--scenario ID]...
@@ -15,21 +16,28 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BenchTarget } from '../src/bench/effects/plan.js';
 import type { BenchTask } from '../src/bench/task.js';
 import type { MeasureSpec } from '../src/bench/effects/measure.js';
 import { median } from '../src/shared/median.js';
 import { fidelity } from './bench-self-fidelity.js';
+import {
+  type BenchRun,
+  describe,
+  FIDELITY_IDS,
+  type Harness,
+  type PairedId,
+  pairedScenarios,
+  SCENARIO_IDS,
+  type Scenario,
+  type Subject,
+  type Target,
+} from './bench-self-scenarios.js';
 import { textTable } from './text-table.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EXAMPLE = join(ROOT, 'examples', 'monorepo');
 const GNU_TIME = '/usr/bin/time';
 const MB = 1024 * 1024;
-
-const FIDELITY_IDS = ['fidelity-check', 'fidelity-composite', 'fidelity-build'] as const;
-const SCENARIO_IDS = [...FIDELITY_IDS, 'rss', 'wall', 'concurrency', 'concurrency-js'] as const;
-type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 const { values: options } = parseArgs({
   options: {
@@ -86,11 +94,6 @@ const { resolveCompiler } = (await import(
   pathToFileURL(join(ROOT, 'dist', 'shared', 'effects', 'typescript-compiler.js')).href
 )) as typeof import('../src/shared/effects/typescript-compiler.js');
 
-interface Subject {
-  pkg: string;
-  target: BenchTarget;
-}
-
 function subject(pkg: string): Subject {
   const dir = join(EXAMPLE, 'packages', pkg);
   const compiler = resolveCompiler(dir);
@@ -100,7 +103,6 @@ function subject(pkg: string): Subject {
 
 const JS = subject('report');
 const NATIVE = subject('api');
-const describe = (s: Subject) => `${s.pkg} (TypeScript ${s.target.compiler.version}, ${s.target.compiler.native ? 'native' : 'JS'})`;
 if (JS.target.compiler.native || !NATIVE.target.compiler.native)
   fail(`expected report on a JS TypeScript and api on the native one, found ${describe(JS)} and ${describe(NATIVE)}.\nRun npm run example.`);
 /** The Go binary the native launcher starts, found the way the launcher finds it. */
@@ -143,38 +145,10 @@ function bareMs(s: Subject): number {
   return performance.now() - started;
 }
 
-type Target = { kind: 'within'; fraction: number } | { kind: 'at-most'; ratio: number } | { kind: 'none'; why: string };
-
-interface Step {
-  name: string;
-  run: () => Promise<Record<string, number>>;
-}
-
-interface Comparison {
-  label: string;
-  /** Sample keys: the ratio is `of / to`. */
-  of: string;
-  to: string;
-  unit: 'MB' | 'ms';
-  target: Target;
-}
-
-interface Scenario {
-  id: ScenarioId;
-  subject: string;
-  pairs: number;
-  steps: Step[];
-  comparisons: Comparison[];
-  notes?: () => string[];
-}
-
-const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const launcherExecs = typeof (process as { execve?: unknown }).execve === 'function';
 
 const memtuneBin = join(ROOT, 'bin', 'memtune.js');
-const JS_COMPILER = join(ROOT, 'node_modules', 'typescript-6');
-/** A whole `memtune bench` of the example, timed from outside, with the package wall times it reports. */
-function bench(concurrency: number, compiler?: string): { elapsedMs: number; packageWallMs: number[] } {
+function bench(concurrency: number, compiler?: string): BenchRun {
   const started = performance.now();
   const args = [memtuneBin, 'bench', '--concurrency', String(concurrency), '--out', freshPath('-out'), '--json', ...(compiler ? ['--compiler', compiler] : [])];
   const result = spawnSync(process.execPath, args, {
@@ -189,12 +163,11 @@ function bench(concurrency: number, compiler?: string): { elapsedMs: number; pac
   return { elapsedMs, packageWallMs: report.packages.map((pkg) => pkg.wallMs ?? 0) };
 }
 
-/** The example's four packages checked by the JS compiler with nothing of memtune around them, in `lanes` parallel lanes. */
-async function bareCompilersMs(lanes: number): Promise<number> {
+async function bareCompilersMs(compiler: string, lanes: number): Promise<number> {
   const packages = ['util', 'schema', 'api', 'report'];
   const check = (pkg: string) =>
     new Promise<void>((resolve, reject) => {
-      const args = [join(JS_COMPILER, 'bin', 'tsc'), '-p', join(EXAMPLE, 'packages', pkg, 'tsconfig.json'), '--noEmit', '--tsBuildInfoFile', freshPath('.tsbuildinfo')];
+      const args = [join(compiler, 'bin', 'tsc'), '-p', join(EXAMPLE, 'packages', pkg, 'tsconfig.json'), '--noEmit', '--tsBuildInfoFile', freshPath('.tsbuildinfo')];
       const child = spawn(process.execPath, args, { cwd: join(EXAMPLE, 'packages', pkg), env, stdio: 'ignore' });
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bare tsc ${pkg} exited ${code}`))));
@@ -208,149 +181,21 @@ async function bareCompilersMs(lanes: number): Promise<number> {
   return performance.now() - started;
 }
 
-/**
- * The best 2 workers could do with the sequential run's own figures: its fixed cost (start-up, discovery)
- * plus the longer of the longest package and half of all packages' time.
- */
-function twoWorkerFloorMs(sequential: { elapsedMs: number; packageWallMs: number[] }): number {
-  const sum = sequential.packageWallMs.reduce((a, b) => a + b, 0);
-  return sequential.elapsedMs - sum + Math.max(Math.max(...sequential.packageWallMs), sum / 2);
-}
-
-const rss = (bytes: number | null | undefined) => {
-  if (!bytes) throw new Error('no peak RSS figure');
-  return bytes;
-};
-
-/** A measured run of the package against the bare compiler, interleaved. */
-function wallScenario(subject: Subject): Scenario {
-  return {
-    id: 'wall',
-    subject: describe(subject),
-    pairs: Math.max(20, 2 * RUNS),
-    steps: [
-      {
-        name: 'measured',
-        run: async () => {
-          const { figures, elapsedMs } = await measured(subject);
-          return { elapsed: elapsedMs, reported: figures.wallMs };
-        },
-      },
-      { name: 'bare', run: async () => ({ bare: bareMs(subject) }) },
-    ],
-    comparisons: [
-      { label: 'wall: measured run (elapsed) / bare compiler', of: 'elapsed', to: 'bare', unit: 'ms', target: { kind: 'at-most', ratio: 1.05 } },
-      { label: 'wall: reported wallMs / bare compiler', of: 'reported', to: 'bare', unit: 'ms', target: { kind: 'within', fraction: 0.05 } },
-    ],
-  };
-}
-
-/** The whole example benched at --concurrency 2 against 1 (with --compiler when given), plus any extra steps. */
-function concurrencyScenario(id: ScenarioId, subject: string, compiler: string | undefined, steps: Step[], comparisons: Comparison[], notes: string[]): Scenario {
-  return {
-    id,
-    subject,
-    pairs: Math.max(3, Math.ceil(RUNS / 3)),
-    steps: [
-      { name: '--concurrency 2', run: async () => ({ parallel: bench(2, compiler).elapsedMs }) },
-      {
-        name: '--concurrency 1',
-        run: async () => {
-          const sequential = bench(1, compiler);
-          return { sequential: sequential.elapsedMs, floor: twoWorkerFloorMs(sequential) };
-        },
-      },
-      ...steps,
-    ],
-    comparisons: [
-      { label: 'wall: memtune bench --concurrency 2 / 1', of: 'parallel', to: 'sequential', unit: 'ms', target: { kind: 'at-most', ratio: 0.65 } },
-      { label: 'wall: 2-worker floor / --concurrency 1', of: 'floor', to: 'sequential', unit: 'ms', target: { kind: 'none', why: 'the best any scheduler can do' } },
-      ...comparisons,
-    ],
-    notes: () => notes,
-  };
-}
-
-const SCENARIOS: Scenario[] = [
-  {
-    id: 'rss',
-    subject: describe(NATIVE),
-    pairs: RUNS,
-    steps: [
-      { name: 'memtune tsc', run: async () => ({ tree: rss((await measured(NATIVE)).figures.peakRssBytes) }) },
-      {
-        name: 'GNU time tsc',
-        run: async () => {
-          const t = task(NATIVE);
-          return { time: gnuTimeRssBytes(t.command, t.args, t) };
-        },
-      },
-      // The Go binary started directly, without the launcher: its arguments are the launcher's minus bin/tsc.
-      { name: 'memtune Go', run: async () => ({ goTree: rss((await measured(NATIVE, (t) => ({ command: GO_EXE, args: t.args.slice(1) }))).figures.peakRssBytes) }) },
-      {
-        name: 'GNU time Go',
-        run: async () => {
-          const t = task(NATIVE);
-          return { goTime: gnuTimeRssBytes(GO_EXE, t.args.slice(1), t) };
-        },
-      },
-    ],
-    comparisons: [
-      {
-        label: 'peak RSS: measureRun tree / GNU time, via the node launcher',
-        of: 'tree',
-        to: 'time',
-        unit: 'MB',
-        target: launcherExecs ? { kind: 'within', fraction: 0.03 } : { kind: 'none', why: 'launcher + Go vs the larger one (see note)' },
-      },
-      { label: 'peak RSS: /proc sampler / GNU time, Go binary alone', of: 'goTree', to: 'goTime', unit: 'MB', target: { kind: 'within', fraction: 0.03 } },
-    ],
-    notes: () => [
-      `The native tsc is a node launcher (bin/tsc) that starts the Go binary ${GO_EXE.slice(EXAMPLE.length + 1)}.`,
-      launcherExecs
-        ? `On Node ${process.versions.node} the launcher execve()s into the Go binary: one process, so memtune's tree figure and GNU time's %M measure the same thing.`
-        : `On Node ${process.versions.node} (< 22.15, no process.execve) the launcher stays alive in execFileSync beside the Go binary: memtune's tree figure is launcher + Go, ` +
-          "the memory the tree holds at once, while GNU time %M reports only the largest single process (the launcher or Go), so the launcher row is expected above 1 by about the launcher's RSS. " +
-          'The Go-binary-alone row is the like-for-like check of the /proc sampler.',
-      'The Go binary has no probe: its peak RSS comes from /proc VmHWM polled every 20 ms, so only growth in the last interval before exit can be missed.',
-    ],
-  },
-  wallScenario(JS),
-  wallScenario(NATIVE),
-  concurrencyScenario(
-    'concurrency',
-    `examples/monorepo, 4 packages, ${cpus().length} cores`,
-    undefined,
-    [],
-    [],
-    [
-      "The 2-worker floor is the sequential run minus its packages' wall times plus max(longest package, half their sum): " +
-        'when one package takes most of the time, no concurrency gets below it.',
-    ],
-  ),
-  concurrencyScenario(
-    'concurrency-js',
-    `examples/monorepo, 4 packages all on TypeScript 6.0.3 (JS), ${cpus().length} cores`,
-    JS_COMPILER,
-    [
-      { name: 'bare compilers, 2 lanes', run: async () => ({ bareParallel: await bareCompilersMs(2) }) },
-      { name: 'bare compilers, 1 lane', run: async () => ({ bareSequential: await bareCompilersMs(1) }) },
-    ],
-    [
-      {
-        label: 'wall: bare compilers 2 at once / one after another',
-        of: 'bareParallel',
-        to: 'bareSequential',
-        unit: 'ms',
-        target: { kind: 'none', why: 'what this machine gives, without memtune' },
-      },
-    ],
-    [
-      'With --compiler every package is checked by the same JavaScript compiler, so the four take similar time: ' +
-        'the case where running two at once pays most. Each still uses more than one core (V8 GC and JIT threads).',
-    ],
-  ),
-];
+const SCENARIOS = pairedScenarios({
+  runs: RUNS,
+  cores: cpus().length,
+  launcherExecs,
+  js: JS,
+  native: NATIVE,
+  example: EXAMPLE,
+  goExe: GO_EXE,
+  task,
+  measured,
+  gnuTimeRssBytes,
+  bareMs,
+  bench,
+  bareCompilersMs,
+} satisfies Harness);
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const stdev = (values: number[]) => {
@@ -411,16 +256,18 @@ for (const scenario of SCENARIOS) {
       verdict(c.target, median(ratios)),
     ]);
   }
-  for (const note of scenario.notes?.() ?? []) notes.push(`[${scenario.id}, ${scenario.subject}] ${note}`);
+  for (const note of scenario.notes ?? []) notes.push(`[${scenario.id}, ${scenario.subject}] ${note}`);
 }
 
 const header = ['scenario', 'subject', 'comparison', 'n', 'mean figures', 'min', 'mean±sd', 'median', 'max', 'target (median)', 'verdict'];
 console.log(
-  `memtune bench:self · node ${process.version} (${NODE_MAJOR >= 22 && launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
+  `memtune bench:self · node ${process.version} (${launcherExecs ? 'launcher execs' : 'launcher stays'}) · ${cpus().length} cores · ${RUNS} runs · ${((performance.now() - started) / 1000).toFixed(0)} s · load ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
 );
 const loadAtEnd = loadavg()[0]!;
 // Timing ratios mean little while something else competes for the cores: say so beside the figures.
-if (Math.max(loadAtStart, loadAtEnd) > cpus().length / 2 && rows.some((row) => row[0] === 'wall' || row[0] === 'concurrency')) {
+// Checked against the table's ids, so renaming a scenario cannot silently drop it here.
+const timed: readonly string[] = ['wall', 'concurrency'] satisfies PairedId[];
+if (Math.max(loadAtStart, loadAtEnd) > cpus().length / 2 && rows.some((row) => timed.includes(row[0]!))) {
   notes.push(
     `Load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end on ${cpus().length} cores: other work shared the CPUs, so the wall and concurrency ratios are noisy; rerun on an idle machine.`,
   );
