@@ -49,7 +49,7 @@ const { values: options } = parseArgs({
 if (options.help) {
   console.log(
     `Usage: node --import tsx scripts/bench-self.ts [--runs N] [--scenario ${SCENARIO_IDS.join('|')}]...\n` +
-      'N runs of each side per comparison (default 10; wall time takes at least 10, the concurrency bench at least 3).',
+      'N sets the pairs of each comparison (default 10): wall time takes max(20, 2N) pairs, the concurrency benches max(3, N/3), the others N.',
   );
   process.exit(0);
 }
@@ -266,7 +266,7 @@ console.log(
 const loadAtEnd = loadavg()[0]!;
 // Timing ratios mean little while something else competes for the cores: say so beside the figures.
 // Checked against the table's ids, so renaming a scenario cannot silently drop it here.
-const timed: readonly string[] = ['wall', 'concurrency'] satisfies PairedId[];
+const timed: readonly string[] = ['wall', 'concurrency', 'concurrency-js'] satisfies PairedId[];
 if (Math.max(loadAtStart, loadAtEnd) > cpus().length / 2 && rows.some((row) => timed.includes(row[0]!))) {
   notes.push(
     `Load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end on ${cpus().length} cores: other work shared the CPUs, so the wall and concurrency ratios are noisy; rerun on an idle machine.`,
