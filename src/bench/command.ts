@@ -9,7 +9,7 @@ import { UsageError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
 import type { BenchJob } from './effects/run-jobs.js';
-import { runBench, type BenchOutcome } from './effects/session.js';
+import { runBench, type BenchOptions, type BenchOutcome } from './effects/session.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -136,13 +136,43 @@ class Progress {
   }
 }
 
+type Values = ReturnType<typeof parseCommandArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs({ args: argv, options: OPTIONS, strict: true }, 'Run memtune bench --help for the options.');
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const cwd = process.cwd();
+  const options = benchOptions(values, process.cwd());
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let live: Progress | undefined;
+  let outcome: BenchOutcome;
+  try {
+    outcome = await runBench(
+      options,
+      {
+        notice: (text) => process.stderr.write(`memtune: ${text}\n`),
+        planned: (total) => (live = new Progress(total)),
+        started: (job) => live?.started(job),
+        ended: (job, figures) => live?.ended(job, figures),
+      },
+      controller.signal,
+    );
+  } finally {
+    live?.stop();
+    // Only now: a second Ctrl-C while the report is written must not lose it.
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return printOutcome(outcome, values, options.cwd);
+}
+
+/** The options, checked together before anything runs. */
+function benchOptions(values: Values, cwd: string): BenchOptions {
   const runs = positiveInteger('runs', values.runs, 1);
   const concurrency = positiveInteger('concurrency', values.concurrency, availableParallelism());
   const timeoutSeconds = values.timeout === undefined ? 600 : Number(values.timeout);
@@ -158,44 +188,26 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
   const maxGrowth = parseMaxGrowth(values['max-growth'] ?? '10%');
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let live: Progress | undefined;
-  let outcome: BenchOutcome;
-  try {
-    outcome = await runBench(
-      {
-        cwd,
-        filters: values.filter ?? [],
-        compiler: values.compiler,
-        runs,
-        concurrency,
-        budgetBytes,
-        memoryLimit: limit,
-        timeoutMs: Math.round(timeoutSeconds * 1000),
-        warm: values.warm === true,
-        script: values.script,
-        solution: values.solution === true,
-        out: values.out,
-        resume: values.resume === true,
-        baseline: values.baseline === undefined ? undefined : { file: values.baseline, maxGrowth },
-      },
-      {
-        notice: (text) => process.stderr.write(`memtune: ${text}\n`),
-        planned: (total) => (live = new Progress(total)),
-        started: (job) => live?.started(job),
-        ended: (job, figures) => live?.ended(job, figures),
-      },
-      controller.signal,
-    );
-  } finally {
-    live?.stop();
-    // Only now: a second Ctrl-C while the report is written must not lose it.
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  return {
+    cwd,
+    filters: values.filter ?? [],
+    compiler: values.compiler,
+    runs,
+    concurrency,
+    budgetBytes,
+    memoryLimit: limit,
+    timeoutMs: Math.round(timeoutSeconds * 1000),
+    warm: values.warm === true,
+    script: values.script,
+    solution: values.solution === true,
+    out: values.out,
+    resume: values.resume === true,
+    baseline: values.baseline === undefined ? undefined : { file: values.baseline, maxGrowth },
+  };
+}
+
+/** The report on stdout, what failed or regressed on stderr; the exit code. */
+function printOutcome(outcome: BenchOutcome, values: Values, cwd: string): number {
   const { report, out } = outcome;
 
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderMarkdownReport(report)}\n`);

@@ -61,6 +61,24 @@ test('doctor refuses a malformed .node-options with file:line and an invalid MEM
   assert.ok(report.findings.some((finding) => finding.severity === 'error' && finding.check === 'memory-limit' && /MEMTUNE_MEMORY_LIMIT="lots"/.test(finding.message)));
 });
 
+test('doctor at the root checks the .node-options of every workspace package, and names one it cannot read', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, {
+    'package.json': { name: 'root', private: true, workspaces: ['packages/*'] },
+    'packages/a/package.json': { name: 'a' },
+    'packages/a/.node-options': '--max-old-space-size=50%\n--gc-interval=100\n',
+    'packages/b/package.json': { name: 'b' },
+  });
+  mkdirSync(join(cwd, 'packages', 'b', '.node-options'));
+  const report = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
+  assert.equal(report.status, 1);
+  const bad = report.findings.find((finding) => finding.check === 'node-options-file' && finding.severity === 'error' && /--gc-interval/.test(finding.message));
+  assert.equal(bad?.where, join(cwd, 'packages', 'a', '.node-options:2'));
+  const unreadable = report.findings.find((finding) => finding.where === join(cwd, 'packages', 'b', '.node-options'));
+  assert.match(unreadable?.message ?? '', /: cannot be read \(EISDIR\)\./);
+  assert.equal(unreadable?.severity, 'error');
+});
+
 test('doctor lists the TypeScript compilers of every workspace package, native or JavaScript', (t) => {
   const root = tempDir(t, 'memtune-doctor-');
   writeTree(root, {

@@ -56,6 +56,7 @@ const EDITOR_ONLY_OPTIONS: Record<string, string> = {
 export function diagnose(input: DoctorInput): Finding[] {
   const findings: Finding[] = [];
   const dirs = findPackageDirs(input.cwd);
+  const packages = workspaceDirs(dirs.repoRoot);
   const major = Number(input.nodeVersion.replace(/^v/, '').split('.')[0]);
 
   findings.push({
@@ -75,53 +76,63 @@ export function diagnose(input: DoctorInput): Finding[] {
     findings.push(...errorFindings('memory-limit', error));
   }
 
-  const envOptions = input.env.NODE_OPTIONS;
-  if (envOptions !== undefined && envOptions.trim() !== '') {
-    const flags = parseNodeOptionsEnv(envOptions, { kind: 'env', label: 'environment NODE_OPTIONS' });
-    const problems = nodeFlagProblems(flags, input.allowed);
-    for (const problem of problems) findings.push(problemFinding('node-options-env', problem));
-    if (problems.length === 0) {
-      findings.push({
-        severity: 'warning',
-        check: 'node-options-env',
-        message: `NODE_OPTIONS is already set (${envOptions}): it wins over .node-options and the profiles in every memtune run`,
-      });
-    }
-  }
-
-  const files: NodeOptionsFile[] = [];
-  for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) {
-    const path = join(dir, '.node-options');
-    try {
-      const file = readNodeOptionsFile(path, Object.keys(input.profiles));
-      if (!file) continue;
-      files.push(file);
-      const problems = nodeFlagProblems(file.flags, input.allowed);
-      for (const problem of problems) findings.push(problemFinding('node-options-file', problem));
-      if (problems.length === 0)
-        findings.push({ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path });
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      findings.push(...errorFindings('node-options-file', error));
-    }
-  }
-
+  findings.push(...environmentOptionsFindings(input));
+  // Every package's file, not only those of the package doctor runs in: a bad line anywhere stops that package's scripts.
+  const files = new Map<string, NodeOptionsFile>();
+  for (const dir of new Set([dirs.repoRoot, dirs.packageDir, ...packages])) findings.push(...nodeOptionsFileFindings(input, dir, files));
   if (limit) {
-    for (const profile of Object.values(input.profiles)) {
-      try {
-        const resolved = resolveRun({ profile, limit, files, env: {}, cliFlags: [], allowed: { ...input.allowed, has: () => true }, args: [], packageDir: dirs.packageDir });
-        findings.push({ severity: 'info', check: 'heap', message: `profile ${profile.name}: --max-old-space-size=${resolved.heapMiB} of a ${formatBytes(limit.bytes)} limit` });
-      } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        findings.push(...errorFindings('heap', error, `profile ${profile.name}: `));
-      }
-    }
+    const applying = [...new Set([dirs.repoRoot, dirs.packageDir])].flatMap((dir) => files.get(dir) ?? []);
+    findings.push(...heapFindings(input, limit, applying, dirs.packageDir));
   }
 
-  const packages = workspaceDirs(dirs.repoRoot);
   findings.push(...typeScriptFindings(dirs.repoRoot, packages));
   for (const dir of packages) findings.push(...tsconfigFindings(dirs.repoRoot, dir));
   return findings;
+}
+
+/** NODE_OPTIONS already in the environment: flags this node refuses, or a warning that it overrides everything. */
+function environmentOptionsFindings(input: DoctorInput): Finding[] {
+  const envOptions = input.env.NODE_OPTIONS;
+  if (envOptions === undefined || envOptions.trim() === '') return [];
+  const flags = parseNodeOptionsEnv(envOptions, { kind: 'env', label: 'environment NODE_OPTIONS' });
+  const problems = nodeFlagProblems(flags, input.allowed);
+  if (problems.length > 0) return problems.map((problem) => problemFinding('node-options-env', problem));
+  return [
+    {
+      severity: 'warning',
+      check: 'node-options-env',
+      message: `NODE_OPTIONS is already set (${envOptions}): it wins over .node-options and the profiles in every memtune run`,
+    },
+  ];
+}
+
+/** The `.node-options` of one directory, read as `memtune run` reads it; a valid one is kept in `files` by directory. */
+function nodeOptionsFileFindings(input: DoctorInput, dir: string, files: Map<string, NodeOptionsFile>): Finding[] {
+  const path = join(dir, '.node-options');
+  try {
+    const file = readNodeOptionsFile(path, Object.keys(input.profiles));
+    if (!file) return [];
+    files.set(dir, file);
+    const problems = nodeFlagProblems(file.flags, input.allowed);
+    if (problems.length > 0) return problems.map((problem) => problemFinding('node-options-file', problem));
+    return [{ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path }];
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return errorFindings('node-options-file', error);
+  }
+}
+
+/** The heap each profile gives under this limit and these files, or why memtune run would refuse it. */
+function heapFindings(input: DoctorInput, limit: MemoryLimit, files: NodeOptionsFile[], packageDir: string): Finding[] {
+  return Object.values(input.profiles).flatMap((profile): Finding[] => {
+    try {
+      const resolved = resolveRun({ profile, limit, files, env: {}, cliFlags: [], allowed: { ...input.allowed, has: () => true }, args: [], packageDir });
+      return [{ severity: 'info', check: 'heap', message: `profile ${profile.name}: --max-old-space-size=${resolved.heapMiB} of a ${formatBytes(limit.bytes)} limit` }];
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      return errorFindings('heap', error, `profile ${profile.name}: `);
+    }
+  });
 }
 
 function checkNvmrc(input: DoctorInput, major: number, findings: Finding[]): void {
