@@ -74,7 +74,12 @@ function parseBudget(text: string | undefined, limit: number): number {
   if (bytes === undefined || !(bytes > 0) || (percent !== undefined && percent > 100)) {
     throw new UsageError({
       where: `--budget ${quote(text)}`,
-      message: 'not a memory size.',
+      message:
+        percent !== undefined && percent > 100
+          ? 'more than 100 % of the memory limit: the runs would not fit in memory.'
+          : percent !== undefined
+            ? 'must be more than 0 %.'
+            : 'not a memory size.',
       fix: 'Write a share of the memory limit (--budget=70%) or a size with a binary unit (--budget=6GiB).',
     });
   }

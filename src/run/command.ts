@@ -40,24 +40,51 @@ function usage(profiles: Profiles): string {
   ].join('\n');
 }
 
+/**
+ * Where a command written without its `--` starts in memtune's own arguments: the first word after the
+ * profile that is neither one of memtune's options nor an option's value. -1 when there is none.
+ */
+function misplacedCommandAt(own: string[]): number {
+  let words = 0;
+  for (let index = 0; index < own.length; index++) {
+    const token = own[index]!;
+    if (!token.startsWith('-') || token === '-') {
+      if (++words === 2) return index;
+      continue;
+    }
+    const name = token.startsWith('--') ? token.slice(2).split('=')[0]! : undefined;
+    const option = name === undefined ? undefined : OPTIONS[name as keyof typeof OPTIONS];
+    if (option?.type === 'string' && !token.includes('=')) index++;
+  }
+  return -1;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const separator = argv.indexOf('--');
   const own = separator < 0 ? argv : argv.slice(0, separator);
   const command = separator < 0 ? [] : argv.slice(separator + 1);
-  const { values, positionals } = parseCommandArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true }, 'Run memtune run --help for the options.');
+  const misplaced = misplacedCommandAt(own);
+  if (misplaced >= 0) {
+    // parseArgs would stop at the command's own options with advice about `--` that does not fit memtune.
+    throw new UsageError({
+      message: `${quote(own[misplaced]!)} comes before --; the command goes after it.`,
+      fix: `Write: memtune run ${[...own.slice(0, misplaced), '--', ...own.slice(misplaced), ...command].join(' ')}`,
+    });
+  }
+  const { values, positionals } = parseCommandArgs(
+    { args: own, options: OPTIONS, allowPositionals: true, strict: true },
+    'Run memtune run --help for the options; the command and its arguments go after --.',
+  );
   const profiles = loadProfiles();
   if (values.help) {
     process.stdout.write(`${usage(profiles)}\n`);
     return 0;
   }
-  const [profileName, ...extra] = positionals;
+  const [profileName] = positionals;
   if (profileName === undefined) {
     throw new UsageError({ message: `memtune run needs a profile; the profiles are ${Object.keys(profiles).join(', ')}.`, fix: 'Write: memtune run build -- tsc -b' });
   }
   const profile = resolveProfile(profileName, profiles);
-  if (extra.length > 0) {
-    throw new UsageError({ message: `${quote(extra[0]!)} comes before --; the command goes after it.`, fix: `Write: memtune run ${profileName} -- ${extra.join(' ')}` });
-  }
   const [commandName] = command;
   const dryRun = values.print === true || values.explain === true;
   if (commandName === undefined && !dryRun) {
@@ -77,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     overrideEnv: values['override-env'] === true,
     cliFlags,
   });
-  const { result, limit, files, envOrigins, env } = prepared;
+  const { result, limit, files, envOrigins } = prepared;
   for (const warning of result.warnings) process.stderr.write(`${formatWarning(warning)}\n`);
 
   if (values.explain) {
@@ -85,8 +112,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.print) {
-    const lines = [...result.env.map((setting) => `${setting.key}=${setting.value}`), ...Object.keys(envOrigins).map((key) => `${key}=${env[key] ?? ''}`)];
-    process.stdout.write(`${[...new Set(lines)].join('\n')}\n`);
+    // memtune's own variables, then the names .env files set: their values (tokens, passwords) never reach a CI log.
+    const own = new Set(result.env.map((setting) => setting.key));
+    const lines = [
+      ...result.env.map((setting) => `${setting.key}=${setting.value}`),
+      ...Object.entries(envOrigins)
+        .filter(([key]) => !own.has(key))
+        .map(([key, file]) => `${key}=<hidden: from ${file}>`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   }
 

@@ -100,9 +100,20 @@ function goEnvProblem(key: string, value: string): string | undefined {
 /**
  * Parses a `.node-options` file: one Node flag per line (`--name`, `--name=value` or `--name value`),
  * `GOMEMLIMIT=` / `GOGC=` lines for the native compiler, `#` comments, `[profile]` sections.
- * Collects every problem and throws them together, each as `file:line: ...`.
+ * Throws every problem together, each naming its `file:line`.
  */
 export function parseNodeOptionsFile(text: string, path: string, profiles: readonly string[]): NodeOptionsFile {
+  const { file, problems } = scanNodeOptionsFile(text, path, profiles);
+  if (problems.length > 0) throw nodeOptionsFileError(path, problems);
+  return file;
+}
+
+export function nodeOptionsFileError(path: string, problems: Problem[]): UsageError {
+  return new UsageError({ problems, fix: `Fix ${path} (memtune doctor checks it without running anything).` });
+}
+
+/** The flags and settings of a `.node-options` file, and every problem in it, without stopping at the first. */
+export function scanNodeOptionsFile(text: string, path: string, profiles: readonly string[]): { file: NodeOptionsFile; problems: Problem[] } {
   const result: NodeOptionsFile = { path, flags: [], env: [], sections: [] };
   const problems: Problem[] = [];
   let section: string | undefined;
@@ -158,8 +169,7 @@ export function parseNodeOptionsFile(text: string, path: string, profiles: reado
     if (problem) problems.push({ where, message: problem });
     else result.flags.push({ ...flag, origin, section });
   });
-  if (problems.length > 0) throw new UsageError({ problems, fix: `Fix ${path} (memtune doctor checks it without running anything).` });
-  return result;
+  return { file: result, problems };
 }
 
 /** A pasted NODE_OPTIONS line is refused as a whole, but each of its flags is still checked so the message names them all. */

@@ -137,6 +137,16 @@ function heapProblem(merged: FlagSetting[], limit: ResolveRunInput['limit']): { 
   const heapMiB = heapFlag?.value === undefined ? undefined : Number(heapFlag.value);
   const limitMiB = toMiB(limit.bytes);
   if (!heapFlag || heapMiB === undefined || heapMiB <= limitMiB) return { heapMiB };
+  if (heapFlag.origin.kind === 'preset') {
+    // The profile's floor is above the limit: the limit is what is wrong (or a typo), not the preset.
+    return {
+      heapMiB,
+      problem: {
+        where: `the memory limit, ${formatBytes(limit.bytes)} from ${limit.detail}`,
+        message: `below the smallest heap the profile allows (${heapFlag.origin.label}).`,
+      },
+    };
+  }
   return {
     heapMiB,
     problem: {

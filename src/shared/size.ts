@@ -18,27 +18,33 @@ const PERCENT_SIGN_OPTIONAL = new RegExp(String.raw`^\s*(${NUMBER})\s*%?\s*$`);
  * Returns undefined when the text is not a size; callers build the message that names their input.
  */
 export function parseByteSize(text: string): number | undefined {
+  const size = readByteSize(text);
+  return typeof size === 'number' ? size : undefined;
+}
+
+/** The byte count, or why the text is not one: a size above 2^53 bytes (8 PiB) is a typo, not a machine. */
+function readByteSize(text: string): number | 'not-a-size' | 'zero' | 'too-large' {
   const match = SIZE.exec(text);
-  if (!match) return undefined;
+  if (!match) return 'not-a-size';
   const unit = (match[2] ?? '').toLowerCase();
   const factor = unit === '' ? 1 : BINARY_UNITS[unit];
-  if (factor === undefined) return undefined;
+  if (factor === undefined) return 'not-a-size';
   const bytes = Number(match[1]) * factor;
-  if (!Number.isFinite(bytes) || bytes <= 0) return undefined;
-  if (unit === '' && !Number.isInteger(bytes)) return undefined;
+  if (unit === '' && !Number.isInteger(bytes)) return 'not-a-size';
+  if (bytes === 0) return 'zero';
+  if (!(bytes <= Number.MAX_SAFE_INTEGER)) return 'too-large';
   return Math.floor(bytes);
 }
 
 export function parseMemoryLimitEnv(text: string, name = 'MEMTUNE_MEMORY_LIMIT'): number {
-  const bytes = parseByteSize(text);
-  if (bytes === undefined) {
-    throw new UsageError({
-      where: `${name}=${quote(text)}`,
-      message: 'not a memory size.',
-      fix: `Write bytes (2147483648) or a binary unit: KiB, MiB, GiB, TiB (e.g. ${name}=2GiB).`,
-    });
-  }
-  return bytes;
+  const size = readByteSize(text);
+  if (typeof size === 'number') return size;
+  const messages = { 'not-a-size': 'not a memory size.', zero: 'zero is not a memory limit.', 'too-large': 'too large for a memory limit (above 8 PiB).' };
+  throw new UsageError({
+    where: `${name}=${quote(text)}`,
+    message: messages[size],
+    fix: `Write bytes (2147483648) or a binary unit: KiB, MiB, GiB, TiB (e.g. ${name}=2GiB).`,
+  });
 }
 
 export function formatBytes(bytes: number): string {

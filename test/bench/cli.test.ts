@@ -552,7 +552,7 @@ test('refuses option values it cannot use, naming them, before anything runs', (
   const cases: Array<[string[], RegExp]> = [
     [['--runs', '0'], /^memtune: --runs "0": not a positive whole number\.\nWrite e\.g\. --runs=2/],
     [['--concurrency', 'two'], /^memtune: --concurrency "two": not a positive whole number/],
-    [['--budget', '150%'], /^memtune: --budget "150%": not a memory size\.\nWrite a share/],
+    [['--budget', '150%'], /^memtune: --budget "150%": more than 100 % of the memory limit: the runs would not fit in memory\.\nWrite a share/],
     [['--budget', '4gb'], /^memtune: --budget "4gb": not a memory size/],
     [['--timeout', 'soon'], /^memtune: --timeout "soon": not a positive number of seconds/],
     [['--warm', '--script', 'build'], /^memtune: --warm and --script cannot be combined/],

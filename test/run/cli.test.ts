@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { profileHeapMiB } from '../../src/shared/profiles.js';
@@ -121,7 +121,60 @@ const BAD_INPUT: Array<{ name: string; args: string[]; files?: Record<string, st
     status: 2,
     stderr: /^memtune: --dotenv ".*missing\.env": cannot be read \(ENOENT\)\.\nCheck the path/,
   },
-  { name: 'an unknown option', args: ['run', 'build', '--heap=4096', '--', ...MARK], status: 2, stderr: /^memtune: Unknown option '--heap'/ },
+  { name: 'an unknown option', args: ['run', 'build', '--heap=4096', '--', ...MARK], status: 2, stderr: /^memtune: unknown option "--heap"\.\nRun memtune run --help/ },
+  {
+    name: 'a command written without --, with options of its own',
+    args: ['run', 'build', 'node', '-e', '0'],
+    status: 2,
+    stderr: /^memtune: "node" comes before --; the command goes after it\.\nWrite: memtune run build -- node -e 0\n$/,
+  },
+  {
+    name: 'a command split around --, keeping all its arguments in the advice',
+    args: ['run', 'build', '--dotenv', 'x.env', 'node', '--', '-e', 'x'],
+    status: 2,
+    stderr: /^memtune: "node" comes before --; the command goes after it\.\nWrite: memtune run build --dotenv x\.env -- node -e x\n$/,
+  },
+  {
+    name: 'a path to a file that is not executable, exit 126',
+    args: ['run', 'build', '--', './script.sh'],
+    files: { 'script.sh': 'echo started > started\n' },
+    status: 126,
+    stderr: /^memtune: "\.\/script\.sh": is not executable\.\nMake it executable \(chmod \+x \.\/script\.sh\)/,
+  },
+  {
+    name: 'a path to a file that does not exist, exit 127',
+    args: ['run', 'build', '--', './missing.sh'],
+    status: 127,
+    stderr: /^memtune: "\.\/missing\.sh": no such file \(.*missing\.sh\)\./,
+  },
+  {
+    name: 'a memory limit below the smallest heap of the profile, blaming the limit',
+    args: ['run', 'build', '--', ...MARK],
+    env: { MEMTUNE_MEMORY_LIMIT: '1KiB' },
+    status: 2,
+    stderr: /^memtune: the memory limit, 1 KiB from MEMTUNE_MEMORY_LIMIT: below the smallest heap the profile allows \(preset build/,
+  },
+  {
+    name: 'an absurd memory limit',
+    args: ['run', 'start', '--', ...MARK],
+    env: { MEMTUNE_MEMORY_LIMIT: '99999999999999999999999GiB' },
+    status: 2,
+    stderr: /^memtune: MEMTUNE_MEMORY_LIMIT="99999999999999999999999GiB": too large for a memory limit \(above 8 PiB\)\./,
+  },
+  {
+    name: 'a .node-options with a syntax error and a flag node refuses, both named at once',
+    args: ['run', 'build', '--', ...MARK],
+    files: { '.node-options': '[bild]\n--gc-interval=100\n' },
+    status: 2,
+    stderr: /:1: unknown profile section \[bild\][\s\S]*:2: --gc-interval is not allowed in NODE_OPTIONS/,
+  },
+  {
+    name: 'a .node-options that is a directory',
+    args: ['run', 'build', '--', ...MARK],
+    files: { '.node-options/keep': '' },
+    status: 2,
+    stderr: /^memtune: .*\.node-options: cannot be read \(EISDIR\)\.\nMake it a readable file/,
+  },
 ];
 
 for (const c of BAD_INPUT) {
@@ -205,6 +258,17 @@ test('loads .env without overriding the real environment, unless --override-env;
   assert.equal(runMemtune(['run', 'test', '--dotenv=extra.env', ...show], { cwd, env }).stdout.trim(), 'from-shell 2');
 });
 
+test('--print and --explain never show a value from .env, nor one whose name says it is secret', (t) => {
+  const cwd = project(t, { '.env': 'API_TOKEN=supersecret123\nGREETING=hello-from-dotenv\n' });
+  for (const flag of ['--print', '--explain']) {
+    const result = runMemtune(['run', 'build', flag, '--', ...MARK], { cwd, env: cleanEnv({ MY_PASSWORD: 'hunter2' }) });
+    assert.equal(result.status, 0, result.stderr);
+    for (const secret of ['supersecret123', 'hello-from-dotenv', 'hunter2']) assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret), `${flag}: ${secret}`);
+    assert.match(result.stdout, /API_TOKEN/, flag);
+  }
+  assert.match(runMemtune(['run', 'build', '--print'], { cwd }).stdout, /^API_TOKEN=<hidden: from .*\.env>$/m);
+});
+
 test('MEMTUNE_MEMORY_LIMIT set in .env sizes the heap', (t) => {
   const cwd = project(t, { '.env': 'MEMTUNE_MEMORY_LIMIT=1GiB\n' });
   const result = runMemtune(['run', 'build', '--print'], { cwd });
@@ -265,11 +329,33 @@ test('when the diagnostics directory cannot be created, the command still starts
   const cwd = project(t, { '.memtune': 'a file where the directory should be\n' });
   const result = runMemtune(['run', 'start', '--', ...WRITE_REPORT], { cwd });
   assert.equal(result.status, 0, result.stderr);
-  const fallback = /^memtune: warning: ".*\.memtune\/diagnostics": cannot be created \((?:ENOTDIR|EEXIST)\); diagnostics go to (.*)\.$/m.exec(result.stderr);
+  const fallback = /^memtune: warning: ".*\.memtune\/diagnostics": cannot be written \((?:ENOTDIR|EEXIST)\); diagnostics go to (.*)\.$/m.exec(result.stderr);
   assert.ok(fallback, result.stderr);
   const report = /Writing Node\.js report to file: (\S+)/.exec(result.stderr)?.[1];
   assert.ok(report && existsSync(join(fallback[1]!, report)), result.stderr);
   rmSync(join(fallback[1]!, report));
+});
+
+test('the fallback for reports is a directory of this user: one another user owns or that cannot be written, or a file in its place, is passed over', (t) => {
+  const uid = process.getuid!();
+  for (const taken of ['not ours to write in', 'a file']) {
+    const tmp = tempDir(t, 'memtune-tmp-');
+    const shared = join(tmp, `memtune-diagnostics-${uid}`);
+    if (taken === 'a file') writeFileSync(shared, '');
+    else {
+      mkdirSync(shared);
+      // Root writes anywhere, so as root the directory goes to another user; anyone else gets one they cannot write in.
+      if (uid === 0) chownSync(shared, 12345, 12345);
+      else chmodSync(shared, 0o500);
+    }
+    const cwd = project(t, { '.memtune': 'a file where the directory should be\n' });
+    const result = runMemtune(['run', 'start', '--', ...WRITE_REPORT], { cwd, env: cleanEnv({ TMPDIR: tmp }) });
+    assert.equal(result.status, 0, `${taken}: ${result.stderr}`);
+    const fallback = /diagnostics go to (.*)\.$/m.exec(result.stderr)?.[1] ?? '';
+    assert.ok(fallback.startsWith(join(tmp, 'memtune-diagnostics-')) && fallback !== shared, `${taken}: ${result.stderr}`);
+    const report = /Writing Node\.js report to file: (\S+)/.exec(result.stderr)?.[1];
+    assert.ok(report && existsSync(join(fallback, report)), `${taken}: ${result.stderr}`);
+  }
 });
 
 test('a memtune run nested in another applies its own profile, not the NODE_OPTIONS the outer one wrote', (t) => {

@@ -196,7 +196,7 @@ test('resolveRun refuses a heap above the memory limit and names where it came f
   );
   assert.throws(
     () => resolveRun(input({ limit: { bytes: 200 * MiB, source: 'env', detail: 'MEMTUNE_MEMORY_LIMIT' } })),
-    /preset build: .*floor 256 MiB.*is above the memory limit, 200 MiB/,
+    /the memory limit, 200 MiB from MEMTUNE_MEMORY_LIMIT: below the smallest heap the profile allows \(preset build: .*floor 256 MiB/,
   );
   assert.throws(() => resolveRun(input({ env: { GOMEMLIMIT: '3GiB' } })), /environment GOMEMLIMIT: GOMEMLIMIT=3GiB is above the memory limit/);
 });

@@ -4,7 +4,7 @@ import { type Problem, UsageError, problemText } from '../../shared/errors.js';
 import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from '../../run/node-flags.js';
 import { parseNodeOptionsEnv, type NodeOptionsFile } from '../../run/node-options.js';
-import { readNodeOptionsFile } from '../../run/effects/node-options-files.js';
+import { inspectNodeOptionsFile } from '../../run/effects/node-options-files.js';
 import { findPackageDirs } from '../../shared/effects/package-dirs.js';
 import type { Profiles } from '../../shared/profiles.js';
 import { resolveRun } from '../../run/resolve-run.js';
@@ -106,15 +106,15 @@ function environmentOptionsFindings(input: DoctorInput): Finding[] {
   ];
 }
 
-/** The `.node-options` of one directory, read as `memtune run` reads it; a valid one is kept in `files` by directory. */
+/** The `.node-options` of one directory, read as `memtune run` reads it; its good lines are kept in `files` by directory. */
 function nodeOptionsFileFindings(input: DoctorInput, dir: string, files: Map<string, NodeOptionsFile>): Finding[] {
   const path = join(dir, '.node-options');
   try {
-    const file = readNodeOptionsFile(path, Object.keys(input.profiles));
-    if (!file) return [];
-    files.set(dir, file);
-    const problems = nodeFlagProblems(file.flags, input.allowed);
-    if (problems.length > 0) return problems.map((problem) => problemFinding('node-options-file', problem));
+    const inspected = inspectNodeOptionsFile(path, Object.keys(input.profiles), input.allowed);
+    if (!inspected) return [];
+    files.set(dir, inspected.file);
+    if (inspected.problems.length > 0) return inspected.problems.map((problem) => problemFinding('node-options-file', problem));
+    const { file } = inspected;
     return [{ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path }];
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
@@ -89,13 +89,14 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   const envOrigins = await loadEnvFiles(env, dirs.packageDir, request.dotenv, request.overrideEnv);
   const limit = detectMemoryLimit({ env });
-  const files = readNodeOptionsFiles(dirs, request.profileNames);
 
   const [commandName, ...commandArgs] = request.command;
   const path = [...binDirs(dirs.packageDir, dirs.repoRoot), env.PATH ?? ''].join(delimiter);
   const resolved = commandName === undefined ? undefined : findCommand(commandName, path, request.cwd);
-  if (commandName !== undefined && resolved === undefined) throw commandNotFound(commandName, path);
+  if (commandName !== undefined && resolved === undefined) throw commandNotFound(commandName, path, request.cwd);
   const nodePath = resolved !== undefined && /^node(\.exe)?$/i.test(basename(commandName!)) ? resolved : findCommand('node', path, request.cwd);
+  const allowed = allowedFlagsFor(nodePath);
+  const files = readNodeOptionsFiles(dirs, request.profileNames, allowed);
 
   const result = resolveRun({
     profile: request.profile,
@@ -104,7 +105,7 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     env,
     envOrigins,
     cliFlags: request.cliFlags,
-    allowed: allowedFlagsFor(nodePath),
+    allowed,
     ...(resolved !== undefined ? { compiler: detectCommandCompiler(commandName!, resolved, dirs) } : {}),
     args: commandArgs,
     packageDir: dirs.packageDir,
@@ -120,17 +121,37 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
 function ensureDirectories(result: ResolvedRun): { nodeOptions: ResolvedRun['nodeOptions']; notices: Notice[] } {
   let nodeOptions = result.nodeOptions;
   const notices: Notice[] = [];
+  let fallback: string | undefined;
   for (const dir of result.directories) {
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      const fallback = join(tmpdir(), 'memtune-diagnostics');
-      mkdirSync(fallback, { recursive: true });
-      notices.push({ where: quote(dir), message: `cannot be created (${(error as NodeJS.ErrnoException).code}); diagnostics go to ${fallback}.` });
-      nodeOptions = nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: fallback } : flag));
-    }
+    const problem = directoryProblem(dir, false);
+    if (problem === undefined) continue;
+    fallback ??= fallbackDirectory();
+    notices.push({ where: quote(dir), message: `${problem}; diagnostics go to ${fallback}.` });
+    const to = fallback;
+    nodeOptions = nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: to } : flag));
   }
   return { nodeOptions, notices };
+}
+
+/** Why node could not write its reports into `dir` (created if missing), or undefined when it can. */
+function directoryProblem(dir: string, ownOnly: boolean): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: ownOnly ? 0o700 : 0o777 });
+    const stats = statSync(dir);
+    if (!stats.isDirectory()) return 'is not a directory';
+    // A shared temporary directory made by another user: node could not open its report there, and it is theirs.
+    if (ownOnly && process.getuid && stats.uid !== process.getuid()) return `belongs to user ${stats.uid}`;
+    accessSync(dir, fsConstants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+}
+
+/** This user's own directory under the temporary directory, or a fresh one when that is taken or unusable. */
+function fallbackDirectory(): string {
+  const own = join(tmpdir(), `memtune-diagnostics-${process.getuid?.() ?? 'user'}`);
+  return directoryProblem(own, true) === undefined ? own : mkdtempSync(join(tmpdir(), 'memtune-diagnostics-'));
 }
 
 /** Starts the prepared command (replacing memtune where process.execve can); `notice` gets what the user should know first. */

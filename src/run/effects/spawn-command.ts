@@ -42,7 +42,8 @@ export function findCommand(command: string, path: string | undefined, cwd: stri
   return undefined;
 }
 
-export function commandNotFound(command: string, path: string | undefined): UsageError {
+export function commandNotFound(command: string, path: string | undefined, cwd: string): UsageError {
+  if (command.includes('/') || (IS_WINDOWS && command.includes('\\'))) return pathNotRunnable(command, isAbsolute(command) ? command : resolve(cwd, command));
   const dirs = (path ?? '').split(delimiter).filter(Boolean);
   return new UsageError(
     {
@@ -50,6 +51,25 @@ export function commandNotFound(command: string, path: string | undefined): Usag
       fix: 'Install it in this package (npm install --save-dev <package>) or write its path.',
     },
     127,
+  );
+}
+
+/** A command written as a path: it is missing, a directory, or a file without the execute bit (126, as a shell says). */
+function pathNotRunnable(command: string, file: string): UsageError {
+  let stats: ReturnType<typeof statSync> | undefined;
+  try {
+    stats = statSync(file);
+  } catch {
+    return new UsageError({ where: quote(command), message: `no such file (${file}).`, fix: 'Check the path, or build the file first.' }, 127);
+  }
+  if (stats.isDirectory()) return new UsageError({ where: quote(command), message: 'is a directory, not a command.', fix: 'Name the file to run inside it.' }, 126);
+  return new UsageError(
+    {
+      where: quote(command),
+      message: 'is not executable.',
+      fix: `Make it executable (chmod +x ${command}), or run it with its interpreter, e.g. memtune run <profile> -- node ${command}`,
+    },
+    126,
   );
 }
 
