@@ -5,7 +5,7 @@ import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { UsageError, formatWarning, quote } from '../shared/errors.js';
 import { planDocker } from './effects/plan.js';
 import { readPreset, readStartProfile } from './effects/presets.js';
-import { renderDockerfile, renderDockerignore } from './render.js';
+import { renderDockerfile, renderDockerignore, runtimeDirectories } from './render.js';
 import { writeFileAtomic } from '../shared/effects/write-file-atomic.js';
 import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
 
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   const plan = planDocker({ root, ...(values.app !== undefined ? { app: values.app } : {}) });
   const profile = readStartProfile();
   const dockerfile = renderDockerfile(plan, readPreset('docker/Dockerfile'), profile);
-  for (const warning of plan.warnings) process.stderr.write(`${formatWarning(warning)}\n`);
+  for (const warning of [...plan.warnings, ...runtimeDirectories(plan, profile).warnings]) process.stderr.write(`${formatWarning(warning)}\n`);
 
   if (toStdout) {
     process.stdout.write(dockerfile);

@@ -302,3 +302,13 @@ test('memtune docker --out - exits quietly, with its usual exit code, when its s
   assert.equal(signal, null);
   assert.equal(status, 0);
 });
+
+test('a .node-options that memtune run would refuse is refused with its file:line: the image builds with memtune run build', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-single-npm'), repo, { recursive: true });
+  writeTree(repo, { '.node-options': '[strat]\n--report-directory=reports\n' });
+  const result = runMemtune(['docker', '--out', '-'], { cwd: repo, env: cleanEnv() });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: .*\.node-options:1: unknown profile section \[strat\]; the profiles are .*\nFix .*\.node-options/);
+  assert.equal(result.stdout, '');
+});
