@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { satisfies, type Finding } from '../../src/doctor/effects/checks.js';
@@ -193,6 +193,13 @@ test("doctor applies the package's .env as memtune run does (the real environmen
   assert.equal(error?.severity, 'error');
   assert.equal(error?.where, join(cwd, '.env'));
   assert.match(error?.message ?? '', /MEMTUNE_MEMORY_LIMIT="lots"/);
+
+  // A .env that cannot be read stops memtune run, so it is an error here too.
+  rmSync(join(cwd, '.env'));
+  mkdirSync(join(cwd, '.env'));
+  const unreadable = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
+  assert.equal(unreadable.status, 1);
+  assert.match(unreadable.findings.find((finding) => finding.check === 'env-file')?.message ?? '', /\.env": cannot be read \(EISDIR\)\./);
 });
 
 test('doctor exits quietly, with its usual exit code, when its stdout is closed (memtune doctor | head -1)', async (t) => {
