@@ -1,5 +1,6 @@
 import { type Notice, UsageError, quote } from '../shared/errors.js';
-import { ACTIVE_LTS_MAJOR, NODE_RELEASES, hasHeapPercentageFlag, isEndOfLife } from '../shared/node-releases.js';
+import { ACTIVE_LTS_MAJOR, hasHeapPercentageFlag, isEndOfLife } from '../shared/node-releases.js';
+import { nvmrcForms, readNvmrcValue } from '../shared/nvmrc-value.js';
 
 export interface NodeVersion {
   /** The image tag before `-slim`: `26`, `24.11` or `22.21.0`, as `.nvmrc` pins it. */
@@ -16,16 +17,13 @@ export interface NodeVersionResult {
   warnings: Notice[];
 }
 
-/** `.nvmrc` values that float with each release: the image pins the active LTS instead. */
-const FLOATING = /^(lts\/(\*|latest)|node|stable|latest|current)$/i;
-
 /** The image tag an `.nvmrc` value names: a version as written, an alias as its major; undefined when it names none. */
 function imageTag(value: string): { tag: string; floating: boolean } | undefined {
-  if (/^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.test(value)) return { tag: value.replace(/^v/, ''), floating: false };
-  if (FLOATING.test(value)) return { tag: String(ACTIVE_LTS_MAJOR), floating: true };
-  const codename = /^lts\/([a-z]+)$/i.exec(value)?.[1]?.toLowerCase();
-  const major = codename === undefined ? undefined : NODE_RELEASES.ltsCodenames[codename];
-  return major === undefined ? undefined : { tag: String(major), floating: false };
+  const named = readNvmrcValue(value);
+  if (named === undefined) return undefined;
+  if (named.kind === 'version') return { tag: value.replace(/^v/, ''), floating: false };
+  if (named.kind === 'floating') return { tag: String(ACTIVE_LTS_MAJOR), floating: true };
+  return { tag: String(named.major), floating: false };
 }
 
 /**
@@ -38,7 +36,7 @@ export function parseNvmrc(text: string, file = '.nvmrc'): NodeVersionResult {
   if (named === undefined) {
     throw new UsageError({
       message: `${file} says ${quote(value)}, which is not a Node version memtune can turn into an image tag.`,
-      fix: `Write a major (${ACTIVE_LTS_MAJOR}), a version (${ACTIVE_LTS_MAJOR}.1.0), lts/* or lts/<codename> (${Object.keys(NODE_RELEASES.ltsCodenames).slice(-3).join(', ')}).`,
+      fix: `Write ${nvmrcForms()}.`,
     });
   }
   const { tag } = named;

@@ -17,7 +17,19 @@ export interface DockerPlan {
   manifests: string[];
   /** Root files that turbo prune leaves out but `memtune run` reads (monorepo): `.node-options`. */
   rootFiles: string[];
+  /** The flags of the root's and the app's `.node-options` that apply to the start profile, root first. */
+  startNodeOptions: StartNodeOption[];
   warnings: Notice[];
+}
+
+/** One flag of a `.node-options` line that applies to the start profile (no section, or `[start]`). */
+export interface StartNodeOption {
+  /** `apps/api/.node-options:3`, relative to the repository root. */
+  where: string;
+  /** The file's directory relative to the repository root, `/`-separated; '' for the root. */
+  dir: string;
+  name: string;
+  value?: string;
 }
 
 /** The package the image runs: `dir` is '' for a single-package repository. */
@@ -41,6 +53,7 @@ export interface RepositoryFacts {
   rootFiles: ReadonlySet<string>;
   /** The root .npmrc's text, when there is one. */
   npmrc?: string;
+  startNodeOptions: StartNodeOption[];
 }
 
 /**
@@ -176,6 +189,7 @@ export function assemblePlan(facts: RepositoryFacts): DockerPlan {
     start: start.start,
     manifests: install.manifests,
     rootFiles: app.dir !== '' && facts.rootFiles.has('.node-options') ? ['.node-options'] : [],
+    startNodeOptions: facts.startNodeOptions,
     warnings: [...node.warnings, ...facts.packageManager.warnings, ...start.warnings, ...build.warnings, ...install.warnings],
   };
 }

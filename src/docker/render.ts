@@ -1,3 +1,6 @@
+import { posix } from 'node:path';
+import type { Notice } from '../shared/errors.js';
+import { flagKey } from '../run/node-options.js';
 import type { PackageManager } from './package-manager.js';
 import type { DockerPlan } from './plan.js';
 import { renderTemplate } from './template.js';
@@ -61,6 +64,74 @@ export function profileNodeFlags(profile: StartProfile): string[] {
   return flags;
 }
 
+/** Flags whose value is a directory node writes into: the ones memtune run creates before it starts a command. */
+const DIRECTORY_FLAGS = new Set(['--diagnostic-dir', '--report-directory', '--report-dir', '--heapsnapshot-signal-dir']);
+
+function directoryOf(name: string, value: string | undefined): string | undefined {
+  return DIRECTORY_FLAGS.has(flagKey(name)) && value !== undefined && value !== '' ? value : undefined;
+}
+
+/** The image path of the app's working directory (WORKDIR of the runtime stage). */
+function appRootOf(plan: DockerPlan): string {
+  return plan.app.dir === '' ? '/app' : `/app/${plan.app.dir}`;
+}
+
+/**
+ * The directories the started app writes reports and snapshots into, which the runtime stage must create owned
+ * by `node`: the app's files are root's, and `memtune run build` in the build stage (root) may already have
+ * created them root-owned, so a fatal-error report would be lost. Under `memtune run start` (Node < 24) these
+ * are all that memtune run creates: the start profile's, relative to the app, and those of the root's and the
+ * app's `.node-options`, each relative to its file. A Node >= 24 CMD is node itself with the profile's flags and
+ * reads no `.node-options`: a directory only a file names is reported instead. Paths outside /app are not
+ * created (a system directory is not the app's to chown). Returned as image paths, relative to the working
+ * directory where they are inside it.
+ */
+export function runtimeDirectories(plan: DockerPlan, profile: StartProfile): { dirs: string[]; warnings: Notice[] } {
+  const appRoot = appRootOf(plan);
+  const dirs: string[] = [];
+  const warnings: Notice[] = [];
+  const fromProfile = profileNodeFlags(profile).flatMap((flag) => {
+    const [name = '', value] = flag.split(/=(.*)/s);
+    const dir = directoryOf(name, value);
+    return dir === undefined ? [] : [{ where: 'the start profile (presets/profiles/profiles.json)', flag, path: posix.resolve(appRoot, dir) }];
+  });
+  const fromFiles = plan.startNodeOptions.flatMap((option) => {
+    const dir = directoryOf(option.name, option.value);
+    return dir === undefined ? [] : [{ where: option.where, flag: `${option.name}=${option.value}`, path: posix.resolve('/app', option.dir, dir) }];
+  });
+  const shown = (path: string) => (path === appRoot ? '.' : path.startsWith(`${appRoot}/`) ? posix.relative(appRoot, path) : path);
+  const profilePaths = new Set(fromProfile.map((entry) => entry.path));
+  for (const entry of [...fromProfile, ...fromFiles]) {
+    if (plan.node.heapPercentageFlag && !profilePaths.has(entry.path)) {
+      const reports = fromProfile.find((other) => /^--report-dir(ectory)?=/.test(other.flag));
+      warnings.push({
+        where: entry.where,
+        message:
+          `${entry.flag} is not used in the image: its CMD starts Node ${plan.node.tag} directly, which does not read .node-options; ` +
+          `${reports ? `reports go to ${shown(reports.path)}` : 'node writes reports into its working directory'}.`,
+        fix: 'Move the flag into the CMD of the rendered Dockerfile if the image needs it (with an install -d -o node line for its directory).',
+      });
+      continue;
+    }
+    if (entry.path !== '/app' && !entry.path.startsWith('/app/')) {
+      warnings.push({
+        where: entry.where,
+        message: `${entry.flag} is outside the app (/app); the image does not create it, so the node user may not be able to write there.`,
+        fix: 'Use a directory relative to the app (e.g. .memtune/diagnostics), or create it for the node user in the Dockerfile.',
+      });
+      continue;
+    }
+    const dir = shown(entry.path);
+    if (!dirs.includes(dir)) dirs.push(dir);
+  }
+  return { dirs, warnings };
+}
+
+/** A word for a shell line: as it is when it holds nothing a shell reads, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 /** The exec-form command of the runtime stage: node's own percentage flag, or memtune's start profile. */
 export function startCommand(plan: DockerPlan, profile: StartProfile): string[] {
   const node = ['node', ...plan.start.nodeFlags, plan.start.entry, ...plan.start.args];
@@ -87,14 +158,9 @@ function imageName(name: string): string {
 export function renderDockerfile(plan: DockerPlan, template: string, profile: StartProfile): string {
   const pm = plan.packageManager;
   const steps = installSteps(pm);
-  const appRoot = plan.app.dir === '' ? '/app' : `/app/${plan.app.dir}`;
+  const appRoot = appRootOf(plan);
   const cmd = startCommand(plan, profile);
-  const usesProfileFlags = !plan.node.heapPercentageFlag || profile.nodeFlags.length > 0;
-  const diagnosticDir = usesProfileFlags
-    ? profileNodeFlags(profile)
-        .map((flag) => /^--diagnostic-dir=(.+)$/.exec(flag)?.[1])
-        .find((dir) => dir !== undefined && !dir.startsWith('/'))
-    : undefined;
+  const { dirs } = runtimeDirectories(plan, profile);
   const heapNote = plan.node.heapPercentageFlag
     ? `node --max-old-space-size-percentage=${profile.heapPercent} gives V8's old space ${profile.heapPercent}% of the memory node sees (the cgroup limit)`
     : `Node ${plan.node.tag} has no --max-old-space-size-percentage, so memtune run start sets --max-old-space-size to ${profile.heapPercent}% of the detected limit; memtune is a production dependency for that`;
@@ -120,8 +186,8 @@ export function renderDockerfile(plan: DockerPlan, template: string, profile: St
     build: plan.buildCommand !== undefined,
     buildCommand: plan.buildCommand ?? '',
     runtimeDir: appRoot,
-    diagnostics: diagnosticDir !== undefined,
-    diagnosticDir: diagnosticDir ?? '',
+    diagnostics: dirs.length > 0,
+    diagnosticDirs: dirs.map(shellWord).join(' '),
     cmdNote: plan.node.heapPercentageFlag
       ? `Exec form: node is tini's child and gets SIGTERM. No fixed heap size: ${profile.heapPercent}% of the container's limit.`
       : 'Exec form: memtune sizes the heap from the cgroup limit, then replaces itself with node (or forwards signals to it).',

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
+import { BIN, FIXTURES, REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
 import { render } from './dockerfile.js';
 
 // The command: what it writes and refuses, its options, and the warnings and errors bad input gets.
@@ -205,4 +206,109 @@ test('run inside a workspace package, it points at the root where the lockfile i
     result.stderr,
     /^memtune: no lockfile in .*apps\/api, but \.\.\/\.\.\/package-lock\.json is: memtune docker runs at the repository root, where the lockfile is\.\nRun it there: cd \.\.\/\.\. && memtune docker --app apps\/api\n/,
   );
+});
+
+// ---------- files that cannot be written (issue 12) ----------
+
+/** Root passes every permission check: as root, the command runs as `nobody` so that a read-only directory refuses it. */
+const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+function assertNoStackTrace(stderr: string): void {
+  assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+  assert.doesNotMatch(stderr, /node:internal|Error: E[A-Z]+:/);
+}
+
+test('--out in a directory memtune may not write is refused with the path, the cause and a fix, exit 2, nothing written', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-single-npm'), repo, { recursive: true });
+  mkdirSync(join(repo, 'locked'));
+  mkdirSync(join(repo, 'deploy'));
+  chmodSync(repo, 0o755);
+  chmodSync(join(repo, 'locked'), 0o555);
+  chmodSync(join(repo, 'deploy'), 0o777);
+  const locked = runMemtune(['docker', '--out', 'locked/Dockerfile'], { cwd: repo, env: cleanEnv(), ...UNPRIVILEGED });
+  assert.equal(locked.status, 2, locked.stderr);
+  assert.match(
+    locked.stderr,
+    /^memtune: --out "locked\/Dockerfile": cannot be written \(EACCES: permission denied\)\.\nChoose a directory you can write to, or print it instead: memtune docker --out -\n$/,
+  );
+  assertNoStackTrace(locked.stderr);
+  assert.deepEqual(readdirSync(join(repo, 'locked')), []);
+  assert.ok(!existsSync(join(repo, '.dockerignore')));
+
+  // The Dockerfile goes into a writable directory, the .dockerignore beside the lockfile cannot: the error says which was written.
+  chmodSync(repo, 0o555);
+  let ignore: ReturnType<typeof runMemtune>;
+  try {
+    ignore = runMemtune(['docker', '--out', 'deploy/Dockerfile'], { cwd: repo, env: cleanEnv(), ...UNPRIVILEGED });
+  } finally {
+    // Writable again, so that the temporary directory can be removed by a user who is not root.
+    chmodSync(repo, 0o755);
+  }
+  assert.equal(ignore.status, 2, ignore.stderr);
+  assert.match(ignore.stderr, /^memtune: "\.dockerignore": cannot be written \(EACCES: permission denied\); deploy\/Dockerfile was written\.\n/);
+  assertNoStackTrace(ignore.stderr);
+  assert.deepEqual(readdirSync(join(repo, 'deploy')), ['Dockerfile']);
+});
+
+test('--out under a file (not a directory) is refused with the path and a fix, exit 2, nothing written', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-single-npm'), repo, { recursive: true });
+  const before = readdirSync(repo).sort();
+  const result = runMemtune(['docker', '--out', 'package.json/Dockerfile'], { cwd: repo, env: cleanEnv() });
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /^memtune: --out "package\.json\/Dockerfile": cannot be written: package\.json is a file, not a directory\.\nChoose another --out/);
+  assertNoStackTrace(result.stderr);
+  assert.deepEqual(readdirSync(repo).sort(), before);
+});
+
+test('--out naming an existing directory is refused, with or without --force, exit 2, the directory left alone', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-single-npm'), repo, { recursive: true });
+  mkdirSync(join(repo, 'deploy'));
+  for (const args of [
+    ['--out', 'deploy', '--force'],
+    ['--out', 'deploy'],
+  ]) {
+    const result = runMemtune(['docker', ...args], { cwd: repo, env: cleanEnv() });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /^memtune: --out "deploy": is a directory; memtune docker writes a file\.\nName the file: memtune docker --out deploy\/Dockerfile\n$/);
+    assertNoStackTrace(result.stderr);
+  }
+  assert.deepEqual(readdirSync(join(repo, 'deploy')), []);
+  assert.ok(!existsSync(join(repo, '.dockerignore')));
+
+  // A directory where .dockerignore goes is named before anything is written.
+  mkdirSync(join(repo, '.dockerignore'));
+  const ignore = runMemtune(['docker', '--force'], { cwd: repo, env: cleanEnv() });
+  assert.equal(ignore.status, 2, ignore.stderr);
+  assert.match(ignore.stderr, /^memtune: "\.dockerignore": is a directory; docker reads \.dockerignore as a file\.\nRemove it \(rmdir \.dockerignore\) and re-run\.\n$/);
+  assertNoStackTrace(ignore.stderr);
+  assert.ok(!existsSync(join(repo, 'Dockerfile')));
+});
+
+test('memtune docker --out - exits quietly, with its usual exit code, when its stdout is closed', async () => {
+  const cwd = join(FIXTURES, 'docker-single-npm');
+  const child = spawn(process.execPath, [BIN, 'docker', '--out', '-'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // The reader is gone before the Dockerfile is printed, as when `head -1` has exited.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const [status, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  assertNoStackTrace(stderr);
+  assert.doesNotMatch(stderr, /EPIPE/);
+  assert.equal(signal, null);
+  assert.equal(status, 0);
+});
+
+test('a .node-options that memtune run would refuse is refused with its file:line: the image builds with memtune run build', (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-single-npm'), repo, { recursive: true });
+  writeTree(repo, { '.node-options': '[strat]\n--report-directory=reports\n' });
+  const result = runMemtune(['docker', '--out', '-'], { cwd: repo, env: cleanEnv() });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /^memtune: .*\.node-options:1: unknown profile section \[strat\]; the profiles are .*\nFix .*\.node-options/);
+  assert.equal(result.stdout, '');
 });

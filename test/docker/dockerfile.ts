@@ -85,6 +85,33 @@ function jsonArgs(instruction: Instruction): string[] {
 
 export const runs = (stage: Stage) => stage.instructions.filter((instruction) => instruction.getKeyword() === 'RUN');
 
+/** Splits a shell word list that uses single quotes at most, as the rendering quotes unusual paths. */
+function shellWords(text: string): string[] {
+  return [...text.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2]!);
+}
+
+/**
+ * The directories the runtime stage creates owned by `node`, in its working directory (the last WORKDIR):
+ * `install -d -o node -g node DIR...` after the app is copied in (a later COPY would make them root's again)
+ * and before `USER node` (only root may chown).
+ */
+export function writableDirs(runtime: Stage): { workdir: string; dirs: string[] } {
+  const keywords = runtime.instructions.map((instruction) => instruction.getKeyword());
+  const copied = runtime.instructions.findLastIndex((instruction) => copyFrom(instruction) === 'build');
+  const user = keywords.lastIndexOf('USER');
+  const dirs: string[] = [];
+  runtime.instructions.forEach((instruction, index) => {
+    if (instruction.getKeyword() !== 'RUN') return;
+    const words = shellWords(args(instruction));
+    if (words[0] !== 'install' || !words.includes('-d')) return;
+    assert.deepEqual(words.slice(0, 6), ['install', '-d', '-o', 'node', '-g', 'node'], args(instruction));
+    assert.ok(index > copied && index < user, `${args(instruction)} comes after COPY --from=build and before USER`);
+    dirs.push(...words.slice(6));
+  });
+  const workdirs = runtime.instructions.filter((instruction) => instruction.getKeyword() === 'WORKDIR');
+  return { workdir: workdirs.length > 0 ? args(workdirs.at(-1)!) : '/app', dirs };
+}
+
 export interface Expect {
   nodeTag: string;
   install: RegExp;
@@ -172,6 +199,12 @@ export function assertRules(text: string, expect: Expect): { stages: Stage[]; ru
   assert.equal(cmdInstructions.length, 1);
   const cmd = jsonArgs(cmdInstructions[0]!);
   assert.deepEqual(cmd, expect.cmd);
+
+  // Every directory the CMD's own flags write into is one the node user owns.
+  const created = writableDirs(runtime).dirs;
+  for (const dir of cmd.flatMap((word) => /^--(?:diagnostic-dir|report-directory|report-dir|heapsnapshot-signal-dir)=(.+)$/.exec(word)?.[1] ?? [])) {
+    assert.ok(created.includes(dir), `the runtime stage creates ${dir} for the node user (creates: ${created.join(' ')})`);
+  }
 
   // No hard-coded heap size anywhere, and no NODE_OPTIONS baked into the image.
   assert.doesNotMatch(text, /--max[-_]old[-_]space[-_]size(=|\s+)\d/);

@@ -6,7 +6,8 @@ import { detectPackageManager, resolveNodeVersion } from '../../src/docker/effec
 import { parseNvmrc } from '../../src/docker/node-version.js';
 import type { DockerPlan } from '../../src/docker/plan.js';
 import { parseStartScript } from '../../src/docker/start-script.js';
-import { jsonArray, startCommand } from '../../src/docker/render.js';
+import { jsonArray, renderDockerfile, runtimeDirectories, startCommand } from '../../src/docker/render.js';
+import { readPreset } from '../../src/docker/effects/presets.js';
 import { renderTemplate } from '../../src/docker/template.js';
 import { findWorkspacePackage, listWorkspacePackages } from '../../src/shared/effects/workspace.js';
 import { tempDir, writeTree } from '../helpers.js';
@@ -81,6 +82,7 @@ test('the CMD is node with the percentage flag on Node >= 24 and memtune run sta
     start: { nodeFlags: ['--enable-source-maps'], entry: 'dist/server.js', args: ['--port', '8080'], source: 'start' },
     manifests: ['package.json', 'package-lock.json'],
     rootFiles: [],
+    startNodeOptions: [],
     warnings: [],
   });
   const profile = { heapPercent: 60, nodeFlags: ['--report-on-fatalerror'] };
@@ -102,6 +104,29 @@ test('the CMD is node with the percentage flag on Node >= 24 and memtune run sta
   ]);
   assert.deepEqual(startCommand(plan(false), profile), ['memtune', 'run', 'start', '--', 'node', '--enable-source-maps', 'dist/server.js', '--port', '8080']);
   assert.equal(jsonArray(['node', 'a "b".js']), '["node", "a \\"b\\".js"]');
+});
+
+test('runtime directories: relative to the working directory inside it, absolute elsewhere in /app, shell-quoted, each once', () => {
+  const plan: DockerPlan = {
+    node: { tag: '22', major: 22, source: '.nvmrc', heapPercentageFlag: false },
+    packageManager: { name: 'npm', berry: false, lockfile: 'package-lock.json' },
+    app: { dir: 'apps/api', name: 'api' },
+    start: { nodeFlags: [], entry: 'dist/server.js', args: [], source: 'start' },
+    manifests: ['package.json', 'package-lock.json'],
+    rootFiles: ['.node-options'],
+    startNodeOptions: [
+      { where: '.node-options:1', dir: '', name: '--report-directory', value: 'apps/api/diag' },
+      { where: '.node-options:2', dir: '', name: '--diagnostic_dir', value: "it's $HOME" },
+      { where: 'apps/api/.node-options:1', dir: 'apps/api', name: '--report-dir', value: '../../shared' },
+      { where: 'apps/api/.node-options:2', dir: 'apps/api', name: '--trace-gc' },
+    ],
+    warnings: [],
+  };
+  const profile = { heapPercent: 60, nodeFlags: ['--report-on-fatalerror', '--diagnostic-dir=diag'] };
+  const { dirs, warnings } = runtimeDirectories(plan, profile);
+  assert.deepEqual(dirs, ['diag', "/app/it's $HOME", '/app/shared']);
+  assert.deepEqual(warnings, []);
+  assert.match(renderDockerfile(plan, readPreset('docker/Dockerfile'), profile), /^RUN install -d -o node -g node diag '\/app\/it'\\''s \$HOME' \/app\/shared$/m);
 });
 
 test('the template keeps blocks by their flag, drops notes, and refuses unknown names and unclosed blocks', () => {

@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, REPO, cleanEnv, tempDir } from '../helpers.js';
-import { MiB, SINGLE_NPM, SINGLE_YARN, START_PROFILE, appTree, args, assertRules, copyFrom, heapLimitWith, nodeWithHeapPercentage, render, runs } from './dockerfile.js';
+import { BIN, FIXTURES, REPO, cleanEnv, tempDir, writeTree } from '../helpers.js';
+import {
+  MiB,
+  SINGLE_NPM,
+  SINGLE_YARN,
+  START_PROFILE,
+  appTree,
+  args,
+  assertRules,
+  copyFrom,
+  heapLimitWith,
+  nodeWithHeapPercentage,
+  render,
+  runs,
+  writableDirs,
+} from './dockerfile.js';
 
 // Every rule of the Dockerfile, checked on the parsed renderings of the fixtures; the start commands run here.
 
@@ -157,10 +171,95 @@ test('the rule checks have teeth: each classic mistake written into a rendering 
     ['dev dependencies kept', (text) => text.replace('npm prune --omit=dev', 'true')],
     ['built without the build profile', (text) => text.replace('memtune run build -- npm run build', 'npm run build')],
     ['install without the lockfile', (text) => text.replace('npm ci', 'npm install')],
+    ['the report directory left to root', (text) => text.replace(/^RUN install -d -o node -g node .*\n/m, '')],
+    ['the report directory made before the app is copied over it', (text) => text.replace(/^(COPY --from=build .*\n)((?:.*\n)*?)(RUN install -d .*\n)/m, '$3$1$2')],
   ];
   for (const [name, mutate] of mistakes) {
     const bad = mutate(good);
     assert.notEqual(bad, good, `${name}: the mutation applies`);
     assert.throws(() => assertRules(bad, expect), assert.AssertionError, name);
   }
+});
+
+// ---------- directories the app writes into (issue 12) ----------
+
+/** The directories in NODE_OPTIONS that `memtune run start --print` gives in `cwd`, as image paths (`repo` mapped to /app). */
+function runStartDirs(repo: string, cwd: string): string[] {
+  const result = spawnSync(process.execPath, [BIN, 'run', 'start', '--print'], { cwd, env: cleanEnv({ MEMTUNE_MEMORY_LIMIT: '512MiB' }), encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const nodeOptions = /^NODE_OPTIONS=(.*)$/m.exec(result.stdout)?.[1] ?? '';
+  return [...nodeOptions.matchAll(/--(?:diagnostic-dir|report-directory|report-dir|heapsnapshot-signal-dir)=(\S+)/g)].map((match) => posix.join('/app', relative(repo, match[1]!)));
+}
+
+/** The runtime stage's node-owned directories as absolute image paths. */
+function createdDirs(dockerfile: string, expect: Parameters<typeof assertRules>[1]): string[] {
+  const { runtime } = assertRules(dockerfile, expect);
+  const { workdir, dirs } = writableDirs(runtime);
+  return dirs.map((dir) => posix.resolve(workdir, dir));
+}
+
+const NODE22_SINGLE = {
+  'package.json': { name: 'svc', version: '1.0.0', scripts: { build: 'tsc', start: 'node dist/index.js' }, dependencies: { memtune: '0.1.0' } },
+  'package-lock.json': { name: 'svc', lockfileVersion: 3, packages: {} },
+  '.nvmrc': '22\n',
+};
+const NODE22_EXPECT = { nodeTag: '22', install: /^npm ci$/, prune: /^npm prune --omit=dev$/, monorepo: false, cmd: ['memtune', 'run', 'start', '--', 'node', 'dist/index.js'] };
+
+test('memtune run start in the image: the runtime stage gives the node user every directory the start profile and .node-options name, as memtune run start would use them', (t) => {
+  const repo = tempDir(t);
+  writeTree(repo, {
+    ...NODE22_SINGLE,
+    // As this repository's own .node-options: every profile, so the build stage (root) creates it first.
+    '.node-options': '--report-on-fatalerror\n--report-directory=.memtune/reports\n[start]\n--diagnostic-dir=var/snapshots\n[build]\n--diagnostic-dir=build-only\n',
+  });
+  const { stdout, stderr } = render(repo);
+  const created = createdDirs(stdout, NODE22_EXPECT);
+  // The profile's own directory is replaced by [start]'s, but memtune run start still creates it: so does the image.
+  assert.deepEqual(created.sort(), ['/app/.memtune/diagnostics', '/app/.memtune/reports', '/app/var/snapshots']);
+  assert.deepEqual(runStartDirs(repo, repo).sort(), ['/app/.memtune/reports', '/app/var/snapshots'], 'the directories memtune run start gives node');
+  assert.doesNotMatch(stderr, /warning/);
+});
+
+test("an app in a monorepo: the root's and the app's .node-options directories are created for the node user, each relative to its file", (t) => {
+  const repo = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-monorepo-pnpm'), repo, { recursive: true });
+  writeTree(repo, {
+    '.node-options': '--report-on-fatalerror\n--report-directory=.memtune/diagnostics\n',
+    'apps/api/.node-options': '[start]\n--diagnostic-dir=diag\n',
+  });
+  const { stdout } = render(repo, ['--app', 'apps/api']);
+  const created = createdDirs(stdout, {
+    nodeTag: '22',
+    install: /^pnpm install --frozen-lockfile/,
+    prune: /pnpm install --prod --frozen-lockfile/,
+    monorepo: true,
+    cmd: ['memtune', 'run', 'start', '--', 'node', 'dist/server.js'],
+  });
+  assert.deepEqual(created.sort(), ['/app/.memtune/diagnostics', '/app/apps/api/.memtune/diagnostics', '/app/apps/api/diag']);
+  for (const dir of runStartDirs(repo, join(repo, 'apps/api'))) assert.ok(created.includes(dir), `${dir}, used by memtune run start, is created`);
+  assert.match(stdout, /^RUN install -d -o node -g node \.memtune\/diagnostics \/app\/\.memtune\/diagnostics diag$/m, 'paths relative to WORKDIR where they are inside it');
+});
+
+test('a .node-options directory the image cannot or does not use is named in a warning that says why', (t) => {
+  // Outside the app: the image does not create (or chown) a system directory.
+  const repo = tempDir(t);
+  writeTree(repo, { ...NODE22_SINGLE, '.node-options': '[start]\n--report-directory=/var/reports\n' });
+  const outside = render(repo);
+  assert.deepEqual(createdDirs(outside.stdout, NODE22_EXPECT), ['/app/.memtune/diagnostics']);
+  assert.match(
+    outside.stderr,
+    /^memtune: warning: \.node-options:2: --report-directory=\/var\/reports is outside the app \(\/app\); the image does not create it, so the node user may not be able to write there\.\nUse a directory relative to the app/m,
+  );
+
+  // Node >= 24: the CMD is node itself, which does not read .node-options.
+  const node26 = tempDir(t);
+  cpSync(join(FIXTURES, 'docker-single-npm'), node26, { recursive: true });
+  writeTree(node26, { '.node-options': '--report-directory=.memtune/diagnostics\n[start]\n--report-directory=reports\n' });
+  const direct = render(node26);
+  assert.deepEqual(createdDirs(direct.stdout, SINGLE_NPM), ['/app/.memtune/diagnostics']);
+  assert.match(
+    direct.stderr,
+    /^memtune: warning: \.node-options:3: --report-directory=reports is not used in the image: its CMD starts Node 26 directly, which does not read \.node-options; reports go to \.memtune\/diagnostics\.\n/m,
+  );
+  assert.doesNotMatch(direct.stderr, /\.node-options:1/, 'a directory the CMD uses as well needs no warning');
 });

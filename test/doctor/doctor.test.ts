@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { satisfies, type Finding } from '../../src/doctor/effects/checks.js';
-import { REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
+import { BIN, REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
 
 const MAJOR = Number(process.versions.node.split('.')[0]);
 
@@ -117,4 +119,102 @@ test('satisfies reads the engines ranges people write', () => {
     ['v20.0.0', 'lts/*', undefined],
   ];
   for (const [version, range, expected] of table) assert.equal(satisfies(version, range), expected, `${version} ${range}`);
+});
+
+// ---------- hostile input and faults (issue 12) ----------
+
+test('doctor where there is no package.json here or above is an error naming the directory, with a fix, and exits 2', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { '.nvmrc': `${MAJOR}\n` });
+  for (const args of [['doctor'], ['doctor', '--json']]) {
+    const result = runMemtune(args, { cwd, env: cleanEnv() });
+    assert.equal(result.status, 2, args.join(' '));
+    assert.equal(result.stdout, '', 'no report: there is no project to report on');
+    assert.match(result.stderr, /^memtune: .*memtune-doctor-\S+ is not inside a package: no package\.json here or above\.\nRun memtune doctor in your project/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('an .nvmrc that names no Node version is a warning naming the file and the forms nvm and memtune accept', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { 'package.json': { name: 'x' }, '.nvmrc': 'banana\n' });
+  const report = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
+  const nvmrc = report.findings.filter((finding) => finding.check === 'nvmrc');
+  assert.equal(nvmrc.length, 1, JSON.stringify(nvmrc));
+  assert.equal(nvmrc[0]!.severity, 'warning');
+  assert.equal(nvmrc[0]!.where, join(cwd, '.nvmrc'));
+  assert.match(nvmrc[0]!.message, /^.*\.nvmrc says "banana", which is not a Node version\. Write a major \(\d+\), a version \(\d+\.1\.0\), lts\/\* or lts\/<codename>/);
+});
+
+test('.nvmrc is compared with the running node in full: another version of the same major is a warning, the major alone is fine', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { 'package.json': { name: 'x' } });
+  const [, minor] = process.versions.node.split('.');
+  const cases: Array<[string, Finding['severity']]> = [
+    [`${MAJOR}.99.0`, 'warning'],
+    [`v${MAJOR}.${minor}.999`, 'warning'],
+    [`${MAJOR}.999`, 'warning'],
+    [`${MAJOR}`, 'info'],
+    [`v${MAJOR}.${minor}`, 'info'],
+    [`v${process.versions.node}`, 'info'],
+    [process.versions.node, 'info'],
+  ];
+  for (const [pin, severity] of cases) {
+    writeTree(cwd, { '.nvmrc': `${pin}\n` });
+    const nvmrc = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' }).findings.filter((finding) => finding.check === 'nvmrc' && !/end-of-life/.test(finding.message));
+    assert.equal(nvmrc.length, 1, pin);
+    assert.equal(nvmrc[0]!.severity, severity, `${pin}: ${nvmrc[0]!.message}`);
+    const expected = severity === 'warning' ? `.nvmrc pins Node ${pin} but this is node v${process.versions.node}:` : `.nvmrc pins Node ${pin}, as running`;
+    assert.ok(nvmrc[0]!.message.startsWith(expected), nvmrc[0]!.message);
+  }
+});
+
+test("doctor applies the package's .env as memtune run does (the real environment wins) and says where the memory limit came from", (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { 'package.json': { name: 'x' }, '.env': '# local settings\nMEMTUNE_MEMORY_LIMIT=1GiB\n' });
+  const fromFile = doctorJson(cwd);
+  const limit = fromFile.findings.find((finding) => finding.check === 'memory-limit');
+  assert.equal(limit?.message, `memory limit 1 GiB from MEMTUNE_MEMORY_LIMIT in ${join(cwd, '.env')}`);
+  assert.equal(limit?.where, join(cwd, '.env'));
+  const build = fromFile.findings.find((finding) => finding.check === 'heap' && finding.message.startsWith('profile build:'));
+  assert.equal(build?.message, 'profile build: --max-old-space-size=512 of a 1 GiB limit');
+  // The heap memtune run would give under the same .env.
+  const print = runMemtune(['run', 'build', '--print'], { cwd, env: cleanEnv() });
+  assert.equal(print.status, 0, print.stderr);
+  assert.match(print.stdout, /--max-old-space-size=512\b/);
+
+  const fromEnv = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
+  assert.equal(fromEnv.findings.find((finding) => finding.check === 'memory-limit')?.message, 'memory limit 2 GiB from MEMTUNE_MEMORY_LIMIT in the environment');
+
+  writeTree(cwd, { '.env': 'MEMTUNE_MEMORY_LIMIT=lots\n' });
+  const bad = doctorJson(cwd);
+  assert.equal(bad.status, 1);
+  const error = bad.findings.find((finding) => finding.check === 'memory-limit');
+  assert.equal(error?.severity, 'error');
+  assert.equal(error?.where, join(cwd, '.env'));
+  assert.match(error?.message ?? '', /MEMTUNE_MEMORY_LIMIT="lots"/);
+
+  // A .env that cannot be read stops memtune run, so it is an error here too.
+  rmSync(join(cwd, '.env'));
+  mkdirSync(join(cwd, '.env'));
+  const unreadable = doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' });
+  assert.equal(unreadable.status, 1);
+  assert.match(unreadable.findings.find((finding) => finding.check === 'env-file')?.message ?? '', /\.env": cannot be read \(EISDIR\)\./);
+});
+
+test('doctor exits quietly, with its usual exit code, when its stdout is closed (memtune doctor | head -1)', async (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { 'package.json': { name: 'x' } });
+  const expected = runMemtune(['doctor'], { cwd, env: cleanEnv() }).status;
+  // The reader is gone before doctor writes its first line, as when `head -1` has exited: every write meets EPIPE.
+  const child = spawn(process.execPath, [BIN, 'doctor'], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const [status, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  assert.equal(stderr, '', 'nothing on stderr: no stack trace, no EPIPE');
+  assert.equal(signal, null);
+  assert.equal(status, expected);
 });

@@ -7,7 +7,9 @@ import { listWorkspacePackages, readManifest, workspacePatterns } from '../../sh
 import type { PackageManifest } from '../../shared/workspace-package.js';
 import { nodeVersionWithoutNvmrc, parseNvmrc, type NodeVersionResult } from '../node-version.js';
 import { KNOWN_LOCKFILES, UNSUPPORTED_LOCKFILES, choosePackageManager, type LockfileFacts, type PackageManagerResult } from '../package-manager.js';
-import { OPTIONAL_ROOT_FILES, assemblePlan, chooseApp, manifestOf, type DockerPlan } from '../plan.js';
+import { OPTIONAL_ROOT_FILES, assemblePlan, chooseApp, manifestOf, type DockerPlan, type StartNodeOption } from '../plan.js';
+import { readNodeOptionsFile } from '../../run/effects/node-options-files.js';
+import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { resolveStartCommand } from '../start-script.js';
 
 /**
@@ -44,6 +46,27 @@ export function detectPackageManager(root: string, manifest: PackageManifest): P
   return choosePackageManager(readLockfileFacts(root), manifest);
 }
 
+/**
+ * The start-profile lines of the `.node-options` that `memtune run start` reads in the image's working directory:
+ * the root's, then the app's. Read by run's own reader, so a file run would refuse is refused here too
+ * (the image's `memtune run build` would stop on it).
+ */
+function readStartNodeOptions(root: string, appDir: string): StartNodeOption[] {
+  const profiles = Object.keys(loadProfiles());
+  return [...new Set(['', appDir])].flatMap((dir) => {
+    const file = readNodeOptionsFile(join(root, dir, '.node-options'), profiles);
+    const shown = dir === '' ? '.node-options' : `${dir.split(sep).join('/')}/.node-options`;
+    return (file?.flags ?? [])
+      .filter((flag) => flag.section === undefined || flag.section === 'start')
+      .map((flag) => ({
+        where: `${shown}:${/:(\d+)$/.exec(flag.origin.label)?.[1] ?? '?'}`,
+        dir: dir.split(sep).join('/'),
+        name: flag.name,
+        ...(flag.value !== undefined ? { value: flag.value } : {}),
+      }));
+  });
+}
+
 export interface PlanOptions {
   /** The repository root: where the lockfile is. */
   root: string;
@@ -65,5 +88,6 @@ export function planDocker(options: PlanOptions): DockerPlan {
   const start = resolveStartCommand(app.manifest, manifestOf(app));
   const npmrc = readTextIfExists(join(root, '.npmrc'));
   const rootFiles = new Set(OPTIONAL_ROOT_FILES.filter((file) => existsSync(join(root, file))));
-  return assemblePlan({ rootManifest, app, node, packageManager, start, rootFiles, ...(npmrc !== undefined ? { npmrc } : {}) });
+  const startNodeOptions = readStartNodeOptions(root, app.dir);
+  return assemblePlan({ rootManifest, app, node, packageManager, start, rootFiles, startNodeOptions, ...(npmrc !== undefined ? { npmrc } : {}) });
 }

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
-import { type Problem, UsageError, problemText } from '../../shared/errors.js';
+import { type Problem, UsageError, problemText, quote } from '../../shared/errors.js';
 import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { nodeFlagProblems, type AllowedNodeFlags } from '../../run/node-flags.js';
 import { parseNodeOptionsEnv, type NodeOptionsFile } from '../../run/node-options.js';
@@ -13,6 +14,8 @@ import { compilerDependencies, compilerOfDependency } from '../../shared/effects
 import { findNvmrc } from '../../shared/effects/nvmrc.js';
 import { readTextIfExists } from '../../shared/effects/read-text.js';
 import { isEndOfLife, supportedMajorsText } from '../../shared/node-releases.js';
+import { nvmrcForms, readNvmrcValue } from '../../shared/nvmrc-value.js';
+import { loadPackageEnv, type PackageEnv } from '../../shared/effects/package-env.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -53,9 +56,16 @@ const EDITOR_ONLY_OPTIONS: Record<string, string> = {
   disableSolutionSearching: "acts only in the editor's language service",
 };
 
-export function diagnose(input: DoctorInput): Finding[] {
+export async function diagnose(input: DoctorInput): Promise<Finding[]> {
   const findings: Finding[] = [];
   const dirs = findPackageDirs(input.cwd);
+  // findPackageDirs falls back to the working directory: a clean report there would be a report on nothing.
+  if (!existsSync(join(dirs.packageDir, 'package.json'))) {
+    throw new UsageError({
+      message: `${input.cwd} is not inside a package: no package.json here or above.`,
+      fix: 'Run memtune doctor in your project (where its package.json is), or in one of its packages.',
+    });
+  }
   const packages = workspaceDirs(dirs.repoRoot);
   const major = Number(input.nodeVersion.replace(/^v/, '').split('.')[0]);
 
@@ -64,19 +74,20 @@ export function diagnose(input: DoctorInput): Finding[] {
     check: 'node-version',
     message: `node ${input.nodeVersion}${isEndOfLife(major) ? ` is end-of-life: move to an LTS major (${supportedMajorsText()})` : ''}`,
   });
-  checkNvmrc(input, major, findings);
+  checkNvmrc(input, findings);
   for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) checkEngines(input.nodeVersion, dir, findings);
 
-  let limit: MemoryLimit | undefined;
+  // The environment memtune run gives this package's scripts: the real one, then ./.env where it sets nothing.
+  let env: PackageEnv = { env: input.env, origins: {} };
   try {
-    limit = detectMemoryLimit({ env: input.env, ...(input.root !== undefined ? { root: input.root } : {}) });
-    findings.push({ severity: 'info', check: 'memory-limit', message: `memory limit ${formatBytes(limit.bytes)} from ${limit.detail}` });
+    env = await loadPackageEnv(input.env, dirs.packageDir);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    findings.push(...errorFindings('memory-limit', error));
+    findings.push(...errorFindings('env-file', error));
   }
+  const limit = memoryLimitFindings(input, env, findings);
 
-  findings.push(...environmentOptionsFindings(input));
+  findings.push(...environmentOptionsFindings(input, env));
   // Every package's file, not only those of the package doctor runs in: a bad line anywhere stops that package's scripts.
   const files = new Map<string, NodeOptionsFile>();
   for (const dir of new Set([dirs.repoRoot, dirs.packageDir, ...packages])) findings.push(...nodeOptionsFileFindings(input, dir, files));
@@ -90,18 +101,40 @@ export function diagnose(input: DoctorInput): Finding[] {
   return findings;
 }
 
+/** The memory limit memtune run would detect in this package, and where it came from (a .env names its file). */
+function memoryLimitFindings(input: DoctorInput, env: PackageEnv, findings: Finding[]): MemoryLimit | undefined {
+  const file = env.origins.MEMTUNE_MEMORY_LIMIT;
+  try {
+    const limit = detectMemoryLimit({ env: env.env, ...(input.root !== undefined ? { root: input.root } : {}) });
+    const detail = limit.source !== 'env' ? limit.detail : file !== undefined ? `${limit.detail} in ${file}` : `${limit.detail} in the environment`;
+    findings.push({
+      severity: 'info',
+      check: 'memory-limit',
+      message: `memory limit ${formatBytes(limit.bytes)} from ${detail}`,
+      ...(limit.source === 'env' && file !== undefined ? { where: file } : {}),
+    });
+    return limit;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    findings.push(...errorFindings('memory-limit', error).map((finding) => (file !== undefined ? { ...finding, where: file } : finding)));
+    return undefined;
+  }
+}
+
 /** NODE_OPTIONS already in the environment: flags this node refuses, or a warning that it overrides everything. */
-function environmentOptionsFindings(input: DoctorInput): Finding[] {
-  const envOptions = input.env.NODE_OPTIONS;
+function environmentOptionsFindings(input: DoctorInput, env: PackageEnv): Finding[] {
+  const envOptions = env.env.NODE_OPTIONS;
   if (envOptions === undefined || envOptions.trim() === '') return [];
-  const flags = parseNodeOptionsEnv(envOptions, { kind: 'env', label: 'environment NODE_OPTIONS' });
+  const file = env.origins.NODE_OPTIONS;
+  const flags = parseNodeOptionsEnv(envOptions, { kind: 'env', label: file !== undefined ? `NODE_OPTIONS in ${file}` : 'environment NODE_OPTIONS' });
   const problems = nodeFlagProblems(flags, input.allowed);
   if (problems.length > 0) return problems.map((problem) => problemFinding('node-options-env', problem));
   return [
     {
       severity: 'warning',
       check: 'node-options-env',
-      message: `NODE_OPTIONS is already set (${envOptions}): it wins over .node-options and the profiles in every memtune run`,
+      message: `NODE_OPTIONS is already set${file !== undefined ? ` in ${file}` : ''} (${envOptions}): it wins over .node-options and the profiles in every memtune run`,
+      ...(file !== undefined ? { where: file } : {}),
     },
   ];
 }
@@ -135,17 +168,27 @@ function heapFindings(input: DoctorInput, limit: MemoryLimit, files: NodeOptions
   });
 }
 
-function checkNvmrc(input: DoctorInput, major: number, findings: Finding[]): void {
+/**
+ * The running node against the nearest `.nvmrc`, read as memtune docker reads it: a major (or lts/<codename>)
+ * pins the major, a fuller version pins as many numbers as it has; `lts/*` and `node` move, so they are not compared.
+ */
+function checkNvmrc(input: DoctorInput, findings: Finding[]): void {
   const nvmrc = findNvmrc(input.cwd);
   if (!nvmrc) return;
   const { path: where, value: text } = nvmrc;
-  const wanted = /^v?(\d+)/.exec(text);
-  if (!wanted) {
-    findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc asks for ${JSON.stringify(text)}, which memtune does not compare`, where });
+  const pinned = readNvmrcValue(text);
+  if (pinned === undefined) {
+    // nvm use and setup-node's node-version-file fail on it too: nothing pins the Node these scripts run on.
+    findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc says ${quote(text)}, which is not a Node version. Write ${nvmrcForms()}.`, where });
     return;
   }
-  const wantedMajor = Number(wanted[1]);
-  if (wantedMajor !== major) {
+  if (pinned.kind === 'floating') {
+    findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc says ${quote(text)}, which moves with each release: doctor does not compare it`, where });
+    return;
+  }
+  const numbers = pinned.kind === 'version' ? pinned.numbers : [pinned.major];
+  const running = input.nodeVersion.replace(/^v/, '').split('.').map(Number);
+  if (numbers.some((number, index) => number !== running[index])) {
     findings.push({
       severity: 'warning',
       check: 'nvmrc',
@@ -155,7 +198,7 @@ function checkNvmrc(input: DoctorInput, major: number, findings: Finding[]): voi
   } else {
     findings.push({ severity: 'info', check: 'nvmrc', message: `.nvmrc pins Node ${text}, as running`, where });
   }
-  if (isEndOfLife(wantedMajor)) findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${wantedMajor}, which is end-of-life`, where });
+  if (isEndOfLife(numbers[0]!)) findings.push({ severity: 'warning', check: 'nvmrc', message: `.nvmrc pins Node ${numbers[0]}, which is end-of-life`, where });
 }
 
 function checkEngines(version: string, dir: string, findings: Finding[]): void {
