@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Notice } from '../shared/errors.js';
-import { flagKey } from '../run/node-options.js';
+import { DIRECTORY_FLAGS, flagKey } from '../run/node-options.js';
 import type { PackageManager } from './package-manager.js';
 import type { DockerPlan } from './plan.js';
 import { renderTemplate } from './template.js';
@@ -65,7 +65,6 @@ export function profileNodeFlags(profile: StartProfile): string[] {
 }
 
 /** Flags whose value is a directory node writes into: the ones memtune run creates before it starts a command. */
-const DIRECTORY_FLAGS = new Set(['--diagnostic-dir', '--report-directory', '--report-dir', '--heapsnapshot-signal-dir']);
 
 function directoryOf(name: string, value: string | undefined): string | undefined {
   return DIRECTORY_FLAGS.has(flagKey(name)) && value !== undefined && value !== '' ? value : undefined;

@@ -28,6 +28,9 @@ export interface NodeOptionsFile {
   sections: Array<{ name: string; line: number }>;
 }
 
+/** Flags naming a directory node writes reports or snapshots into: memtune run creates them, memtune docker too. */
+export const DIRECTORY_FLAGS: ReadonlySet<string> = new Set(['--diagnostic-dir', '--report-directory', '--report-dir', '--heapsnapshot-signal-dir']);
+
 /** Variables a `.node-options` line may set: the native compiler's Go runtime settings. */
 const FILE_ENV_KEYS = ['GOMEMLIMIT', 'GOGC'];
 

@@ -14,6 +14,7 @@ import {
   type FlagSetting,
   type NodeOptionsFile,
   type Origin,
+  DIRECTORY_FLAGS,
 } from './node-options.js';
 import { profileHeapMiB, stepValue, type Profile } from '../shared/profiles.js';
 import { formatBytes, parseByteSize, toMiB } from '../shared/size.js';
@@ -53,8 +54,6 @@ export interface ResolvedRun {
   directories: string[];
   heapMiB: number | undefined;
 }
-
-const PATH_FLAGS = new Set(['--diagnostic-dir', '--report-directory', '--report-dir', '--heapsnapshot-signal-dir']);
 
 /** The layers in merge order, later wins: the preset, each .node-options, NODE_OPTIONS already set, --node-option. */
 function flagLayers(input: ResolveRunInput, notes: string[]): FlagSetting[] {
@@ -226,7 +225,7 @@ function resolveFlagValue(flag: FlagSetting, input: ResolveRunInput, problems: P
     }
     return flag;
   }
-  if (PATH_FLAGS.has(key) && flag.value !== undefined) {
+  if (DIRECTORY_FLAGS.has(key) && flag.value !== undefined) {
     let value = flag.value;
     if (!isAbsolute(value) && (flag.origin.kind === 'preset' || flag.origin.kind === 'file')) {
       const base = flag.origin.kind === 'preset' ? input.packageDir : dirname(flag.origin.label.replace(/:\d+$/, ''));
