@@ -160,7 +160,7 @@ test('a start script that does not start node on a file is refused with the form
 test('unknown options are named, with the valid ones', () => {
   const result = runMemtune(['docker', '--app-dir', 'x'], { cwd: join(FIXTURES, 'docker-single-npm'), env: cleanEnv() });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: Unknown option '--app-dir'.*\nThe options are --app DIR, --out FILE and --force/);
+  assert.match(result.stderr, /^memtune: unknown option "--app-dir"\.\nThe options are --app DIR, --out FILE and --force/);
 });
 
 test('a monorepo root without "packageManager" is refused: turbo prune will not run without it', (t) => {
