@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BenchReport } from '../../src/bench/types.js';
 import { BIN, REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
+import { fakeCompiler, writeWhole } from './fake-compiler.js';
 
 const LIB = 'export const pair = <T,>(value: T): [T, T] => [value, value];\n';
 
@@ -173,20 +174,6 @@ test('a package with type errors is measured as failed, its figures kept', (t) =
   assert.match(pkg!.runs[0]!.messages!, /TS2322/);
 });
 
-/**
- * A stand-in compiler package for the failures a real compiler cannot be made to show on demand. It
- * answers --showConfig as tsc does, then misbehaves when asked to check.
- */
-function fakeCompiler(root: string, body: string): string {
-  const dir = join(root, 'fake-typescript');
-  const showConfig = "if (process.argv.includes('--showConfig')) { console.log('{}'); process.exit(0); }\n";
-  writeTree(root, {
-    'fake-typescript/package.json': { name: 'typescript', version: '6.0.0' },
-    'fake-typescript/bin/tsc': showConfig + body,
-  });
-  return dir;
-}
-
 test('the peak heap is read from the GC lines node prints, not from anything inside the measured process', (t) => {
   const root = tempDir(t);
   writeTree(root, { 'package.json': { name: 'traced' }, 'tsconfig.json': { files: [] } });
@@ -335,10 +322,9 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
     'packages/b/tsconfig.json': { files: [] },
   });
   linkTypeScript(join(root, 'packages/a'), 'typescript-5');
-  const slow = fakeCompiler(
-    join(root, 'packages/b'),
-    `require('node:fs').writeFileSync(${JSON.stringify(join(root, 'slow.pid'))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`,
-  );
+  // The pid file appears whole (renamed into place). Caught between its creation and the write, it read as pid 0,
+  // and kill(0, 0), which signals the test's own process group, succeeded: "the compiler is left running".
+  const slow = fakeCompiler(join(root, 'packages/b'), `${writeWhole(join(root, 'slow.pid'), 'String(process.pid)')}setTimeout(() => {}, 60_000);\n`);
   mkdirSync(join(root, 'packages/b/node_modules'));
   symlinkSync(slow, join(root, 'packages/b/node_modules/typescript'), 'dir');
 
@@ -368,6 +354,7 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
     2,
   );
   const pid = Number(readFileSync(join(root, 'slow.pid'), 'utf8'));
+  assert.ok(Number.isInteger(pid) && pid > 0, `the compiler's pid: ${pid}`);
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the interrupted compiler is not left running');
 });
 
