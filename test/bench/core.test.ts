@@ -377,6 +377,46 @@ test('the baseline gate compares the worst run: a median that held while the lar
   assert.deepEqual(delta, { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true });
 });
 
+test('parseBaseline checks every field the bench reads and names the one that is wrong by its path', () => {
+  const good = reportWith([result('a')]);
+  const [a] = good.packages as unknown as Array<Record<string, unknown>>;
+  const spread = (a!.spread as Record<string, unknown>).peakRssBytes as Record<string, unknown>;
+  const cases: Array<[unknown, string[]]> = [
+    [{ ...good, environment: null }, ['environment is null, not an object.']],
+    [{ ...good, environment: { ...good.environment, gitCommit: 7 } }, ['environment.gitCommit is 7, not a string or null.']],
+    [{ ...good, generatedAt: undefined }, ['generatedAt is missing, not a string.']],
+    [{ ...good, packages: {} }, ['packages is {}, not an array.']],
+    [{ ...good, packages: [null] }, ['packages[0] is null, not an object.']],
+    [{ ...good, packages: [[]] }, ['packages[0] is [], not an object.']],
+    [{ ...good, packages: [{ ...a, name: 1, status: 'fine' }] }, ['packages[0].name is 1, not a string.', 'packages[0].status is "fine", not a run status.']],
+    [{ ...good, packages: [{ ...a, compiler: {} }] }, ['packages[0].compiler.version is missing, not a string.']],
+    [{ ...good, packages: [{ ...a, spread: undefined }] }, ['packages[0].spread is missing, not an object.']],
+    [{ ...good, packages: [{ ...a, goHeapPeakBytes: '300' }] }, ['packages[0].goHeapPeakBytes is "300", not a number or null.']],
+    [{ ...good, packages: [{ ...a, spread: { peakRssBytes: { ...spread, max: '320' } } }] }, ['packages[0].spread.peakRssBytes.max is "320", not a number.']],
+    [{ ...good, packages: [{ ...a, spread: { wallMs: null } }] }, ['packages[0].spread.wallMs is null, not an object.']],
+    [{ ...good, solution: {} }, ['solution.name is missing, not a string.', 'solution.dir is missing, not a string.']],
+  ];
+  for (const [report, problems] of cases) {
+    assert.throws(
+      () => parseBaseline(JSON.stringify(report), 'b.json'),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.deepEqual(
+          error.problems.slice(0, problems.length),
+          problems.map((message) => ({ where: '--baseline "b.json"', message })),
+        );
+        return true;
+      },
+      JSON.stringify(report).slice(0, 80),
+    );
+  }
+  const many = { ...good, packages: Array.from({ length: 12 }, () => null) };
+  assert.throws(
+    () => parseBaseline(JSON.stringify(many), 'b.json'),
+    (error: unknown) => error instanceof UsageError && error.problems.length === 10 && error.problems[9]?.message === 'and 3 more fields.',
+  );
+});
+
 test('parseBaseline refuses what is not a memtune report of this schema, and parseMaxGrowth what is not a percentage', () => {
   const cases: Array<[string, RegExp]> = [
     ['{', /^memtune: --baseline "b\.json": not JSON/],
@@ -391,6 +431,7 @@ test('parseBaseline refuses what is not a memtune report of this schema, and par
     );
   }
   assert.equal(parseBaseline(JSON.stringify(reportWith([result('a')])), 'b.json').packages[0]?.name, 'a');
+  assert.equal(parseBaseline(JSON.stringify(reportWith([result('a')], { solution: result('(solution)') })), 'b.json').solution?.name, '(solution)');
   for (const [text, expected] of [
     ['10%', 0.1],
     ['25', 0.25],
