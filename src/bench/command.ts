@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { parseMaxGrowth } from './baseline.js';
@@ -54,7 +54,7 @@ const USAGE = [
   '',
   'Writes memtune-report.json, .md and .svg into --out; each finished run is appended to memtune-journal.jsonl.',
   'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
-  'type errors do not fail the bench.',
+  'type errors do not fail the bench. Exits 2 on bad input, 128 + N on signal N (Ctrl-C: 130).',
   'See docs/bench.md.',
 ].join('\n');
 
@@ -146,9 +146,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const options = benchOptions(values, process.cwd());
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    caught ??= signal;
+    // A closed terminal (SIGHUP) fails every write to it: nobody is left to read them, and the runs still have to be stopped.
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+    controller.abort();
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let live: Progress | undefined;
   let outcome: BenchOutcome;
   try {
@@ -165,11 +170,13 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     live?.stop();
     // Only now: a second Ctrl-C while the report is written must not lose it.
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
-  return printOutcome(outcome, values, options.cwd);
+  return printOutcome(outcome, values, options.cwd, caught);
 }
+
+/** Ctrl-C, `kill`, a closed terminal or a cancelled CI job: each stops the runs, keeps what finished and writes its report. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The options, checked together before anything runs. */
 function benchOptions(values: Values, cwd: string): BenchOptions {
@@ -207,7 +214,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
 }
 
 /** The report on stdout, what failed or regressed on stderr; the exit code. */
-function printOutcome(outcome: BenchOutcome, values: Values, cwd: string): number {
+function printOutcome(outcome: BenchOutcome, values: Values, cwd: string, signal: NodeJS.Signals | undefined): number {
   const { report, out } = outcome;
 
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderMarkdownReport(report)}\n`);
@@ -215,7 +222,8 @@ function printOutcome(outcome: BenchOutcome, values: Values, cwd: string): numbe
   process.stderr.write(`memtune: wrote ${join(shown, 'memtune-report.json')}, .md and .svg\n`);
   if (outcome.interrupted) {
     process.stderr.write(`memtune: interrupted; ${outcome.finishedRuns} of ${outcome.plannedRuns} runs finished and are kept.\nRun memtune bench --resume to measure the rest.\n`);
-    return 130;
+    // As a shell reports a command ended by a signal: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP.
+    return 128 + constants.signals[signal ?? 'SIGINT'];
   }
   const broken = brokenPackages(report);
   // Type errors do not fail the bench, but they are shown: figures of a check that stopped early are smaller.
