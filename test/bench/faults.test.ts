@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BIN, cleanEnv, runMemtune, tempDir, writeTree, type Result } from '../helpers.js';
@@ -69,6 +69,10 @@ function fakeBench(t: TestContext, packages: string[] = [], body: string | ((roo
       return { child, stderr: () => stderr };
     },
   };
+}
+
+function assertNoStackTrace(stderr: string): void {
+  assert.doesNotMatch(stderr, /^\s+at .+/m, 'a message, not a stack trace');
 }
 
 /** What the benches left in their TMPDIR. */
@@ -139,4 +143,29 @@ test('SIGTERM and SIGHUP stop a bench as Ctrl-C does: the compiler and its child
     assert.deepEqual(pids.filter(alive), [], `${signal}: neither the compiler nor its child is left running`);
     assertNoTempDirs(bench);
   }
+});
+
+test('an --out under /proc, /sys or /dev is refused before anything runs, naming the path', (t) => {
+  const bench = fakeBench(t);
+  symlinkSync('/proc/self', join(bench.root, 'proc-link'));
+  t.after(() => rmSync('/dev/memtune', { recursive: true, force: true }));
+  for (const [out, under] of [
+    ['/proc/memtune', '/proc'],
+    ['/sys/memtune', '/sys'],
+    ['/dev/memtune', '/dev'],
+    ['proc-link/memtune', '/proc'],
+  ] as const) {
+    // Node's recursive mkdir spun forever on /proc/memtune, deaf to SIGTERM: a timeout with SIGKILL ends that.
+    const result = bench.run(['--compiler', bench.compiler, '--out', out], { timeout: 30_000, killSignal: 'SIGKILL' });
+    assert.equal(result.status, 2, `${out}: ${result.signal ?? ''} ${result.stderr}`);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^memtune: --out "${out}": is under ${under}, a file system the kernel makes up, not a place for files\\.\\nPass a directory on a disk, e\\.g\\. --out \\.memtune`,
+      ),
+    );
+    assertNoStackTrace(result.stderr);
+  }
+  assert.deepEqual(bench.calls(), []);
+  assert.ok(!existsSync('/dev/memtune'));
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline } from '../baseline.js';
@@ -58,10 +58,53 @@ export interface BenchOutcome {
   finishedRuns: number;
 }
 
+/** Kernel file systems: no place for files. (/dev/shm is a real tmpfs.) */
+const PSEUDO_FILESYSTEMS = ['/proc', '/sys', '/dev'];
+
+/**
+ * Refuses an --out on /proc, /sys or /dev, as given or through a symlink: nothing belongs there, and Node's
+ * recursive mkdir of /proc/x spins forever at full CPU, deaf to SIGTERM.
+ */
+function refusePseudoFilesystem(out: string, given: string): void {
+  let existing = out;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  let real = existing;
+  try {
+    real = realpathSync(existing);
+  } catch {
+    // Unreadable: the path as given is all there is to judge.
+  }
+  for (const path of [out, join(real, relative(existing, out))]) {
+    const under = (dir: string) => path === dir || path.startsWith(`${dir}/`);
+    const hit = PSEUDO_FILESYSTEMS.find(under);
+    if (hit !== undefined && !under('/dev/shm')) {
+      throw new UsageError({
+        where: `--out ${quote(given)}`,
+        message: `is under ${hit}, a file system the kernel makes up, not a place for files.`,
+        fix: 'Pass a directory on a disk, e.g. --out .memtune',
+      });
+    }
+  }
+}
+
+/** mkdir -p one level at a time: a bounded loop, where Node's recursive mkdir can spin forever (ENOENT from /proc). */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let current = dir; !existsSync(current) && dirname(current) !== current; current = dirname(current)) missing.unshift(current);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      // Made by another process in the meantime: fine, as long as it is a directory.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(level).isDirectory()) throw error;
+    }
+  }
+}
+
 /** Fails before anything runs when --out cannot take our files. */
 function ensureWritable(out: string, given: string): void {
   try {
-    mkdirSync(out, { recursive: true });
+    makeDirectory(out);
     const probe = join(out, `.memtune-write-check-${process.pid}`);
     writeFileSync(probe, '');
     unlinkSync(probe);
@@ -339,6 +382,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const plan = planBench({ cwd, filters: options.filters, compilerOverride: options.compiler });
   const outGiven = options.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
   const out = resolve(cwd, outGiven);
+  refusePseudoFilesystem(out, outGiven);
   const journalPath = join(out, JOURNAL_FILE);
   const previous = options.resume ? previousRuns(journalPath, cwd, hooks.notice) : [];
 
