@@ -95,7 +95,8 @@ test('bench measures each workspace package with its own compiler, skips what it
   assert.match(readFileSync(join(out, 'memtune-report.md'), 'utf8'), /@m\/js/);
   assert.match(readFileSync(join(out, 'memtune-report.svg'), 'utf8'), /^<svg/);
   const journal = readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').trim().split('\n');
-  assert.equal(journal.length, 4, 'per package an unmeasured counting run and the measured one');
+  assert.equal(journal.length, 5, 'the options it was started with, then per package an unmeasured counting run and the measured one');
+  assert.deepEqual(Object.keys(JSON.parse(journal[0]!).options).sort(), ['baseline', 'compiler', 'dir', 'filters', 'maxGrowth', 'runs', 'script', 'solution', 'timeoutMs', 'warm']);
   assert.ok(js.diagnostics.types! > 0 && js.runs[0]!.diagnostics.types === undefined, 'counts from the counting run; the measured run has no --extendedDiagnostics');
 });
 
@@ -262,9 +263,12 @@ test('--resume refuses a journal with a corrupt line and names file:line', (t) =
 test('--resume continues from the journal and measures only what is missing', (t) => {
   const root = tempDir(t);
   workspace(root);
-  const first = runMemtune(['bench', '--filter', '@m/js'], { cwd: root });
+  const first = runMemtune(['bench'], { cwd: root });
   assert.equal(first.status, 0, first.stderr);
   const journal = join(root, '.memtune', 'memtune-journal.jsonl');
+  // As a bench stopped before @m/native ran leaves it: the options line and the runs of @m/js.
+  const lines = readFileSync(journal, 'utf8').trim().split('\n');
+  writeFileSync(journal, `${lines.filter((line) => !line.includes('"name":"@m/native"')).join('\n')}\n`);
   const result = runMemtune(['bench', '--resume'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
   assert.doesNotMatch(result.stderr, /@m\/js( \(counts, unmeasured\))? started/);
@@ -275,7 +279,7 @@ test('--resume continues from the journal and measures only what is missing', (t
       .sort(),
     ['@m/js', '@m/native'],
   );
-  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 4);
+  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 5, 'the options line and two runs per package');
 });
 
 test('--filter that matches nothing lists the packages', (t) => {
@@ -351,7 +355,8 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
     readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8')
       .trim()
       .split('\n').length,
-    2,
+    3,
+    'the options line and the two finished runs',
   );
   const pid = Number(readFileSync(join(root, 'slow.pid'), 'utf8'));
   assert.ok(Number.isInteger(pid) && pid > 0, `the compiler's pid: ${pid}`);
