@@ -142,6 +142,7 @@ test('--resume after a journal line cut off mid-write measures that run again an
 
   const resumed = bench.run(['--resume', ...args]);
   assert.equal(resumed.status, 0, resumed.stderr);
+  assertNoTempDirs(bench);
   assert.match(resumed.stderr, /memtune-journal\.jsonl:\d+ was cut off by an interrupted write; that run is measured again/);
   assert.equal(bench.calls().length, 4, 'the counting run, runs 1 and 2, and run 2 again');
   const repaired = readFileSync(journal, 'utf8');
@@ -202,6 +203,7 @@ test('--resume measures the bench its journal was started with, and refuses opti
     const result = bench.run(['--resume', '--out', 'reports', ...args]);
     assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message);
+    assertNoStackTrace(result.stderr);
   }
   assert.equal(bench.calls().length, checks + 1, 'nothing measured by the refused ones');
   assertNoTempDirs(bench);
@@ -245,6 +247,7 @@ test('SIGTERM and SIGHUP stop a bench as Ctrl-C does: the compiler and its child
     const [exitCode, killedBy] = (await once(child, 'close')) as [number | null, string | null];
     assert.deepEqual([exitCode, killedBy], [code, null], `${signal}: ${stderr()}`);
     assert.match(stderr(), /interrupted; 0 of 2 runs finished/, signal);
+    assertNoStackTrace(stderr());
     assert.deepEqual(pids.filter(alive), [], `${signal}: neither the compiler nor its child is left running`);
     assertNoTempDirs(bench);
   }
