@@ -1,38 +1,105 @@
 import { finished, worstFigure } from './stats.js';
-import { BASELINE_FIELDS, SCHEMA_VERSION, type BaselineComparison, type BaselineDelta, type BaselinePackage, type BenchReport, type PackageResult } from './types.js';
+import {
+  BASELINE_FIELDS,
+  SCHEMA_VERSION,
+  SUMMARY_FIELDS,
+  type BaselineComparison,
+  type BaselineDelta,
+  type BaselinePackage,
+  type BenchReport,
+  type PackageResult,
+  type RunStatus,
+} from './types.js';
 import { UsageError, quote } from '../shared/errors.js';
 import { MiB, parsePercent } from '../shared/size.js';
 
 export const NOISE_FLOOR_BYTES = 8 * MiB;
 
-/** Reads an earlier memtune-report.json; anything else is refused before a run starts. */
+const STATUSES: ReadonlySet<unknown> = new Set<RunStatus>(['ok', 'failed', 'oom', 'timeout', 'killed', 'crashed', 'no-check', 'config-error']);
+
+/** How a value shows in a message: as JSON, cut short. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/**
+ * Checks the parts of a report the bench reads from a baseline, collecting what is wrong by its field path
+ * (`packages[0].spread.peakRssBytes.max`): a hand-edited or truncated baseline otherwise fails with a
+ * TypeError after every run was measured, or compares nothing and reports "No regressions".
+ */
+class BaselineShape {
+  readonly problems: string[] = [];
+
+  wrong(path: string, value: unknown, expected: string): false {
+    this.problems.push(`${path} is ${shown(value)}, not ${expected}.`);
+    return false;
+  }
+
+  object(value: unknown, path: string): value is Record<string, unknown> {
+    return (typeof value === 'object' && value !== null && !Array.isArray(value)) || this.wrong(path, value, 'an object');
+  }
+
+  string(value: unknown, path: string, nullable = false): void {
+    if (typeof value !== 'string' && !(nullable && value === null)) this.wrong(path, value, nullable ? 'a string or null' : 'a string');
+  }
+
+  number(value: unknown, path: string, nullable = false): void {
+    const ok = (typeof value === 'number' && Number.isFinite(value) && value >= 0) || (nullable && value === null);
+    if (!ok) this.wrong(path, value, nullable ? 'a number or null' : 'a number');
+  }
+
+  result(value: unknown, path: string): void {
+    if (!this.object(value, path)) return;
+    for (const key of ['name', 'dir', 'task'] as const) this.string(value[key], `${path}.${key}`);
+    if (!STATUSES.has(value.status)) this.wrong(`${path}.status`, value.status, 'a run status');
+    if (this.object(value.compiler, `${path}.compiler`)) this.string(value.compiler.version, `${path}.compiler.version`);
+    for (const field of BASELINE_FIELDS) this.number(value[field], `${path}.${field}`, true);
+    if (!this.object(value.spread, `${path}.spread`)) return;
+    for (const field of SUMMARY_FIELDS) {
+      const spread = value.spread[field];
+      if (spread === undefined || !this.object(spread, `${path}.spread.${field}`)) continue;
+      for (const key of ['median', 'min', 'max'] as const) this.number(spread[key], `${path}.spread.${field}.${key}`);
+    }
+  }
+}
+
+/** Reads an earlier memtune-report.json; anything else is refused before a run starts, naming the field that is wrong. */
 export function parseBaseline(text: string, given: string): BenchReport {
+  const where = `--baseline ${quote(given)}`;
+  const fix = 'Pass the memtune-report.json of an earlier memtune bench, as it wrote it.';
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError({
-      where: `--baseline ${quote(given)}`,
-      message: `not JSON (${(error as Error).message}).`,
-      fix: 'Pass the memtune-report.json of an earlier memtune bench.',
-    });
+    throw new UsageError({ where, message: `not JSON (${(error as Error).message}).`, fix });
   }
-  const report = value as Partial<BenchReport> | null;
-  if (typeof report !== 'object' || report === null || !Array.isArray(report.packages) || typeof report.environment !== 'object') {
-    throw new UsageError({
-      where: `--baseline ${quote(given)}`,
-      message: 'not a memtune report (no packages[] and environment).',
-      fix: 'Pass the memtune-report.json of an earlier memtune bench.',
-    });
+  const report = value as Record<string, unknown> | null;
+  if (typeof report !== 'object' || report === null || Array.isArray(report) || !('packages' in report) || !('environment' in report)) {
+    throw new UsageError({ where, message: 'not a memtune report (no packages[] and environment).', fix });
   }
   if (report.schemaVersion !== SCHEMA_VERSION) {
     throw new UsageError({
-      where: `--baseline ${quote(given)}`,
+      where,
       message: `has schemaVersion ${JSON.stringify(report.schemaVersion)}; this memtune reads ${SCHEMA_VERSION}.`,
       fix: 'Measure the baseline again with this version of memtune.',
     });
   }
-  return report as BenchReport;
+  const shape = new BaselineShape();
+  shape.string(report.generatedAt, 'generatedAt');
+  if (shape.object(report.environment, 'environment')) shape.string(report.environment.gitCommit, 'environment.gitCommit', true);
+  if (Array.isArray(report.packages)) {
+    for (const [index, pkg] of report.packages.entries()) shape.result(pkg, `packages[${index}]`);
+  } else {
+    shape.wrong('packages', report.packages, 'an array');
+  }
+  if (report.solution !== null) shape.result(report.solution, 'solution');
+  if (shape.problems.length > 0) {
+    const shownProblems = shape.problems.length > 10 ? [...shape.problems.slice(0, 9), `and ${shape.problems.length - 9} more fields.`] : shape.problems;
+    throw new UsageError({ problems: shownProblems.map((message) => ({ where, message })), fix });
+  }
+  return report as unknown as BenchReport;
 }
 
 /** `--max-growth 10%` (or `10`) as a share. */

@@ -1,10 +1,11 @@
-import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { availableParallelism, constants } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { parseMaxGrowth } from './baseline.js';
+import { DEFAULT_OPTIONS } from './journal.js';
 import { brokenPackages } from './report/report.js';
 import { deltaText, renderMarkdownReport } from './report/markdown.js';
-import type { RunFigures } from './types.js';
+import type { RecordedOptions, RunFigures } from './types.js';
 import { UsageError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
@@ -47,14 +48,14 @@ const USAGE = [
   "  --script=NAME       measure the package's npm script NAME instead of a type-check (e.g. build, test)",
   '  --solution          also measure `tsc -b --force` at the root as one process',
   '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
-  '  --resume            continue an interrupted bench from its journal, measuring only what is missing',
+  '  --resume            continue an interrupted bench from its journal, with its options, measuring only what is missing',
   '  --json              print the report JSON on stdout instead of the table',
   '  --baseline=FILE     compare with an earlier memtune-report.json; exit 1 when a memory figure regressed',
   '  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB never counts)',
   '',
   'Writes memtune-report.json, .md and .svg into --out; each finished run is appended to memtune-journal.jsonl.',
   'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
-  'type errors do not fail the bench.',
+  'type errors do not fail the bench. Exits 2 on bad input or a file it cannot write, 128 + N on signal N (Ctrl-C: 130).',
   'See docs/bench.md.',
 ].join('\n');
 
@@ -151,9 +152,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const options = benchOptions(values, process.cwd());
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    caught ??= signal;
+    // A closed terminal (SIGHUP) fails every write to it: nobody is left to read them, and the runs still have to be stopped.
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+    controller.abort();
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let live: Progress | undefined;
   let outcome: BenchOutcome;
   try {
@@ -170,57 +176,68 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     live?.stop();
     // Only now: a second Ctrl-C while the report is written must not lose it.
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
-  return printOutcome(outcome, values, options.cwd);
+  return printOutcome(outcome, values, options.cwd, caught);
 }
+
+/** Ctrl-C, `kill`, a closed terminal or a cancelled CI job: each stops the runs, keeps what finished and writes its report. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The options, checked together before anything runs. */
 function benchOptions(values: Values, cwd: string): BenchOptions {
-  const runs = positiveInteger('runs', values.runs, 1);
-  const concurrency = positiveInteger('concurrency', values.concurrency, availableParallelism());
-  const timeoutSeconds = values.timeout === undefined ? 600 : Number(values.timeout);
-  if (!(timeoutSeconds > 0)) {
+  const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
     throw new UsageError({ where: `--timeout ${quote(values.timeout ?? '')}`, message: 'not a positive number of seconds.', fix: 'Write e.g. --timeout=900' });
   }
+  const concurrency = positiveInteger('concurrency', values.concurrency, availableParallelism());
   const limit = detectMemoryLimit();
   const budgetBytes = parseBudget(values.budget, limit.bytes);
   if (values.script !== undefined && values.warm) {
     throw new UsageError({ message: '--warm and --script cannot be combined: --warm is about the type-check.', fix: 'Drop one of them.' });
   }
-  if (values['max-growth'] !== undefined && values.baseline === undefined) {
+  if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
     throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
-  const maxGrowth = parseMaxGrowth(values['max-growth'] ?? '10%');
+  // What was given, as the journal records it (the baseline's path absolute; the session makes the compiler's so, keeping
+  // the text as given for its messages): with --resume, each is checked against the journal.
+  const given: Partial<RecordedOptions> = {
+    ...(values.filter !== undefined ? { filters: values.filter } : {}),
+    ...(values.compiler !== undefined ? { compiler: values.compiler } : {}),
+    ...(values.runs !== undefined ? { runs: positiveInteger('runs', values.runs, 1) } : {}),
+    ...(values.warm ? { warm: true } : {}),
+    ...(values.script !== undefined ? { script: values.script } : {}),
+    ...(values.solution ? { solution: true } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
+    ...(values.baseline !== undefined ? { baseline: resolve(cwd, values.baseline) } : {}),
+    ...(values['max-growth'] !== undefined ? { maxGrowth: parseMaxGrowth(values['max-growth']) } : {}),
+  };
+  const { dir: _started, ...defaults } = DEFAULT_OPTIONS;
   return {
     cwd,
-    filters: values.filter ?? [],
-    compiler: values.compiler,
-    runs,
+    measure: { ...defaults, ...given },
+    given,
     concurrency,
     budgetBytes,
     memoryLimit: limit,
-    timeoutMs: Math.round(timeoutSeconds * 1000),
-    warm: values.warm === true,
-    script: values.script,
-    solution: values.solution === true,
     out: values.out,
     resume: values.resume === true,
-    baseline: values.baseline === undefined ? undefined : { file: values.baseline, maxGrowth },
   };
 }
 
 /** The report on stdout, what failed or regressed on stderr; the exit code. */
-function printOutcome(outcome: BenchOutcome, values: Values, cwd: string): number {
+function printOutcome(outcome: BenchOutcome, values: Values, cwd: string, signal: NodeJS.Signals | undefined): number {
   const { report, out } = outcome;
 
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderMarkdownReport(report)}\n`);
   const shown = relative(cwd, out).startsWith('..') ? out : relative(cwd, out) || '.';
   process.stderr.write(`memtune: wrote ${join(shown, 'memtune-report.json')}, .md and .svg\n`);
   if (outcome.interrupted) {
-    process.stderr.write(`memtune: interrupted; ${outcome.finishedRuns} of ${outcome.plannedRuns} runs finished and are kept.\nRun memtune bench --resume to measure the rest.\n`);
-    return 130;
+    process.stderr.write(
+      `memtune: interrupted; ${outcome.finishedRuns} of ${outcome.plannedRuns} runs finished and are kept.\nRun ${outcome.resumeCommand} to measure the rest.\n`,
+    );
+    // As a shell reports a command ended by a signal: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP.
+    return 128 + constants.signals[signal ?? 'SIGINT'];
   }
   const broken = brokenPackages(report);
   // Type errors do not fail the bench, but they are shown: figures of a check that stopped early are smaller.
@@ -236,7 +253,7 @@ function printOutcome(outcome: BenchOutcome, values: Values, cwd: string): numbe
       .filter((delta) => delta.over)
       .map(deltaText)
       .join(', ');
-    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}) regressed against ${values.baseline}: ${over}.\n`);
+    process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}) regressed against ${report.baseline?.file}: ${over}.\n`);
   }
   if (regressed.length > 0) {
     process.stderr.write('Find what grew (docs/bench.md), or accept the new figures by making this report the baseline.\n');

@@ -212,3 +212,29 @@ export interface JournalEntry {
   task: string;
   figures: RunFigures;
 }
+
+/**
+ * What a bench measures, as its journal records it: `--resume` continues with these. Concurrency and the
+ * budget are left out: they change how the runs are scheduled, not which runs there are.
+ */
+export interface RecordedOptions {
+  /** Where the bench was started, relative to the workspace root (`.`: the root); inside a package it measures that package. */
+  dir: string;
+  filters: string[];
+  /** `--compiler`, absolute; null: each package's own. */
+  compiler: string | null;
+  runs: number;
+  warm: boolean;
+  script: string | null;
+  solution: boolean;
+  timeoutMs: number;
+  /** `--baseline`, absolute; null: none. */
+  baseline: string | null;
+  maxGrowth: number;
+}
+
+/** The first line of the journal. */
+export interface JournalHeader {
+  schemaVersion: typeof SCHEMA_VERSION;
+  options: RecordedOptions;
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BenchReport } from '../../src/bench/types.js';
 import { BIN, REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
+import { fakeCompiler, writeWhole } from './fake-compiler.js';
 
 const LIB = 'export const pair = <T,>(value: T): [T, T] => [value, value];\n';
 
@@ -94,7 +95,8 @@ test('bench measures each workspace package with its own compiler, skips what it
   assert.match(readFileSync(join(out, 'memtune-report.md'), 'utf8'), /@m\/js/);
   assert.match(readFileSync(join(out, 'memtune-report.svg'), 'utf8'), /^<svg/);
   const journal = readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').trim().split('\n');
-  assert.equal(journal.length, 4, 'per package an unmeasured counting run and the measured one');
+  assert.equal(journal.length, 5, 'the options it was started with, then per package an unmeasured counting run and the measured one');
+  assert.deepEqual(Object.keys(JSON.parse(journal[0]!).options).sort(), ['baseline', 'compiler', 'dir', 'filters', 'maxGrowth', 'runs', 'script', 'solution', 'timeoutMs', 'warm']);
   assert.ok(js.diagnostics.types! > 0 && js.runs[0]!.diagnostics.types === undefined, 'counts from the counting run; the measured run has no --extendedDiagnostics');
 });
 
@@ -172,20 +174,6 @@ test('a package with type errors is measured as failed, its figures kept', (t) =
   assert.ok(pkg!.peakHeapUsedBytes! > 0);
   assert.match(pkg!.runs[0]!.messages!, /TS2322/);
 });
-
-/**
- * A stand-in compiler package for the failures a real compiler cannot be made to show on demand. It
- * answers --showConfig as tsc does, then misbehaves when asked to check.
- */
-function fakeCompiler(root: string, body: string): string {
-  const dir = join(root, 'fake-typescript');
-  const showConfig = "if (process.argv.includes('--showConfig')) { console.log('{}'); process.exit(0); }\n";
-  writeTree(root, {
-    'fake-typescript/package.json': { name: 'typescript', version: '6.0.0' },
-    'fake-typescript/bin/tsc': showConfig + body,
-  });
-  return dir;
-}
 
 test('the peak heap is read from the GC lines node prints, not from anything inside the measured process', (t) => {
   const root = tempDir(t);
@@ -275,9 +263,12 @@ test('--resume refuses a journal with a corrupt line and names file:line', (t) =
 test('--resume continues from the journal and measures only what is missing', (t) => {
   const root = tempDir(t);
   workspace(root);
-  const first = runMemtune(['bench', '--filter', '@m/js'], { cwd: root });
+  const first = runMemtune(['bench'], { cwd: root });
   assert.equal(first.status, 0, first.stderr);
   const journal = join(root, '.memtune', 'memtune-journal.jsonl');
+  // As a bench stopped before @m/native ran leaves it: the options line and the runs of @m/js.
+  const lines = readFileSync(journal, 'utf8').trim().split('\n');
+  writeFileSync(journal, `${lines.filter((line) => !line.includes('"name":"@m/native"')).join('\n')}\n`);
   const result = runMemtune(['bench', '--resume'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
   assert.doesNotMatch(result.stderr, /@m\/js( \(counts, unmeasured\))? started/);
@@ -288,7 +279,7 @@ test('--resume continues from the journal and measures only what is missing', (t
       .sort(),
     ['@m/js', '@m/native'],
   );
-  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 4);
+  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 5, 'the options line and two runs per package');
 });
 
 test('--filter that matches nothing lists the packages', (t) => {
@@ -335,10 +326,9 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
     'packages/b/tsconfig.json': { files: [] },
   });
   linkTypeScript(join(root, 'packages/a'), 'typescript-5');
-  const slow = fakeCompiler(
-    join(root, 'packages/b'),
-    `require('node:fs').writeFileSync(${JSON.stringify(join(root, 'slow.pid'))}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`,
-  );
+  // The pid file appears whole (renamed into place). Caught between its creation and the write, it read as pid 0,
+  // and kill(0, 0), which signals the test's own process group, succeeded: "the compiler is left running".
+  const slow = fakeCompiler(join(root, 'packages/b'), `${writeWhole(join(root, 'slow.pid'), 'String(process.pid)')}setTimeout(() => {}, 60_000);\n`);
   mkdirSync(join(root, 'packages/b/node_modules'));
   symlinkSync(slow, join(root, 'packages/b/node_modules/typescript'), 'dir');
 
@@ -365,9 +355,11 @@ test('Ctrl-C stops the running compiler, keeps the finished runs and says how to
     readFileSync(join(root, '.memtune', 'memtune-journal.jsonl'), 'utf8')
       .trim()
       .split('\n').length,
-    2,
+    3,
+    'the options line and the two finished runs',
   );
   const pid = Number(readFileSync(join(root, 'slow.pid'), 'utf8'));
+  assert.ok(Number.isInteger(pid) && pid > 0, `the compiler's pid: ${pid}`);
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the interrupted compiler is not left running');
 });
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { compareWithBaseline, parseBaseline, parseMaxGrowth } from '../../src/bench/baseline.js';
 import { MESSAGE_LINES, RunOutput, withoutDiagnostics } from '../../src/bench/parse.js';
 import { renderMarkdownReport } from '../../src/bench/report/markdown.js';
-import { formatJournalLine, parseJournal, runKey } from '../../src/bench/journal.js';
+import { DEFAULT_OPTIONS, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey } from '../../src/bench/journal.js';
 import { brokenPackages, buildReport, missingRuns } from '../../src/bench/report/report.js';
 import { markUncheckedRuns, median, summarizeRuns, worstStatus } from '../../src/bench/stats.js';
 import {
@@ -111,6 +111,46 @@ test('parseJournal refuses an unreadable line before the last one, or another sc
       (error: unknown) => error instanceof UsageError && message.test(formatError(error)),
     );
   }
+});
+
+test('parseJournal reads the options line, and gives the whole lines a journal cut off mid-write must be cut back to', () => {
+  const options = { ...DEFAULT_OPTIONS, filters: ['a'], runs: 2 };
+  const whole = formatJournalHeader(options) + formatJournalLine(entry('a', 1));
+  assert.deepEqual(parseJournal(whole, 'j.jsonl'), { entries: [entry('a', 1)], options });
+  const cut = parseJournal(`${whole}${formatJournalLine(entry('a', 2)).slice(0, 30)}`, 'j.jsonl');
+  assert.deepEqual([cut.entries.length, cut.repaired], [1, whole], 'the cut-off line goes, the rest stays as it was');
+  assert.match(cut.note ?? '', /^j\.jsonl:3 was cut off by an interrupted write; that run is measured again$/);
+  assert.equal(parseJournal(whole.slice(0, -1), 'j.jsonl').repaired, whole, 'a whole last line without its newline gets it back');
+  assert.equal(parseJournal(formatJournalHeader(options).slice(0, 20), 'j.jsonl').repaired, '', 'a cut-off options line leaves an empty journal');
+  assert.throws(
+    () => parseJournal(formatJournalLine(entry('a', 1)) + formatJournalHeader(options), 'j.jsonl'),
+    (error: unknown) => error instanceof UsageError && /^memtune: j\.jsonl:2: not a memtune journal entry/.test(formatError(error)),
+    'the options line is the first or none',
+  );
+});
+
+test('resumeOptions continues with the recorded options and refuses a given one that differs, naming both', () => {
+  const recorded = { ...DEFAULT_OPTIONS, filters: ['a', 'b'], runs: 2, compiler: '/r/ts' };
+  assert.deepEqual(resumeOptions(recorded, {}, 'j.jsonl'), recorded);
+  assert.deepEqual(resumeOptions(recorded, { filters: ['b', 'a'], runs: 2, compiler: '/r/ts' }, 'j.jsonl'), recorded, 'the same, in another order');
+  const cases: Array<[Partial<typeof recorded>, RegExp]> = [
+    [{ runs: 3 }, /^memtune: --runs 3: this bench was started with --runs 2 \(j\.jsonl\)\.\nLeave --runs out to resume it, or run without --resume to start a new bench\.$/],
+    [{ filters: ['c'] }, /^memtune: --filter c: this bench was started with --filter a --filter b \(j\.jsonl\)\.\nLeave --filter out/],
+    [{ compiler: '/other/ts' }, /^memtune: --compiler \/other\/ts: this bench was started with --compiler \/r\/ts /],
+    [{ solution: true }, /^memtune: --solution: this bench was started without --solution /],
+    [{ timeoutMs: 5000 }, /^memtune: --timeout 5: this bench was started with --timeout 600 /],
+    [{ baseline: '/r/b.json' }, /^memtune: --baseline \/r\/b\.json: this bench was started without --baseline /],
+    [{ maxGrowth: 0.2 }, /^memtune: --max-growth 20%: this bench was started with --max-growth 10% /],
+  ];
+  for (const [given, message] of cases) {
+    assert.throws(
+      () => resumeOptions(recorded, given, 'j.jsonl'),
+      (error: unknown) => error instanceof UsageError && message.test(formatError(error)),
+      JSON.stringify(given),
+    );
+  }
+  assert.equal(describeOptions({ ...recorded, dir: 'packages/a' }), '--filter a --filter b --compiler /r/ts --runs 2 (started in packages/a)');
+  assert.equal(describeOptions(DEFAULT_OPTIONS), 'the default options');
 });
 
 test('missingRuns lists the runs the journal does not have', () => {
@@ -377,6 +417,46 @@ test('the baseline gate compares the worst run: a median that held while the lar
   assert.deepEqual(delta, { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true });
 });
 
+test('parseBaseline checks every field the bench reads and names the one that is wrong by its path', () => {
+  const good = reportWith([result('a')]);
+  const [a] = good.packages as unknown as Array<Record<string, unknown>>;
+  const spread = (a!.spread as Record<string, unknown>).peakRssBytes as Record<string, unknown>;
+  const cases: Array<[unknown, string[]]> = [
+    [{ ...good, environment: null }, ['environment is null, not an object.']],
+    [{ ...good, environment: { ...good.environment, gitCommit: 7 } }, ['environment.gitCommit is 7, not a string or null.']],
+    [{ ...good, generatedAt: undefined }, ['generatedAt is missing, not a string.']],
+    [{ ...good, packages: {} }, ['packages is {}, not an array.']],
+    [{ ...good, packages: [null] }, ['packages[0] is null, not an object.']],
+    [{ ...good, packages: [[]] }, ['packages[0] is [], not an object.']],
+    [{ ...good, packages: [{ ...a, name: 1, status: 'fine' }] }, ['packages[0].name is 1, not a string.', 'packages[0].status is "fine", not a run status.']],
+    [{ ...good, packages: [{ ...a, compiler: {} }] }, ['packages[0].compiler.version is missing, not a string.']],
+    [{ ...good, packages: [{ ...a, spread: undefined }] }, ['packages[0].spread is missing, not an object.']],
+    [{ ...good, packages: [{ ...a, goHeapPeakBytes: '300' }] }, ['packages[0].goHeapPeakBytes is "300", not a number or null.']],
+    [{ ...good, packages: [{ ...a, spread: { peakRssBytes: { ...spread, max: '320' } } }] }, ['packages[0].spread.peakRssBytes.max is "320", not a number.']],
+    [{ ...good, packages: [{ ...a, spread: { wallMs: null } }] }, ['packages[0].spread.wallMs is null, not an object.']],
+    [{ ...good, solution: {} }, ['solution.name is missing, not a string.', 'solution.dir is missing, not a string.']],
+  ];
+  for (const [report, problems] of cases) {
+    assert.throws(
+      () => parseBaseline(JSON.stringify(report), 'b.json'),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.deepEqual(
+          error.problems.slice(0, problems.length),
+          problems.map((message) => ({ where: '--baseline "b.json"', message })),
+        );
+        return true;
+      },
+      JSON.stringify(report).slice(0, 80),
+    );
+  }
+  const many = { ...good, packages: Array.from({ length: 12 }, () => null) };
+  assert.throws(
+    () => parseBaseline(JSON.stringify(many), 'b.json'),
+    (error: unknown) => error instanceof UsageError && error.problems.length === 10 && error.problems[9]?.message === 'and 3 more fields.',
+  );
+});
+
 test('parseBaseline refuses what is not a memtune report of this schema, and parseMaxGrowth what is not a percentage', () => {
   const cases: Array<[string, RegExp]> = [
     ['{', /^memtune: --baseline "b\.json": not JSON/],
@@ -391,6 +471,7 @@ test('parseBaseline refuses what is not a memtune report of this schema, and par
     );
   }
   assert.equal(parseBaseline(JSON.stringify(reportWith([result('a')])), 'b.json').packages[0]?.name, 'a');
+  assert.equal(parseBaseline(JSON.stringify(reportWith([result('a')], { solution: result('(solution)') })), 'b.json').solution?.name, '(solution)');
   for (const [text, expected] of [
     ['10%', 0.1],
     ['25', 0.25],

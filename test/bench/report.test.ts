@@ -160,7 +160,8 @@ test('with several runs, peak RSS, peak heap and wall show median (min–max)', 
     peakHeapUsedBytes: { median: 200 * MiB, min: 198 * MiB, max: 204 * MiB, unsteady: false },
     wallMs: { median: 1234, min: 1100, max: 1500, unsteady: false },
   };
-  const md = renderMarkdownReport(reportOf([pkg('app', { spread })], {}, { runs: 3 }));
+  const app = pkg('app', { spread });
+  const md = renderMarkdownReport(reportOf([{ ...app, runs: [app.runs[0]!, app.runs[0]!, app.runs[0]!] }], {}, { runs: 3 }));
   const cells = rowCells(md, 'app');
   assert.equal(cells[3], '300 MiB (290 MiB–320 MiB) ‡', 'runs spread more than ±3 %: marked');
   assert.match(md, /^‡ the runs spread more than ±3 % around the median: size by the max/m);
@@ -168,6 +169,21 @@ test('with several runs, peak RSS, peak heap and wall show median (min–max)', 
   assert.equal(cells[4], '200 MiB (198 MiB–204 MiB)');
   assert.equal(cells[5], '120 MiB');
   assert.equal(cells[7], '1.23 s (1.10 s–1.50 s)');
+});
+
+test('a package with fewer runs than asked (a bench stopped before the rest) is shown with the runs it has', () => {
+  const spread = { peakRssBytes: { median: 300 * MiB, min: 290 * MiB, max: 320 * MiB, unsteady: true } };
+  const two = pkg('two', { spread });
+  const report = reportOf([{ ...two, runs: [two.runs[0]!, two.runs[0]!] }, pkg('one')], {}, { runs: 2 });
+  const md = renderMarkdownReport(report);
+  assert.doesNotMatch(md, /over 2 runs/);
+  assert.match(md, /^Each figure: median \(min–max\) over the package's runs; size for the max\.$/m);
+  assert.match(md, /^Fewer runs than the 2 asked \(the bench stopped before the rest; memtune bench --resume measures them\): one \(1 run\)\.$/m);
+  assert.equal(rowCells(md, 'one')[3], '300 MiB', 'one run: no min–max');
+  assert.match(renderSvgReport(report), /1–2 runs \(median\) of 2 asked/);
+  const none = renderMarkdownReport(reportOf([pkg('one')], {}, { runs: 3 }));
+  assert.doesNotMatch(none, /median \(min–max\)/, 'one run each: no median to speak of');
+  assert.match(none, /Fewer runs than the 3 asked .*: one \(1 run\)\./);
 });
 
 test('package names cannot break the table or inject markup', () => {

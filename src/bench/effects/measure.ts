@@ -152,9 +152,31 @@ function runFigures(spec: MeasureSpec, ending: Ending, output: RunOutput, sample
   };
 }
 
+/** How long a run's end waits for what is left of its process group to be reaped. */
+const GROUP_GONE_MS = 5000;
+
+/**
+ * Resolves once no process of group `pgid` is left, or after GROUP_GONE_MS. A killed child of the compiler
+ * (a launcher's Go binary, a script's node) is reparented to init and stays a zombie until init reaps it,
+ * which took a second here: until then it still answers kill(pid, 0) and shows in ps with parent 1.
+ */
+async function groupGone(pgid: number): Promise<void> {
+  const until = performance.now() + GROUP_GONE_MS;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    if (performance.now() > until) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /**
  * Runs one command as a measured process tree in its own process group and returns its figures.
- * The timeout, GC thrash and an abort kill the whole group; nothing is left running.
+ * The timeout, GC thrash and an abort kill the whole group; when the command ends, anything it left in
+ * its group is killed too, and the figures come only once the group is gone: nothing is left running.
  */
 export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'parallel'>> {
   const { args, env } = measuredCommand(spec);
@@ -207,7 +229,10 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
       output.end();
       // The kernel keeps each process's VmHWM: a last read of a process still there catches a late peak.
       if (child.pid !== undefined) sampler.sample(child.pid);
-      resolve(runFigures(spec, { ...ending, exitCode, signal, elapsedMs }, output, sampler));
+      const figures = runFigures(spec, { ...ending, exitCode, signal, elapsedMs }, output, sampler);
+      killGroup();
+      if (child.pid === undefined) resolve(figures);
+      else void groupGone(child.pid).then(() => resolve(figures));
     });
   });
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline } from '../baseline.js';
-import { JOURNAL_FILE, formatJournalLine, parseJournal, runKey } from '../journal.js';
+import { JOURNAL_FILE, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey, type ParsedJournal } from '../journal.js';
 import { expandSolutionTargets, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
 import { buildReport, missingRuns, type MeasuredTarget } from '../report/report.js';
@@ -12,7 +12,16 @@ import { renderSvgReport } from '../report/svg.js';
 import { estimatePeakRss } from '../schedule.js';
 import { unmeasuredFigures } from '../stats.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../task.js';
-import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type RunFigures, type SkippedPackage } from '../types.js';
+import {
+  SCHEMA_VERSION,
+  type BenchEnvironment,
+  type BenchReport,
+  type CompilerInfo,
+  type JournalEntry,
+  type RecordedOptions,
+  type RunFigures,
+  type SkippedPackage,
+} from '../types.js';
 import { UsageError, quote } from '../../shared/errors.js';
 import type { MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { readManifest } from '../../shared/effects/workspace.js';
@@ -20,25 +29,25 @@ import { runJobs, type BenchJob } from './run-jobs.js';
 import { buildProjects, isUnreadable, readProjectConfig, type ProjectConfig, type UnreadableConfig } from './compiler-project.js';
 import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { writeFileAtomic } from '../../shared/effects/write-file-atomic.js';
+import { findPackageDirs } from '../../shared/effects/package-dirs.js';
 
 /** What `memtune bench` was asked to do, parsed and checked by the command. */
 export interface BenchOptions {
   cwd: string;
-  filters: string[];
-  compiler?: string | undefined;
-  runs: number;
+  /**
+   * What to measure, defaults filled in; with --resume the journal's record of them is used instead. The
+   * baseline's path is absolute, the compiler's as given (relative to `cwd`).
+   */
+  measure: Omit<RecordedOptions, 'dir'>;
+  /** Those of `measure` given on the command line: with --resume each must agree with the journal. */
+  given: Partial<RecordedOptions>;
   concurrency: number;
   budgetBytes: number;
   /** The limit the budget was sized from; the report's environment shows it. */
   memoryLimit: MemoryLimit;
-  timeoutMs: number;
-  warm: boolean;
-  script?: string | undefined;
-  solution: boolean;
   /** `--out` as given; default `.memtune` at the workspace root. */
   out?: string | undefined;
   resume: boolean;
-  baseline?: { file: string; maxGrowth: number } | undefined;
 }
 
 /** Where the session reports what happens; the command decides how to show it. */
@@ -56,36 +65,92 @@ export interface BenchOutcome {
   interrupted: boolean;
   plannedRuns: number;
   finishedRuns: number;
+  /** The command that continues this bench: `memtune bench --resume`, with its --out. */
+  resumeCommand: string;
+}
+
+/** A path as a message shows it: relative to where memtune was started when it is inside it. */
+function shownPath(cwd: string, path: string): string {
+  const shown = relative(cwd, path);
+  return shown.startsWith('..') || shown === '' ? path : shown;
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/** Kernel file systems: no place for files. (/dev/shm is a real tmpfs.) */
+const PSEUDO_FILESYSTEMS = ['/proc', '/sys', '/dev'];
+
+/**
+ * Refuses an --out on /proc, /sys or /dev, as given or through a symlink: nothing belongs there, and Node's
+ * recursive mkdir of /proc/x spins forever at full CPU, deaf to SIGTERM.
+ */
+function refusePseudoFilesystem(out: string, given: string): void {
+  let existing = out;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  let real = existing;
+  try {
+    real = realpathSync(existing);
+  } catch {
+    // Unreadable: the path as given is all there is to judge.
+  }
+  for (const path of [out, join(real, relative(existing, out))]) {
+    const under = (dir: string) => path === dir || path.startsWith(`${dir}/`);
+    const hit = PSEUDO_FILESYSTEMS.find(under);
+    if (hit !== undefined && !under('/dev/shm')) {
+      throw new UsageError({
+        where: `--out ${quote(given)}`,
+        message: `is under ${hit}, a file system the kernel makes up, not a place for files.`,
+        fix: 'Pass a directory on a disk, e.g. --out .memtune',
+      });
+    }
+  }
+}
+
+/** mkdir -p one level at a time: a bounded loop, where Node's recursive mkdir can spin forever (ENOENT from /proc). */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let current = dir; !existsSync(current) && dirname(current) !== current; current = dirname(current)) missing.unshift(current);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      // Made by another process in the meantime: fine, as long as it is a directory.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(level).isDirectory()) throw error;
+    }
+  }
 }
 
 /** Fails before anything runs when --out cannot take our files. */
 function ensureWritable(out: string, given: string): void {
   try {
-    mkdirSync(out, { recursive: true });
+    makeDirectory(out);
     const probe = join(out, `.memtune-write-check-${process.pid}`);
     writeFileSync(probe, '');
     unlinkSync(probe);
   } catch (error) {
     throw new UsageError({
       where: `--out ${quote(given)}`,
-      message: `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      message: `cannot be written (${errorCode(error)}).`,
       fix: 'Pass a directory you can write to, e.g. --out .memtune',
     });
   }
 }
 
-function readBaseline(given: string, cwd: string): BenchReport {
+/** `path` is absolute; `shown` is how messages and the report name it. */
+function readBaseline(path: string, shown: string): BenchReport {
   let text: string;
   try {
-    text = readFileSync(resolve(cwd, given), 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError({
-      where: `--baseline ${quote(given)}`,
-      message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      where: `--baseline ${quote(shown)}`,
+      message: `cannot be read (${errorCode(error)}).`,
       fix: "Pass the memtune-report.json of an earlier run, e.g. your main branch's CI artifact.",
     });
   }
-  return parseBaseline(text, given);
+  return parseBaseline(text, shown);
 }
 
 function gitCommit(root: string): string | null {
@@ -192,17 +257,21 @@ function scriptProfile(dir: string, script: string): string | null {
   return Object.hasOwn(loadProfiles(), script) ? script : null;
 }
 
-/** With --resume: the runs an interrupted bench already journaled. */
-function previousRuns(journalPath: string, cwd: string, notice: (text: string) => void): JournalEntry[] {
-  let text = '';
+/** With --resume: the options and runs of the bench it continues; undefined when there is no journal yet. */
+function readJournal(path: string, name: string, notice: (text: string) => void): ParsedJournal | undefined {
+  let text: string;
   try {
-    text = readFileSync(journalPath, 'utf8');
-  } catch {
-    notice(`no journal at ${journalPath} yet; measuring everything.`);
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new UsageError({ where: name, message: `cannot be read (${errorCode(error)}).`, fix: 'Make it a file you can read, or run without --resume to start a new bench.' });
+    }
+    notice(`no journal at ${name} yet; measuring everything.`);
+    return undefined;
   }
-  const parsed = parseJournal(text, relative(cwd, journalPath) || journalPath);
+  const parsed = parseJournal(text, name);
   if (parsed.note) notice(parsed.note);
-  return parsed.entries;
+  return parsed;
 }
 
 /** With --script: the packages that have the script; the others are skipped with the reason. */
@@ -215,9 +284,9 @@ function withScript(plan: BenchPlan, script: string): BenchTarget[] {
 }
 
 /** With --solution: the root's `tsc -b --force`, refused before anything runs when the root cannot build. */
-async function planSolution(root: string, options: BenchOptions): Promise<Planned> {
+async function planSolution(root: string, override: string | null, cwd: string): Promise<Planned> {
   const tsconfig = join(root, 'tsconfig.json');
-  const compiler = options.compiler === undefined ? resolveCompiler(root) : compilerFromOverride(options.compiler, options.cwd);
+  const compiler = override === null ? resolveCompiler(root) : compilerFromOverride(override, cwd);
   if (!compiler) {
     throw new UsageError({
       message: `--solution needs the root's typescript, and ${root} resolves none.`,
@@ -248,21 +317,20 @@ async function planSolution(root: string, options: BenchOptions): Promise<Planne
 
 /**
  * A type-check needs each project as its compiler reads it: solution-style package configs expand into
- * their projects, and the projects they reference are brought up to date first.
+ * their projects. (The projects they reference are built later, only for targets that still have runs to do.)
  */
-async function prepareChecks(targets: BenchTarget[], plan: BenchPlan, configs: Configs, notice: (text: string) => void): Promise<BenchTarget[]> {
+async function prepareChecks(targets: BenchTarget[], plan: BenchPlan, configs: Configs): Promise<BenchTarget[]> {
   await readConfigs(targets, configs);
   const shapes = new Map([...configs].flatMap(([tsconfig, config]) => (isUnreadable(config) ? [] : [[tsconfig, config] as const])));
   const expanded = expandSolutionTargets(targets, shapes);
   plan.skipped.push(...expanded.skipped);
   await readConfigs(expanded.targets, configs);
-  await buildReferences(expanded.targets, plan.root, configs, notice);
   return expanded.targets;
 }
 
 /** Each target with the task that measures it and its first expected peak (the baseline's, else a guess from its sources). */
-function planTargets(targets: BenchTarget[], configs: Configs, options: BenchOptions, baselinePeak: Map<string, number>): Planned[] {
-  const script = options.script;
+function planTargets(targets: BenchTarget[], configs: Configs, options: RecordedOptions, baselinePeak: Map<string, number>): Planned[] {
+  const script = options.script ?? undefined;
   return targets.map((target) => {
     const task =
       script !== undefined
@@ -308,24 +376,60 @@ function plannedJobs(all: Planned[], previous: JournalEntry[], runs: number, sol
   return { packageJobs, solutionJobs };
 }
 
-/** Appends each finished run to the journal as it ends, and keeps the entries for the report. */
+/**
+ * Appends each finished run to the journal as it ends, and keeps the entries for the report. A write that
+ * fails (the file taken away, a full disk) is kept as `failure` and reported through `onFailure`, which
+ * stops the bench: a run that cannot be journaled cannot be resumed.
+ */
 class Journal {
   readonly entries: JournalEntry[];
+  failure: unknown;
 
+  /**
+   * Makes the file what runs are appended to, before any run: a new journal with its options line, or a
+   * resumed one with its whole lines (a line cut off by a kill removed) and an options line if it had none.
+   * Fails with a message when it cannot be written.
+   */
   constructor(
     private readonly path: string,
-    previous: JournalEntry[],
-    fresh: boolean,
+    private readonly name: string,
+    options: RecordedOptions,
+    previous: ParsedJournal | undefined,
+    private readonly onFailure: () => void,
   ) {
-    if (fresh) writeFileSync(path, '');
-    this.entries = [...previous];
+    this.entries = [...(previous?.entries ?? [])];
+    try {
+      if (previous === undefined) writeFileSync(path, formatJournalHeader(options));
+      else if (previous.options === undefined) writeFileAtomic(path, formatJournalHeader(options) + (previous.repaired ?? readFileSync(path, 'utf8')), true);
+      else if (previous.repaired !== undefined) writeFileAtomic(path, previous.repaired, true);
+      else closeSync(openSync(path, 'a'));
+    } catch (error) {
+      throw this.error(error, 'Make it a file you can write, or pass another --out.');
+    }
   }
 
   add(target: Planned, run: number, figures: RunFigures): void {
+    if (this.failure !== undefined) return;
     const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: target.key, name: target.name, dir: target.dir, run, compiler: target.compiler, task: target.task, figures };
-    appendFileSync(this.path, formatJournalLine(entry));
+    try {
+      appendFileSync(this.path, formatJournalLine(entry));
+    } catch (error) {
+      this.failure = error;
+      this.onFailure();
+      return;
+    }
     this.entries.push(entry);
   }
+
+  error(error: unknown, fix: string): UsageError {
+    return new UsageError({ where: this.name, message: `cannot be written (${errorCode(error)}).`, fix });
+  }
+}
+
+/** `memtune bench --resume`, with the --out the bench was given: the journal is there. */
+function resumeCommand(out: string | undefined): string {
+  if (out === undefined) return 'memtune bench --resume';
+  return `memtune bench --resume --out ${/^[\w./@:+-]+$/.test(out) ? out : `'${out.replaceAll("'", "'\\''")}'`}`;
 }
 
 /**
@@ -334,48 +438,86 @@ class Journal {
  * aborts, nothing new starts, the running children are killed, and the report has what finished.
  */
 export async function runBench(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal): Promise<BenchOutcome> {
-  const { cwd, runs, concurrency, budgetBytes, script } = options;
-  const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline.file, cwd);
-  const plan = planBench({ cwd, filters: options.filters, compilerOverride: options.compiler });
-  const outGiven = options.out ?? join(relative(cwd, plan.root) || '.', '.memtune');
+  const { cwd, concurrency, budgetBytes } = options;
+  const dirs = findPackageDirs(cwd);
+  const outGiven = options.out ?? join(relative(cwd, dirs.repoRoot) || '.', '.memtune');
   const out = resolve(cwd, outGiven);
+  refusePseudoFilesystem(out, outGiven);
   const journalPath = join(out, JOURNAL_FILE);
-  const previous = options.resume ? previousRuns(journalPath, cwd, hooks.notice) : [];
+  const journalName = shownPath(cwd, journalPath);
+  const resume = resumeCommand(options.out);
+
+  // A --resume continues the bench its journal records, planned from where that one was started. The journal
+  // has the compiler's path absolute: a relative one would mean another compiler from another directory.
+  const absolute = <T extends { compiler?: string | null }>(given: T): T => (given.compiler ? { ...given, compiler: resolve(cwd, given.compiler) } : given);
+  const asked: RecordedOptions = { dir: relative(dirs.repoRoot, dirs.packageDir).replaceAll('\\', '/') || '.', ...absolute(options.measure) };
+  const previous = options.resume ? readJournal(journalPath, journalName, hooks.notice) : undefined;
+  const bench = previous?.options ? resumeOptions(previous.options, absolute(options.given), journalName) : asked;
+  // As given where it was given, so that a message about it quotes the user's text.
+  const compiler = previous?.options ? bench.compiler : options.measure.compiler;
+  if (previous?.options) hooks.notice(`resuming the bench in ${journalName}: ${describeOptions(bench)}`);
+  else if (previous && previous.entries.length > 0)
+    hooks.notice(`${journalName} does not say which options its bench was started with (an older memtune wrote it); resuming with the options given.`);
+  if (options.given.maxGrowth !== undefined && bench.baseline === null) {
+    throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
+  }
+  const { runs, script: scriptOrNull } = bench;
+  const script = scriptOrNull ?? undefined;
+  const baselineShown = bench.baseline === null ? undefined : shownPath(cwd, bench.baseline);
+  const baseline = bench.baseline === null ? undefined : readBaseline(bench.baseline, baselineShown!);
+  const planCwd = previous?.options ? join(dirs.repoRoot, bench.dir) : cwd;
+  const plan = planBench({ cwd: planCwd, filters: bench.filters, compilerOverride: compiler ?? undefined });
 
   let targets = script === undefined ? plan.targets : withScript(plan, script);
-  const solution = options.solution ? await planSolution(plan.root, options) : undefined;
+  const solution = bench.solution ? await planSolution(plan.root, compiler, planCwd) : undefined;
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
   ensureWritable(out, outGiven);
+  const stop = new AbortController();
+  // Before anything is built or measured: a journal that cannot be written stops the bench now.
+  const journal = new Journal(journalPath, journalName, bench, previous, () => stop.abort());
   const configs: Configs = new Map();
   // A script is run as it is.
-  if (script === undefined) targets = await prepareChecks(targets, plan, configs, hooks.notice);
+  if (script === undefined) targets = await prepareChecks(targets, plan, configs);
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
 
-  const measured = planTargets(targets, configs, options, baseline ? baselinePeaks(baseline) : new Map());
+  const measured = planTargets(targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
   const all = solution ? [...measured, solution] : measured;
-  if (options.warm) {
+  const done = previous?.entries ?? [];
+  const { packageJobs, solutionJobs } = plannedJobs(all, done, runs, solution);
+  // Only what still has runs to do is prepared: a --resume with everything measured just writes the report.
+  const pending = new Set(signal.aborted ? [] : [...packageJobs, ...solutionJobs].map((job) => job.key));
+  if (script === undefined) {
+    await buildReferences(
+      targets.filter((_, index) => pending.has(measured[index]!.key)),
+      plan.root,
+      configs,
+      hooks.notice,
+    );
+  }
+  if (bench.warm) {
     // The re-check is only warm beside build info from a previous check: make one, unmeasured.
-    for (const { spec } of measured.filter((target) => target.unreadable === undefined)) {
+    for (const { spec } of measured.filter((target) => target.unreadable === undefined && pending.has(target.key))) {
       spawnSync(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: 'ignore' });
     }
   }
 
-  const journal = new Journal(journalPath, previous, !options.resume);
+  const journalFailed = () => journal.error(journal.failure, `Make it a file you can write (is the disk full?), then ${resume} measures the runs it lacks.`);
   // A tsconfig its compiler cannot read is a finding of its own, not a run: nothing is started for it.
   for (const target of all) {
-    if (target.unreadable !== undefined && missingRuns(target.key, previous, 1).length > 0)
+    if (target.unreadable !== undefined && missingRuns(target.key, done, 1).length > 0)
       journal.add(target, 1, { ...unmeasuredFigures('config-error', target.unreadable), parallel: false });
   }
-  const { packageJobs, solutionJobs } = plannedJobs(all, previous, runs, solution);
+  if (journal.failure !== undefined) throw journalFailed();
   hooks.planned(packageJobs.length + solutionJobs.length);
   const byKey = new Map(all.map((target) => [target.key, target]));
   const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
   const common = {
     scratch,
     budgetBytes,
-    timeoutMs: options.timeoutMs,
+    timeoutMs: bench.timeoutMs,
     estimate: (key: string) => byKey.get(key)!.estimate,
-    signal,
+    // Ctrl-C, or a journal that stopped taking writes.
+    signal: AbortSignal.any([signal, stop.signal]),
     onStart: hooks.started,
     onEnd: (job: BenchJob, figures: RunFigures) => {
       journal.add(byKey.get(job.key)!, job.run, figures);
@@ -389,6 +531,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  if (journal.failure !== undefined) throw journalFailed();
 
   const report = buildReport({
     generatedAt: new Date().toISOString(),
@@ -398,20 +541,37 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
       all.map((target) => target.compiler),
       options.memoryLimit,
     ),
-    options: { runs, concurrency, budgetBytes, warm: options.warm, script: script ?? null, timeoutMs: options.timeoutMs },
+    options: { runs, concurrency, budgetBytes, warm: bench.warm, script: script ?? null, timeoutMs: bench.timeoutMs },
     targets: measured,
     entries: journal.entries,
     skipped: plan.skipped,
     ...(solution ? { solution } : {}),
   });
-  if (baseline) report.baseline = compareWithBaseline(report, baseline, options.baseline!.file, options.baseline!.maxGrowth);
-  writeReport(out, report);
+  if (baseline) report.baseline = compareWithBaseline(report, baseline, baselineShown!, bench.maxGrowth);
+  writeReport(out, report, (file, error) => {
+    return new UsageError({
+      where: shownPath(cwd, file),
+      message: `cannot be written (${errorCode(error)}); the finished runs are kept in ${journalName}.`,
+      fix: `Make ${shownPath(cwd, out)} writable (or move what is in the way), then ${resume} writes the report without measuring again.`,
+    });
+  });
   const plannedRuns = packageJobs.length + solutionJobs.length;
-  return { report, out, interrupted: signal.aborted, plannedRuns, finishedRuns: journal.entries.length - previous.length };
+  return { report, out, interrupted: signal.aborted, plannedRuns, finishedRuns: journal.entries.length - done.length, resumeCommand: resume };
 }
 
-function writeReport(out: string, report: BenchReport): void {
-  writeFileAtomic(join(out, 'memtune-report.json'), `${JSON.stringify(report, null, 2)}\n`, true);
-  writeFileAtomic(join(out, 'memtune-report.md'), `${renderMarkdownReport(report)}\n`, true);
-  writeFileAtomic(join(out, 'memtune-report.svg'), `${renderSvgReport(report)}\n`, true);
+/** The three reports, each atomically; `failed` makes the error for the first that cannot be written. */
+function writeReport(out: string, report: BenchReport, failed: (file: string, error: unknown) => UsageError): void {
+  const files: Array<[string, () => string]> = [
+    ['memtune-report.json', () => `${JSON.stringify(report, null, 2)}\n`],
+    ['memtune-report.md', () => `${renderMarkdownReport(report)}\n`],
+    ['memtune-report.svg', () => `${renderSvgReport(report)}\n`],
+  ];
+  for (const [name, text] of files) {
+    const file = join(out, name);
+    try {
+      writeFileAtomic(file, text(), true);
+    } catch (error) {
+      throw failed(file, error);
+    }
+  }
 }

@@ -32,12 +32,15 @@ function seconds(ms: number): string {
 
 const UNSTEADY = '‡';
 
-/** The median, and with several runs the min–max beside it (the max is what to size for), marked when the runs spread more than ±3 %. */
-function figure(result: PackageResult, field: SummaryField, runs: number, format: (value: number) => string): string {
+/**
+ * The median, and with several runs the min–max beside it (the max is what to size for), marked when the runs
+ * spread more than ±3 %. `spread: false` shows the median alone.
+ */
+function figure(result: PackageResult, field: SummaryField, format: (value: number) => string, withSpread = true): string {
   const median = result[field];
   if (median === null) return NONE;
   const spread = result.spread[field];
-  if (runs <= 1 || !spread) return format(median);
+  if (!withSpread || result.runs.length <= 1 || !spread) return format(median);
   return `${format(median)} (${format(spread.min)}–${format(spread.max)})${spread.unsteady ? ` ${UNSTEADY}` : ''}`;
 }
 
@@ -61,22 +64,22 @@ function compilerText(result: PackageResult): string {
   return `TS ${result.compiler.version}${result.compiler.native ? ' (native)' : ''}`;
 }
 
-function tableRow(result: PackageResult, runs: number): string {
+function tableRow(result: PackageResult): string {
   const native = result.compiler.native;
   // The native compiler has no V8 heap; its Go heap (peak before a GC, live after) stands in those columns.
-  const goHeap = (field: 'goHeapPeakBytes' | 'goHeapLiveBytes', withSpread: boolean, label: string): string => {
-    const text = figure(result, field, withSpread ? runs : 1, mib);
+  const goHeap = (field: 'goHeapPeakBytes' | 'goHeapLiveBytes', label: string): string => {
+    const text = figure(result, field, mib);
     return text === NONE ? NATIVE : `${text} ${label}`;
   };
   const cells = [
     result.name,
     compilerText(result),
     statusText(result),
-    figure(result, 'peakRssBytes', runs, mib),
-    native ? goHeap('goHeapPeakBytes', true, '(Go)') : figure(result, 'peakHeapUsedBytes', runs, mib),
-    native ? goHeap('goHeapLiveBytes', true, 'live (Go)') : figure(result, 'retainedHeapBytes', runs, mib),
-    native ? NATIVE : figure(result, 'heapLimitBytes', 1, mib),
-    figure(result, 'wallMs', runs, seconds) + (result.parallel ? ` ${DAGGER}` : ''),
+    figure(result, 'peakRssBytes', mib),
+    native ? goHeap('goHeapPeakBytes', '(Go)') : figure(result, 'peakHeapUsedBytes', mib),
+    native ? goHeap('goHeapLiveBytes', 'live (Go)') : figure(result, 'retainedHeapBytes', mib),
+    native ? NATIVE : figure(result, 'heapLimitBytes', mib, false),
+    figure(result, 'wallMs', seconds) + (result.parallel ? ` ${DAGGER}` : ''),
     result.diagnostics.files === undefined ? NONE : grouped(result.diagnostics.files),
     result.diagnostics.types === undefined ? NONE : grouped(result.diagnostics.types),
   ];
@@ -112,12 +115,12 @@ function optionsLine(report: BenchReport): string {
   return `Options: ${escapeText(parts.join(' · '))}`;
 }
 
-function solutionLine(solution: PackageResult, runs: number): string {
+function solutionLine(solution: PackageResult): string {
   const parts = [
     statusText(solution),
-    `peak RSS ${figure(solution, 'peakRssBytes', runs, mib)}`,
-    solution.compiler.native ? `Go heap ${figure(solution, 'goHeapPeakBytes', runs, mib)}` : `peak heap ${figure(solution, 'peakHeapUsedBytes', runs, mib)}`,
-    `wall ${figure(solution, 'wallMs', runs, seconds)}`,
+    `peak RSS ${figure(solution, 'peakRssBytes', mib)}`,
+    solution.compiler.native ? `Go heap ${figure(solution, 'goHeapPeakBytes', mib)}` : `peak heap ${figure(solution, 'peakHeapUsedBytes', mib)}`,
+    `wall ${figure(solution, 'wallMs', seconds)}`,
     compilerText(solution),
   ];
   return `**Solution build** (${code(solution.task)}): ${escapeText(parts.join(' · '))}`;
@@ -213,18 +216,36 @@ function messageLines(report: BenchReport): string[] {
   return lines;
 }
 
+/**
+ * What the figures are taken over: each package's own runs. A bench stopped before all of them (Ctrl-C, then
+ * the report of what finished) has packages with fewer runs than asked, and says which.
+ */
+function runCountLines(report: BenchReport): string[] {
+  const results = [...report.packages, ...(report.solution ? [report.solution] : [])];
+  const counts = new Set(results.map((result) => result.runs.length));
+  const lines: string[] = [];
+  if (Math.max(...counts) > 1) {
+    lines.push(`Each figure: median (min–max) over ${counts.size === 1 ? `${[...counts][0]} runs` : "the package's runs"}; size for the max.`, '');
+  }
+  const short = results.filter((result) => result.runs.length < report.options.runs);
+  if (short.length > 0) {
+    const named = short.map((result) => `${result.name} (${result.runs.length} run${result.runs.length === 1 ? '' : 's'})`).join(', ');
+    lines.push(escapeText(`Fewer runs than the ${report.options.runs} asked (the bench stopped before the rest; memtune bench --resume measures them): ${named}.`), '');
+  }
+  return lines;
+}
+
 /** The bench report as a Markdown document for a PR or a job summary. Same report, same text. */
 export function renderMarkdownReport(report: BenchReport): string {
-  const runs = report.options.runs;
   const lines: string[] = ['# memtune bench', '', `Generated ${escapeText(report.generatedAt)} · ${environmentLine(report)}`, '', optionsLine(report), ''];
   if (report.packages.length > 0) {
     lines.push(
       '| Package | Compiler | Status | Peak RSS | Peak heap | Retained heap | Heap limit | Wall | Files | Types |',
       '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
-    for (const result of report.packages) lines.push(tableRow(result, runs));
+    for (const result of report.packages) lines.push(tableRow(result));
     lines.push('');
-    if (runs > 1) lines.push(`Each figure: median (min–max) over ${runs} runs; size for the max.`, '');
+    lines.push(...runCountLines(report));
     if (report.packages.some((result) => Object.values(result.spread).some((spread) => spread.unsteady))) {
       lines.push(`${UNSTEADY} the runs spread more than ±3 % around the median: size by the max, and measure with more runs`, '');
     }
@@ -234,7 +255,8 @@ export function renderMarkdownReport(report: BenchReport): string {
   } else {
     lines.push('No package was measured.', '');
   }
-  if (report.solution) lines.push(solutionLine(report.solution, runs), '');
+  if (report.solution) lines.push(solutionLine(report.solution), '');
+  if (report.packages.length === 0 && report.solution) lines.push(...runCountLines(report));
   lines.push(...messageLines(report));
   if (report.baseline) lines.push(...baselineLines(report.baseline));
   if (report.skipped.length > 0) {

@@ -121,6 +121,16 @@ function groupLines(group: Group, top: number, axisMaxMiB: number): string[] {
 }
 
 /** A self-contained chart of the bench report for a README: no scripts, no fonts, no links. */
+/** The runs the bars are medians of: each package's own, fewer than asked where the bench was stopped before the rest. */
+function runsText(report: BenchReport): string {
+  const asked = report.options.runs;
+  const counts = [...report.packages, ...(report.solution ? [report.solution] : [])].map((result) => result.runs.length);
+  if (counts.length === 0) return `${asked} run${asked === 1 ? '' : 's'} (median)`;
+  const low = Math.min(...counts);
+  const high = Math.max(...counts);
+  return `${low === high ? low : `${low}–${high}`} run${high === 1 ? '' : 's'} (median)${low < asked ? ` of ${asked} asked` : ''}`;
+}
+
 export function renderSvgReport(report: BenchReport): string {
   const groups = groupsOf(report);
   let maxBytes = 0;
@@ -139,7 +149,7 @@ export function renderSvgReport(report: BenchReport): string {
     `Node ${env.node}`,
     `${env.cpu.count} CPU${env.cpu.count === 1 ? '' : 's'}`,
     `memory limit ${formatBytes(env.memoryLimit.bytes)}`,
-    `${report.options.runs} run${report.options.runs === 1 ? '' : 's'} (median)`,
+    runsText(report),
   ].join(' · ');
 
   const lines: string[] = [

@@ -9,8 +9,9 @@ import { basename, dirname, join } from 'node:path';
  */
 export function writeFileAtomic(path: string, text: string, overwrite: boolean): boolean {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(temp, text, { flag: 'wx' });
   try {
+    // Inside the try: a write that fails halfway (a full disk) leaves no temporary file either.
+    writeFileSync(temp, text, { flag: 'wx' });
     if (overwrite) {
       renameSync(temp, path);
       return true;
@@ -26,7 +27,7 @@ export function writeFileAtomic(path: string, text: string, overwrite: boolean):
     try {
       unlinkSync(temp);
     } catch {
-      // Already renamed into place.
+      // Already renamed into place, or never written.
     }
   }
 }
