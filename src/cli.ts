@@ -1,4 +1,5 @@
-import { UsageError, formatError } from './shared/errors.js';
+import { settle } from './shared/effects/settle.js';
+import { UsageError } from './shared/errors.js';
 
 /** A command module: parses its own arguments, prints, and returns the exit code. */
 export interface Command {
@@ -10,7 +11,8 @@ interface CommandEntry {
   load: () => Promise<Command>;
 }
 
-// Loaded on demand: `memtune run` starts before every script, so it must not pay for bench or docker.
+// Loaded on demand, so a command pays only for itself. The bin sends `memtune run` to its bundle (src/run/entry.ts)
+// without this file: run starts before every script.
 const COMMANDS: Record<string, CommandEntry> = {
   run: { summary: 'run a command with a memory profile: memtune run <profile> -- <command>', load: () => import('./run/command.js') },
   doctor: { summary: 'check Node, .node-options, heap and tsconfig against the machine', load: () => import('./doctor/command.js') },
@@ -25,16 +27,7 @@ export function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  try {
-    process.exitCode = await dispatch(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${formatError(error)}\n`);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    throw error;
-  }
+  await settle(() => dispatch(argv));
 }
 
 async function dispatch(argv: string[]): Promise<number> {

@@ -1,9 +1,11 @@
 import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { loadProfiles } from '../shared/effects/load-profiles.js';
+import { settle } from '../shared/effects/settle.js';
 import { UsageError, formatWarning, quote } from '../shared/errors.js';
 import { resolveProfile, type Profiles } from '../shared/profiles.js';
 import { formatBytes } from '../shared/size.js';
 import { prepareRun, startRun } from './effects/session.js';
+import type { StartOptions } from './effects/spawn-command.js';
 import { formatFlag, parseNodeOptionsEnv, type NodeOptionsFile } from './node-options.js';
 import type { ResolvedRun } from './resolve-run.js';
 
@@ -59,7 +61,15 @@ function misplacedCommandAt(own: string[]): number {
   return -1;
 }
 
-export async function run(argv: string[]): Promise<number> {
+/** What the caller of `memtune run` hooks into: the bin writes its code cache right before the command starts. */
+export type RunHooks = Pick<StartOptions, 'beforeStart'>;
+
+/** `memtune run` as the bin's bundle (src/run/entry.ts) starts it, without cli.ts. */
+export function main(argv: string[], hooks: RunHooks = {}): Promise<void> {
+  return settle(() => run(argv, hooks));
+}
+
+export async function run(argv: string[], hooks: RunHooks = {}): Promise<number> {
   const separator = argv.indexOf('--');
   const own = separator < 0 ? argv : argv.slice(0, separator);
   const command = separator < 0 ? [] : argv.slice(separator + 1);
@@ -124,7 +134,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const exit = await startRun(prepared, { execve: values.spawn !== true, notice: (notice) => process.stderr.write(`${formatWarning(notice)}\n`) });
+  const exit = await startRun(prepared, { execve: values.spawn !== true, notice: (notice) => process.stderr.write(`${formatWarning(notice)}\n`), ...hooks });
   if (exit.error) process.stderr.write(`memtune: ${exit.error}\n`);
   else if (exit.signal) process.stderr.write(`${failure(command, exit.signal, result)}\n`);
   else if (exit.code !== 0)

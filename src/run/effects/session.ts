@@ -1,4 +1,5 @@
 import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { detectMemoryLimit, type MemoryLimit } from '../../shared/effects/memory-limit.js';
@@ -10,7 +11,7 @@ import type { AllowedNodeFlags } from '../node-flags.js';
 import { formatNodeOptions, type FlagSetting, type NodeOptionsFile } from '../node-options.js';
 import { readNodeOptionsFiles } from './node-options-files.js';
 import { OUTER_MARKER, resolveRun, type ResolvedRun } from '../resolve-run.js';
-import { allowedFlagsOfNode, allowedFlagsOfThisNode, commandNotFound, findCommand, startCommand, type Exit } from './spawn-command.js';
+import { allowedFlagsOfNode, allowedFlagsOfThisNode, commandNotFound, findCommand, startCommand, type Exit, type StartOptions } from './spawn-command.js';
 
 /** What `memtune run` was asked, parsed by the command. */
 export interface RunRequest {
@@ -42,7 +43,7 @@ export interface PreparedRun {
  * Loads `./.env` of the package, then each --dotenv file (not --env-file: Node 20 reads that flag even after the script name), into `env`. Variables already in the real
  * environment stay unless `override`. Returns, for each variable set, the file it came from.
  */
-async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: string[], override: boolean): Promise<Record<string, string>> {
+function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: string[], override: boolean): Record<string, string> {
   const origins: Record<string, string> = {};
   const sources: Array<{ path: string; required: boolean }> = [
     { path: join(packageDir, '.env'), required: false },
@@ -61,8 +62,9 @@ async function loadEnvFiles(env: NodeJS.ProcessEnv, packageDir: string, extra: s
         fix: source.required ? 'Check the path given to --dotenv.' : 'Make it a readable env file, or remove it.',
       });
     }
-    // Loaded only when a file exists: most runs have none, and run's start-up is on every script's path.
-    const { parse } = await import('dotenv');
+    // Loaded only when a file exists: most runs have none, and run's start-up is on every script's path. Required,
+    // not imported: the bin compiles run's bundle with vm.Script, which has no import().
+    const { parse } = createRequire(import.meta.filename)('dotenv') as typeof import('dotenv');
     for (const [key, value] of Object.entries(parse(text))) {
       if (outer[key] !== undefined && !override) continue;
       env[key] = value;
@@ -87,7 +89,7 @@ function allowedFlagsFor(nodePath: string | undefined): AllowedNodeFlags {
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const dirs = findPackageDirs(request.cwd);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  const envOrigins = await loadEnvFiles(env, dirs.packageDir, request.dotenv, request.overrideEnv);
+  const envOrigins = loadEnvFiles(env, dirs.packageDir, request.dotenv, request.overrideEnv);
   const limit = detectMemoryLimit({ env });
 
   const [commandName, ...commandArgs] = request.command;
@@ -155,7 +157,7 @@ function fallbackDirectory(): string {
 }
 
 /** Starts the prepared command (replacing memtune where process.execve can); `notice` gets what the user should know first. */
-export async function startRun(prepared: PreparedRun, options: { execve: boolean; notice: (notice: Notice) => void }): Promise<Exit & { nodeOptions: string }> {
+export async function startRun(prepared: PreparedRun, options: StartOptions & { notice: (notice: Notice) => void }): Promise<Exit & { nodeOptions: string }> {
   const { result } = prepared;
   const childEnv: NodeJS.ProcessEnv = { ...prepared.env, PATH: prepared.path };
   for (const setting of result.env) childEnv[setting.key] = setting.value;
@@ -163,6 +165,6 @@ export async function startRun(prepared: PreparedRun, options: { execve: boolean
   for (const notice of notices) options.notice(notice);
   if (nodeOptions !== result.nodeOptions) childEnv.NODE_OPTIONS = formatNodeOptions(nodeOptions);
   childEnv[OUTER_MARKER] = childEnv.NODE_OPTIONS;
-  const exit = await startCommand(prepared.resolved!, prepared.commandName!, result.args, childEnv, { execve: options.execve });
+  const exit = await startCommand(prepared.resolved!, prepared.commandName!, result.args, childEnv, options);
   return { ...exit, nodeOptions: childEnv.NODE_OPTIONS ?? '' };
 }

@@ -9,7 +9,7 @@ import { flagKey } from '../node-options.js';
 
 // child_process costs a few ms to load, and where process.execve replaces memtune with the command it is
 // never needed: load it only to spawn.
-const require = createRequire(import.meta.url);
+const require = createRequire(import.meta.filename);
 const childProcess = (): typeof ChildProcess => require('node:child_process') as typeof ChildProcess;
 
 const IS_WINDOWS = process.platform === 'win32';
@@ -102,6 +102,8 @@ export function allowedFlagsOfNode(node: string): AllowedNodeFlags {
 export interface StartOptions {
   /** Replace this process with the command where `process.execve` exists (POSIX, Node >= 22.15). */
   execve: boolean;
+  /** Called once, right before the command starts: where memtune execs, the last moment its own code runs. */
+  beforeStart?: () => void;
 }
 
 export interface Exit {
@@ -122,6 +124,7 @@ export function startCommand(file: string, argv0: string, args: string[], env: N
   const cleanEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) cleanEnv[key] = value;
   const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string>) => never }).execve;
+  options.beforeStart?.();
   if (options.execve && !IS_WINDOWS && typeof execve === 'function') {
     try {
       execve.call(process, file, [argv0, ...args], cleanEnv);
