@@ -105,7 +105,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   }
 
   const cliFlags = (values['node-option'] ?? []).flatMap((text) => parseNodeOptionsEnv(text, { kind: 'flag', label: `--node-option=${text}` }));
-  const prepared = await prepareRun({
+  const prepared = prepareRun({
     profile,
     profileNames: Object.keys(profiles),
     command,

@@ -85,8 +85,11 @@ function allowedFlagsFor(nodePath: string | undefined): AllowedNodeFlags {
   return allowedFlagsOfNode(nodePath);
 }
 
-/** Reads what the run needs (package dirs, .env files, memory limit, .node-options, the command on PATH) and resolves it. */
-export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
+/**
+ * Reads what the run needs (package dirs, .env files, memory limit, .node-options, the command on PATH) and resolves
+ * it. Synchronous: nothing is awaited before the command starts, so where memtune execs it does so at once.
+ */
+export function prepareRun(request: RunRequest): PreparedRun {
   const dirs = findPackageDirs(request.cwd);
   const env: NodeJS.ProcessEnv = { ...process.env };
   const envOrigins = loadEnvFiles(env, dirs.packageDir, request.dotenv, request.overrideEnv);
