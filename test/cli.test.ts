@@ -26,9 +26,19 @@ test('npm pack ships the presets and the compiled bin, and nothing of the tests 
   assert.equal(result.status, 0, result.stderr);
   const [pack] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
   const files = pack!.files.map((file) => file.path);
-  for (const required of ['bin/memtune.js', 'dist/cli.js', 'presets/tsconfig/base.json', 'presets/tsconfig/README.md', 'package.json', 'README.md', 'LICENSE']) {
+  for (const required of [
+    'bin/memtune.js',
+    'bin/package.json',
+    'dist/cli.js',
+    'dist/bundle/run.cjs',
+    'presets/tsconfig/base.json',
+    'presets/tsconfig/README.md',
+    'package.json',
+    'README.md',
+    'LICENSE',
+  ]) {
     assert.ok(files.includes(required), `${required} is in the package`);
   }
-  const unwanted = files.filter((file) => /^(test|examples|scripts|src|\.ci)\/|tsbuildinfo$|\.test\.js$/.test(file));
+  const unwanted = files.filter((file) => /^(test|examples|scripts|src|\.ci)\/|tsbuildinfo$|\.test\.js$|\.cache$/.test(file));
   assert.deepEqual(unwanted, []);
 });

@@ -116,12 +116,14 @@ test("the smoke test in docs/docker.md, run here without Docker under MEMTUNE_ME
   assert.equal(viaMemtune.status, 0, viaMemtune.stderr);
   assert.equal(Number(viaMemtune.stdout.trim()), expected, `memtune run start -- node -e: ${viaMemtune.stdout}`);
 
-  // The service with the image's own CMD and the docs' preload: memtune's node prints first, the app's last.
+  // The service with the image's own CMD and the docs' preload: the app's node prints last. memtune's own node
+  // prints first where it stays the parent; where it replaces itself (process.execve, Node >= 22.15) it does so
+  // before the preload's asynchronous print, so only the app's line is left.
   assert.deepEqual(serviceRun.command, []);
   const service = inContainer(cmd, serviceRun.env);
   assert.equal(service.status, 0, service.stderr);
   const printed = [...service.stderr.matchAll(/^heap_size_limit_MiB (\d+(?:\.\d+)?)$/gm)].map((match) => Number(match[1]));
-  assert.equal(printed.length, 2, service.stderr);
-  assert.equal(printed[1], expected);
+  assert.ok(printed.length === 2 || (printed.length === 1 && 'execve' in process), service.stderr);
+  assert.equal(printed.at(-1), expected);
   assert.equal((JSON.parse(service.stdout.slice(service.stdout.indexOf('{'))) as { heapLimit: number }).heapLimit / MiB, expected);
 });
