@@ -3,12 +3,9 @@
 // `memtune run` starts before every script: it loads its one bundled file (loadRun); the other commands load the
 // compiled dist/cli.js and, from there, only their own modules.
 const argv = process.argv.slice(2);
-if (argv[0] === 'run') {
-  const run = loadRun();
-  run.main(argv.slice(1), { beforeStart: run.saveCodeCache });
-} else {
-  import('../dist/cli.js').then((cli) => cli.main(argv));
-}
+const run = argv[0] === 'run' ? loadRun() : undefined;
+if (run) run.main(argv.slice(1), { beforeStart: run.saveCodeCache });
+else import('../dist/cli.js').then((cli) => cli.main(argv));
 
 /**
  * dist/bundle/run.cjs (src/run/entry.ts says why one bundled file), compiled with the V8 code cache an earlier run
@@ -17,6 +14,7 @@ if (argv[0] === 'run') {
  * the source's length), the V8 version and the architecture; V8 refuses one made under other flags. It is written
  * when missing or refused, right before the command starts (a process that execs never exits), to a temporary file
  * renamed into place, so a reader sees a whole cache or none; where it cannot be written, every run compiles.
+ * Undefined when there is no bundle.
  */
 function loadRun() {
   const { readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
@@ -24,7 +22,13 @@ function loadRun() {
   const { Script } = require('node:vm');
   const dir = join(__dirname, '..', 'dist', 'bundle');
   const file = join(dir, 'run.cjs');
-  const source = readFileSync(file, 'utf8');
+  let source;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    // A build by tsc -b alone has no bundle: run goes through dist/cli.js, as every command did before.
+    return undefined;
+  }
   const name = `run-${source.slice(3, source.indexOf('\n'))}-${process.versions.v8}-${process.arch}`;
   const cacheFile = join(dir, `${name}.cache`);
   let cachedData;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { profileHeapMiB } from '../../src/shared/profiles.js';
@@ -151,6 +151,15 @@ test('runs that start together, with no cache yet, all work and leave one whole 
   const before = statSync(join(bundleDir, cache!));
   assertRan(runShipped(bin, cwd));
   assert.equal(statSync(join(bundleDir, cache!)).ino, before.ino, 'V8 took the cache');
+});
+
+test('without a bundle (a build by tsc -b alone), memtune run goes through dist/cli.js', (t) => {
+  const dir = tempDir(t, 'memtune-nobundle-');
+  for (const file of ['package.json', 'bin', 'presets/profiles']) cpSync(join(REPO, file), join(dir, file), { recursive: true });
+  cpSync(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true, filter: (source) => !source.startsWith(dirname(BUNDLE)) });
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  assertRan(runShipped(join(dir, 'bin', 'memtune.js'), project(t)));
+  assert.ok(existsSync(join(dir, 'dist', 'cli.js')) && !existsSync(join(dir, 'dist', 'bundle')));
 });
 
 test('the other commands still load dist/cli.js', () => {
