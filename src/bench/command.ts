@@ -1,6 +1,7 @@
 import { availableParallelism, constants } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseCommandArgs } from '../shared/parse-command-args.js';
+import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
 import { parseMaxGrowth } from './baseline.js';
 import { DEFAULT_OPTIONS } from './journal.js';
 import { brokenPackages } from './report/report.js';
@@ -150,6 +151,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  endQuietlyWhenStdoutCloses();
   const options = benchOptions(values, process.cwd());
   const controller = new AbortController();
   let caught: NodeJS.Signals | undefined;

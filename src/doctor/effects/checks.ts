@@ -15,7 +15,7 @@ import { findNvmrc } from '../../shared/effects/nvmrc.js';
 import { readTextIfExists } from '../../shared/effects/read-text.js';
 import { isEndOfLife, supportedMajorsText } from '../../shared/node-releases.js';
 import { nvmrcForms, readNvmrcValue } from '../../shared/nvmrc-value.js';
-import { loadPackageEnv, type PackageEnv } from '../../shared/effects/package-env.js';
+import { loadEnvFiles } from '../../shared/effects/env-files.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -78,9 +78,9 @@ export async function diagnose(input: DoctorInput): Promise<Finding[]> {
   for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) checkEngines(input.nodeVersion, dir, findings);
 
   // The environment memtune run gives this package's scripts: the real one, then ./.env where it sets nothing.
-  let env: PackageEnv = { env: input.env, origins: {} };
+  const env: PackageEnv = { env: { ...input.env }, origins: {} };
   try {
-    env = await loadPackageEnv(input.env, dirs.packageDir);
+    env.origins = loadEnvFiles(env.env, dirs.packageDir, [], false);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     findings.push(...errorFindings('env-file', error));
@@ -102,6 +102,12 @@ export async function diagnose(input: DoctorInput): Promise<Finding[]> {
 }
 
 /** The memory limit memtune run would detect in this package, and where it came from (a .env names its file). */
+/** The environment memtune run gives a package's scripts, and for each variable a `.env` set, that file. */
+interface PackageEnv {
+  env: NodeJS.ProcessEnv;
+  origins: Record<string, string>;
+}
+
 function memoryLimitFindings(input: DoctorInput, env: PackageEnv, findings: Finding[]): MemoryLimit | undefined {
   const file = env.origins.MEMTUNE_MEMORY_LIMIT;
   try {
