@@ -327,7 +327,8 @@ test('the diagnostics directory reaches node intact from a path with spaces', (t
 
 test('when the diagnostics directory cannot be created, the command still starts and reports go to a temp directory', (t) => {
   const cwd = project(t, { '.memtune': 'a file where the directory should be\n' });
-  const result = runMemtune(['run', 'start', '--', ...WRITE_REPORT], { cwd });
+  // A temporary directory of its own, so the fallback directory goes with the test.
+  const result = runMemtune(['run', 'start', '--', ...WRITE_REPORT], { cwd, env: cleanEnv({ TMPDIR: tempDir(t, 'memtune-tmp-') }) });
   assert.equal(result.status, 0, result.stderr);
   const fallback = /^memtune: warning: ".*\.memtune\/diagnostics": cannot be written \((?:ENOTDIR|EEXIST)\); diagnostics go to (.*)\.$/m.exec(result.stderr);
   assert.ok(fallback, result.stderr);
