@@ -24,7 +24,7 @@ interface Bench {
   tmp: string;
   /** Each check the fake compiler was asked for (not --showConfig), in order. */
   calls: () => Call[];
-  run: (args: string[], options?: { timeout?: number; killSignal?: NodeJS.Signals }) => Result;
+  run: (args: string[], options?: { timeout?: number; killSignal?: NodeJS.Signals; uid?: number; gid?: number }) => Result;
   start: (args: string[]) => { child: ReturnType<typeof spawn>; stderr: () => string };
 }
 
@@ -32,6 +32,16 @@ interface Bench {
  * A workspace of `packages` (or one package at the root) checked by a fake compiler that logs each check
  * to calls.jsonl, then runs `body`. Every check ends ok at once unless `body` says otherwise.
  */
+/** Every directory and file under `dir` readable and writable by anyone: the tree a test hands to another user. */
+function openToAll(dir: string): void {
+  chmodSync(dir, 0o777);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) openToAll(path);
+    else chmodSync(path, 0o777);
+  }
+}
+
 function fakeBench(t: TestContext, packages: string[] = [], body: string | ((root: string) => string) = ''): Bench {
   const root = tempDir(t);
   const tmp = tempDir(t, 'memtune-tmpdir-');
@@ -291,15 +301,16 @@ test('a journal that cannot be written stops the bench before any run, naming it
     assert.match(result.stderr, message);
     assertNoStackTrace(result.stderr);
   }
-  if (process.getuid?.() !== 0) {
-    // Permissions hold for anyone but root.
-    rmSync(journal, { recursive: true });
-    writeFileSync(journal, '');
-    chmodSync(journal, 0o444);
-    const result = bench.run(['--compiler', bench.compiler]);
-    assert.equal(result.status, 2, result.stderr);
-    assert.match(result.stderr, /^memtune: \.memtune\/memtune-journal\.jsonl: cannot be written \(EACCES\)\./);
-  }
+  // A read-only journal. Root passes every permission check, so as root the bench runs as `nobody`, with the rest
+  // of the tree open to it.
+  rmSync(journal, { recursive: true });
+  writeFileSync(journal, '');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) for (const dir of [bench.root, bench.tmp]) openToAll(dir);
+  chmodSync(journal, 0o444);
+  const result = bench.run(['--compiler', bench.compiler], asRoot ? { uid: 65534, gid: 65534 } : {});
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /^memtune: \.memtune\/memtune-journal\.jsonl: cannot be written \(EACCES\)\./);
   assert.deepEqual(bench.calls(), [], 'nothing was measured');
   assertNoTempDirs(bench);
 });
