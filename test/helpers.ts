@@ -16,12 +16,15 @@ export const COMPILERS = [
   { version: '7.0.2', tsc: join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), native: true },
 ] as const;
 
-/** The environment for spawned CLIs: node:test's context and inherited NODE_OPTIONS would change them. */
+/** The environment for spawned CLIs: node:test's context, inherited NODE_OPTIONS and GitHub's files would change them. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
   delete env.NODE_OPTIONS;
   delete env.MEMTUNE_MEMORY_LIMIT;
+  // Run inside GitHub Actions, a bench would append to the job's own summary and outputs.
+  delete env.GITHUB_STEP_SUMMARY;
+  delete env.GITHUB_OUTPUT;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

@@ -6,7 +6,9 @@ import { parseMaxGrowth } from './baseline.js';
 import { DEFAULT_OPTIONS } from './journal.js';
 import { brokenPackages } from './report/report.js';
 import { deltaText, renderMarkdownReport } from './report/markdown.js';
-import type { RecordedOptions, RunFigures } from './types.js';
+import { errorCommand, githubAnnotations, githubOutputs } from './report/github.js';
+import { appendToGitHubFile } from './effects/github.js';
+import type { BenchReport, RecordedOptions, RunFigures } from './types.js';
 import { UsageError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
@@ -57,6 +59,7 @@ const USAGE = [
   'Writes memtune-report.json, .md and .svg into --out; each finished run is appended to memtune-journal.jsonl.',
   'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
   'type errors do not fail the bench. Exits 2 on bad input or a file it cannot write, 128 + N on signal N (Ctrl-C: 130).',
+  'In GitHub Actions (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT set): also the job summary, ::error annotations on stderr, step outputs.',
   'See docs/bench.md.',
 ].join('\n');
 
@@ -227,6 +230,26 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
   };
 }
 
+/**
+ * In GitHub Actions: the Markdown report appended to the job summary, `::error` annotations on stderr (stdout
+ * carries the report, and --json must stay JSON; GitHub reads workflow commands from both), the step outputs
+ * appended to $GITHUB_OUTPUT. A file that cannot be written is a warning; the exit code stays the bench's.
+ */
+function reportToGitHub(report: BenchReport, out: string, shownReport: string): void {
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  const output = process.env.GITHUB_OUTPUT;
+  const warnings: string[] = [];
+  if (summary) warnings.push(appendToGitHubFile('GITHUB_STEP_SUMMARY', summary, `${renderMarkdownReport(report)}\n`, shownReport) ?? '');
+  if (summary || output) {
+    for (const annotation of githubAnnotations(report)) process.stderr.write(`${errorCommand(annotation)}\n`);
+  }
+  if (output) {
+    const lines = githubOutputs(report, join(out, 'memtune-report.json'));
+    warnings.push(appendToGitHubFile('GITHUB_OUTPUT', output, `${lines.join('\n')}\n`, shownReport) ?? '');
+  }
+  for (const warning of warnings) if (warning) process.stderr.write(`${warning}\n`);
+}
+
 /** The report on stdout, what failed or regressed on stderr; the exit code. */
 function printOutcome(outcome: BenchOutcome, values: Values, cwd: string, signal: NodeJS.Signals | undefined): number {
   const { report, out } = outcome;
@@ -234,6 +257,7 @@ function printOutcome(outcome: BenchOutcome, values: Values, cwd: string, signal
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderMarkdownReport(report)}\n`);
   const shown = relative(cwd, out).startsWith('..') ? out : relative(cwd, out) || '.';
   process.stderr.write(`memtune: wrote ${join(shown, 'memtune-report.json')}, .md and .svg\n`);
+  reportToGitHub(report, resolve(cwd, out), join(shown, 'memtune-report.json'));
   if (outcome.interrupted) {
     process.stderr.write(
       `memtune: interrupted; ${outcome.finishedRuns} of ${outcome.plannedRuns} runs finished and are kept.\nRun ${outcome.resumeCommand} to measure the rest.\n`,
