@@ -4,7 +4,7 @@ import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
 import { parseMaxGrowth } from './baseline.js';
 import { DEFAULT_OPTIONS } from './journal.js';
-import { brokenPackages } from './report/report.js';
+import { brokenPackages, endedText } from './report/report.js';
 import { deltaText, renderMarkdownReport } from './report/markdown.js';
 import { errorCommand, githubAnnotations, githubOutputs } from './report/github.js';
 import { appendToGitHubFile } from './effects/github.js';
@@ -268,10 +268,7 @@ function printOutcome(outcome: BenchOutcome, values: Values, cwd: string, signal
   const broken = brokenPackages(report);
   // Type errors do not fail the bench, but they are shown: figures of a check that stopped early are smaller.
   for (const pkg of [...broken, ...[...report.packages, ...(report.solution ? [report.solution] : [])].filter((p) => p.status === 'failed')]) {
-    const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages;
-    process.stderr.write(
-      `memtune: ${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}\n`,
-    );
+    process.stderr.write(`memtune: ${endedText(pkg)}\n`);
   }
   const regressed = report.baseline?.packages.filter((pkg) => pkg.deltas.some((delta) => delta.over)) ?? [];
   for (const pkg of regressed) {

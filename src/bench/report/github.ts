@@ -1,5 +1,6 @@
 import { deltaText } from './markdown.js';
-import type { BenchReport, PackageResult, RunStatus } from '../types.js';
+import { endedText } from './report.js';
+import type { BenchReport, RunStatus } from '../types.js';
 
 /**
  * What a bench tells GitHub Actions: `::error` workflow commands for what failed or regressed, and the step
@@ -38,11 +39,6 @@ export function tsconfigPath(dir: string, task: string): string {
   const file = /^tsc -p (.+?) --noEmit\b/.exec(task)?.[1] ?? 'tsconfig.json';
   const base = dir.replaceAll('\\', '/').replace(/\/+$/, '');
   return base === '' || base === '.' ? file : `${base}/${file}`;
-}
-
-function endedText(pkg: PackageResult): string {
-  const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages?.trim();
-  return `${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}`;
 }
 
 /** One annotation per package (and the solution build) that ended oom, timeout, killed, crashed or config-error, and per regression. */

@@ -65,3 +65,9 @@ export function missingRuns(key: string, entries: readonly JournalEntry[], runs:
 export function brokenPackages(report: BenchReport): PackageResult[] {
   return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => !finished(pkg.status));
 }
+
+/** How a package's task ended, with the compiler's first messages of the run that ended so: the terminal and GitHub say the same. */
+export function endedText(pkg: PackageResult): string {
+  const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages?.trim();
+  return `${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}`;
+}
