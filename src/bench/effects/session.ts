@@ -29,7 +29,7 @@ import { runJobs, type BenchJob } from './run-jobs.js';
 import { buildProjects, isUnreadable, readProjectConfig, type ProjectConfig, type UnreadableConfig } from './compiler-project.js';
 import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { writeFileAtomic } from '../../shared/effects/write-file-atomic.js';
-import { findPackageDirs } from '../../shared/effects/package-dirs.js';
+import { findPackageDirs, type PackageDirs } from '../../shared/effects/package-dirs.js';
 
 /** What `memtune bench` was asked to do, parsed and checked by the command. */
 export interface BenchOptions {
@@ -433,6 +433,33 @@ function resumeCommand(out: string | undefined): string {
 }
 
 /**
+ * The bench to run: the one asked, or, with --resume, the one its journal records (planned from where that one
+ * was started; options given that conflict with it are refused). `compiler` is as the user wrote it, so a message
+ * about it quotes their text.
+ */
+function benchToRun(
+  options: BenchOptions,
+  hooks: BenchHooks,
+  dirs: PackageDirs,
+  journalPath: string,
+  journalName: string,
+): { bench: RecordedOptions; previous: ParsedJournal | undefined; compiler: string | null; planCwd: string } {
+  const { cwd } = options;
+  // The journal has the compiler's path absolute: a relative one would mean another compiler from another directory.
+  const absolute = <T extends { compiler?: string | null }>(given: T): T => (given.compiler ? { ...given, compiler: resolve(cwd, given.compiler) } : given);
+  const asked: RecordedOptions = { dir: relative(dirs.repoRoot, dirs.packageDir).replaceAll('\\', '/') || '.', ...absolute(options.measure) };
+  const previous = options.resume ? readJournal(journalPath, journalName, hooks.notice) : undefined;
+  if (!previous?.options) {
+    if (previous && previous.entries.length > 0)
+      hooks.notice(`${journalName} does not say which options its bench was started with (an older memtune wrote it); resuming with the options given.`);
+    return { bench: asked, previous, compiler: options.measure.compiler, planCwd: cwd };
+  }
+  const bench = resumeOptions(previous.options, absolute(options.given), journalName);
+  hooks.notice(`resuming the bench in ${journalName}: ${describeOptions(bench)}`);
+  return { bench, previous, compiler: bench.compiler, planCwd: join(dirs.repoRoot, bench.dir) };
+}
+
+/**
  * A whole bench: plan, build what the packages reference, measure every run (several at once under
  * the memory budget), journal each run as it ends, and write the reports atomically. After `signal`
  * aborts, nothing new starts, the running children are killed, and the report has what finished.
@@ -446,18 +473,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const journalPath = join(out, JOURNAL_FILE);
   const journalName = shownPath(cwd, journalPath);
   const resume = resumeCommand(options.out);
-
-  // A --resume continues the bench its journal records, planned from where that one was started. The journal
-  // has the compiler's path absolute: a relative one would mean another compiler from another directory.
-  const absolute = <T extends { compiler?: string | null }>(given: T): T => (given.compiler ? { ...given, compiler: resolve(cwd, given.compiler) } : given);
-  const asked: RecordedOptions = { dir: relative(dirs.repoRoot, dirs.packageDir).replaceAll('\\', '/') || '.', ...absolute(options.measure) };
-  const previous = options.resume ? readJournal(journalPath, journalName, hooks.notice) : undefined;
-  const bench = previous?.options ? resumeOptions(previous.options, absolute(options.given), journalName) : asked;
-  // As given where it was given, so that a message about it quotes the user's text.
-  const compiler = previous?.options ? bench.compiler : options.measure.compiler;
-  if (previous?.options) hooks.notice(`resuming the bench in ${journalName}: ${describeOptions(bench)}`);
-  else if (previous && previous.entries.length > 0)
-    hooks.notice(`${journalName} does not say which options its bench was started with (an older memtune wrote it); resuming with the options given.`);
+  const { bench, previous, compiler, planCwd } = benchToRun(options, hooks, dirs, journalPath, journalName);
   if (options.given.maxGrowth !== undefined && bench.baseline === null) {
     throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
@@ -465,7 +481,6 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const script = scriptOrNull ?? undefined;
   const baselineShown = bench.baseline === null ? undefined : shownPath(cwd, bench.baseline);
   const baseline = bench.baseline === null ? undefined : readBaseline(bench.baseline, baselineShown!);
-  const planCwd = previous?.options ? join(dirs.repoRoot, bench.dir) : cwd;
   const plan = planBench({ cwd: planCwd, filters: bench.filters, compilerOverride: compiler ?? undefined });
 
   let targets = script === undefined ? plan.targets : withScript(plan, script);
@@ -509,28 +524,9 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   }
   if (journal.failure !== undefined) throw journalFailed();
   hooks.planned(packageJobs.length + solutionJobs.length);
-  const byKey = new Map(all.map((target) => [target.key, target]));
-  const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
-  const common = {
-    scratch,
-    budgetBytes,
-    timeoutMs: bench.timeoutMs,
-    estimate: (key: string) => byKey.get(key)!.estimate,
-    // Ctrl-C, or a journal that stopped taking writes.
-    signal: AbortSignal.any([signal, stop.signal]),
-    onStart: hooks.started,
-    onEnd: (job: BenchJob, figures: RunFigures) => {
-      journal.add(byKey.get(job.key)!, job.run, figures);
-      hooks.ended(job, figures);
-    },
-  };
-  try {
-    await runJobs({ ...common, jobs: packageJobs, concurrency });
-    // The root rebuild competes with every package for memory and cores: measure it alone, last.
-    await runJobs({ ...common, jobs: solutionJobs, concurrency: 1 });
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  // Stopped by Ctrl-C, or by a journal that stopped taking writes.
+  const limits = { budgetBytes, concurrency, timeoutMs: bench.timeoutMs, signal: AbortSignal.any([signal, stop.signal]) };
+  await measureJobs(all, packageJobs, solutionJobs, journal, limits, hooks);
   if (journal.failure !== undefined) throw journalFailed();
 
   const report = buildReport({
@@ -557,6 +553,38 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   });
   const plannedRuns = packageJobs.length + solutionJobs.length;
   return { report, out, interrupted: signal.aborted, plannedRuns, finishedRuns: journal.entries.length - done.length, resumeCommand: resume };
+}
+
+/** Runs the jobs in a scratch directory removed after, each run journaled as it ends: the packages side by side, the solution alone. */
+async function measureJobs(
+  all: Planned[],
+  packageJobs: BenchJob[],
+  solutionJobs: BenchJob[],
+  journal: Journal,
+  limits: { budgetBytes: number; concurrency: number; timeoutMs: number; signal: AbortSignal },
+  hooks: BenchHooks,
+): Promise<void> {
+  const byKey = new Map(all.map((target) => [target.key, target]));
+  const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
+  const common = {
+    scratch,
+    budgetBytes: limits.budgetBytes,
+    timeoutMs: limits.timeoutMs,
+    estimate: (key: string) => byKey.get(key)!.estimate,
+    signal: limits.signal,
+    onStart: hooks.started,
+    onEnd: (job: BenchJob, figures: RunFigures) => {
+      journal.add(byKey.get(job.key)!, job.run, figures);
+      hooks.ended(job, figures);
+    },
+  };
+  try {
+    await runJobs({ ...common, jobs: packageJobs, concurrency: limits.concurrency });
+    // The root rebuild competes with every package for memory and cores: measure it alone, last.
+    await runJobs({ ...common, jobs: solutionJobs, concurrency: 1 });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** The three reports, each atomically; `failed` makes the error for the first that cannot be written. */
