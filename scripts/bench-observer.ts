@@ -39,33 +39,22 @@ function fail(message: string): never {
 }
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-const HOOK_SOURCE = `'use strict';
-// Exit hook without a GCProfiler: heap statistics, a forced full GC (retained heap), own peak RSS, one JSON file.
-const fs = require('node:fs'), path = require('node:path'), v8 = require('node:v8'), vm = require('node:vm');
-const dir = process.env.OBSERVER_HOOK_DIR;
-process.on('exit', () => {
-  const before = v8.getHeapStatistics();
-  v8.setFlagsFromString('--expose-gc');
-  vm.runInNewContext('gc')();
-  const after = v8.getHeapStatistics();
-  const figures = { pid: process.pid, usedAtExitBytes: before.used_heap_size, retainedHeapBytes: after.used_heap_size, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
-  if (dir) fs.writeFileSync(path.join(dir, process.pid + '.json'), JSON.stringify(figures));
-});
-`;
+const HOOK_REQUIRES = "const fs = require('node:fs'), path = require('node:path'), v8 = require('node:v8'), vm = require('node:vm');";
 
-/** The exit hook's work, with every module required inside the handler: nothing loads before the compile. */
-const LAZY_HOOK_SOURCE = `'use strict';
-process.on('exit', () => {
-  const fs = require('node:fs'), path = require('node:path'), v8 = require('node:v8'), vm = require('node:vm');
-  const before = v8.getHeapStatistics();
+/** Heap statistics, a forced full GC (retained heap), own peak RSS, one JSON file: the exit hook's work. */
+const HOOK_WORK = `  const before = v8.getHeapStatistics();
   v8.setFlagsFromString('--expose-gc');
   vm.runInNewContext('gc')();
   const after = v8.getHeapStatistics();
   const figures = { pid: process.pid, usedAtExitBytes: before.used_heap_size, retainedHeapBytes: after.used_heap_size, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
   const dir = process.env.OBSERVER_HOOK_DIR;
-  if (dir) fs.writeFileSync(path.join(dir, process.pid + '.json'), JSON.stringify(figures));
-});
-`;
+  if (dir) fs.writeFileSync(path.join(dir, process.pid + '.json'), JSON.stringify(figures));`;
+
+/** Exit hook without a GCProfiler, its modules required as the preload loads. */
+const HOOK_SOURCE = `'use strict';\n${HOOK_REQUIRES}\nprocess.on('exit', () => {\n${HOOK_WORK}\n});\n`;
+
+/** The same work with every module required inside the handler: nothing loads before the compile. */
+const LAZY_HOOK_SOURCE = `'use strict';\nprocess.on('exit', () => {\n  ${HOOK_REQUIRES}\n${HOOK_WORK}\n});\n`;
 
 const GCPROFILER_SOURCE = `'use strict';
 // A v8.GCProfiler running for the whole process, stopped at exit; nothing else.

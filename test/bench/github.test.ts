@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { recommend } from '../../src/bench/recommend.js';
 import { errorCommand, escapeData, escapeProperty, githubAnnotations, githubOutputs, outputLine, tsconfigPath } from '../../src/bench/report/github.js';
-import { SCHEMA_VERSION, type BenchReport, type PackageResult, type RunStatus } from '../../src/bench/types.js';
+import type { BenchReport, PackageResult, RunStatus } from '../../src/bench/types.js';
 import { cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.js';
 import { fakeCompiler } from './fake-compiler.js';
+import { reportOf } from './report-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -70,29 +70,6 @@ function pkg(name: string, status: RunStatus = 'ok', overrides: Partial<PackageR
     runs: [{ ...run, ...(messages === undefined ? {} : { messages }) }],
     ...overrides,
   };
-}
-
-function reportOf(packages: PackageResult[], extra: Partial<BenchReport> = {}): BenchReport {
-  const report: Omit<BenchReport, 'recommendations'> = {
-    schemaVersion: SCHEMA_VERSION,
-    generatedAt: '2026-11-29T10:00:00.000Z',
-    root: '/repo',
-    environment: {
-      node: 'v20.20.2',
-      platform: 'linux',
-      arch: 'x64',
-      cpu: { model: 'Test CPU', count: 4 },
-      memoryLimit: { bytes: 8192 * MiB, source: 'cgroup', detail: '' },
-      gitCommit: null,
-      compilers: [],
-    },
-    options: { runs: 1, concurrency: 4, budgetBytes: 1000 * MiB, warm: false, script: null, timeoutMs: 600_000 },
-    packages,
-    skipped: [],
-    solution: null,
-    ...extra,
-  };
-  return { ...report, recommendations: recommend(report) };
 }
 
 test('each package that did not finish, and each regression, is one annotation on its tsconfig; type errors and no-check are not', () => {

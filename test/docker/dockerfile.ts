@@ -269,23 +269,29 @@ export function appTree(t: TestContext, entry: string): string {
   return dir;
 }
 
-/** What test/fixtures/docker-single-npm renders to: Node 26, npm, the start profile's share as node's own flag. */
-export const SINGLE_NPM: Expect = {
-  nodeTag: '26',
-  install: /^npm ci$/,
-  prune: /^npm prune --omit=dev$/,
-  monorepo: false,
-  cmd: [
+/**
+ * The CMD of a fixture whose start script is `node --enable-source-maps <app...>` on a Node with
+ * --max-old-space-size-percentage: the start profile's flags in front of the script's own.
+ */
+export function nodeStartCmd(...app: string[]): string[] {
+  return [
     'node',
     `--max-old-space-size-percentage=${START_PROFILE.percent}`,
     '--report-on-fatalerror',
     '--diagnostic-dir=.memtune/diagnostics',
     '--report-directory=.memtune/diagnostics',
     '--enable-source-maps',
-    'dist/server.js',
-    '--port',
-    '8080',
-  ],
+    ...app,
+  ];
+}
+
+/** What test/fixtures/docker-single-npm renders to: Node 26, npm, the start profile's share as node's own flag. */
+export const SINGLE_NPM: Expect = {
+  nodeTag: '26',
+  install: /^npm ci$/,
+  prune: /^npm prune --omit=dev$/,
+  monorepo: false,
+  cmd: nodeStartCmd('dist/server.js', '--port', '8080'),
 };
 
 /** What test/fixtures/docker-single-yarn renders to: Node 20, Yarn 1, started through memtune run start. */

@@ -8,7 +8,6 @@ import type { PackageManifest } from '../../shared/workspace-package.js';
 import { nodeVersionWithoutNvmrc, parseNvmrc, type NodeVersionResult } from '../node-version.js';
 import { KNOWN_LOCKFILES, UNSUPPORTED_LOCKFILES, choosePackageManager, type LockfileFacts, type PackageManagerResult } from '../package-manager.js';
 import { OPTIONAL_ROOT_FILES, assemblePlan, chooseApp, manifestOf, type DockerPlan, type StartNodeOption } from '../plan.js';
-import type { AllowedNodeFlags } from '../../run/node-flags.js';
 import { readNodeOptionsFile } from '../../run/effects/node-options-files.js';
 import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { resolveStartCommand } from '../start-script.js';
@@ -52,13 +51,11 @@ export function detectPackageManager(root: string, manifest: PackageManifest): P
  * the root's, then the app's. Read by run's own reader, so a file run would refuse is refused here too
  * (the image's `memtune run build` would stop on it).
  */
-const ANY_FLAG: AllowedNodeFlags = { node: 'the node of the image', version: 'any', has: () => true };
-
 function readStartNodeOptions(root: string, appDir: string): StartNodeOption[] {
   const profiles = Object.keys(loadProfiles());
   return [...new Set(['', appDir])].flatMap((dir) => {
     // Which flags the image's node accepts is its own business (memtune run checks them there): syntax only here.
-    const file = readNodeOptionsFile(join(root, dir, '.node-options'), profiles, ANY_FLAG);
+    const file = readNodeOptionsFile(join(root, dir, '.node-options'), profiles);
     const shown = dir === '' ? '.node-options' : `${dir.split(sep).join('/')}/.node-options`;
     return (file?.flags ?? [])
       .filter((flag) => flag.section === undefined || flag.section === 'start')

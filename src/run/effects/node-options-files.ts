@@ -9,14 +9,17 @@ import { nodeOptionsFileError, scanNodeOptionsFile, type NodeOptionsFile } from 
  * A `.node-options` file, or undefined when there is none. Anything wrong in it, lines node would refuse
  * included, is one error naming each line: the user fixes the file in one pass.
  */
-export function readNodeOptionsFile(path: string, profiles: string[], allowed: AllowedNodeFlags): NodeOptionsFile | undefined {
+export function readNodeOptionsFile(path: string, profiles: string[], allowed?: AllowedNodeFlags): NodeOptionsFile | undefined {
   const inspected = inspectNodeOptionsFile(path, profiles, allowed);
   if (inspected && inspected.problems.length > 0) throw nodeOptionsFileError(path, inspected.problems);
   return inspected?.file;
 }
 
-/** The file's good lines and every problem in it, for doctor, which reports them and checks the rest. */
-export function inspectNodeOptionsFile(path: string, profiles: string[], allowed: AllowedNodeFlags): { file: NodeOptionsFile; problems: Problem[] } | undefined {
+/**
+ * The file's good lines and every problem in it, for doctor, which reports them and checks the rest. Without
+ * `allowed` (the node that will read the flags is not this machine's) only the syntax is checked.
+ */
+export function inspectNodeOptionsFile(path: string, profiles: string[], allowed?: AllowedNodeFlags): { file: NodeOptionsFile; problems: Problem[] } | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -30,6 +33,7 @@ export function inspectNodeOptionsFile(path: string, profiles: string[], allowed
     });
   }
   const { file, problems } = scanNodeOptionsFile(text, path, profiles);
+  if (!allowed) return { file, problems };
   const refused = nodeFlagProblems(file.flags, allowed);
   return { file: { ...file, flags: file.flags.filter((flag) => allowed.has(flag.name)) }, problems: [...problems, ...refused] };
 }

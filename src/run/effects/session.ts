@@ -96,8 +96,8 @@ function ensureDirectories(result: ResolvedRun): { nodeOptions: ResolvedRun['nod
     const problem = directoryProblem(dir, false);
     if (problem === undefined) continue;
     fallback ??= fallbackDirectory();
-    notices.push({ where: quote(dir), message: `${problem}; diagnostics go to ${fallback}.` });
     const to = fallback;
+    notices.push({ where: quote(dir), message: `${problem}; diagnostics go to ${to}.` });
     nodeOptions = nodeOptions.map((flag) => (flag.value === dir ? { ...flag, value: to } : flag));
   }
   return { nodeOptions, notices };
