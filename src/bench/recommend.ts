@@ -1,6 +1,7 @@
 import { finished, worstFigure } from './stats.js';
 import type { BenchReport, ConcurrencyRecommendation, HeapRecommendation, PackageResult, Recommendations } from './types.js';
 import { MiB, formatBytes } from '../shared/size.js';
+import { concurrencyBasis, fitConcurrency, type TaskPeak } from '../shared/concurrency.js';
 
 /** Headroom over the measured peak: a heap run at its exact peak spends its time in GC. */
 export const HEAP_HEADROOM = 1.25;
@@ -36,22 +37,22 @@ function heapLine(result: PackageResult): HeapRecommendation | null {
   };
 }
 
-function concurrencyLine(report: ReportWithout): ConcurrencyRecommendation | null {
-  let largest: { name: string; bytes: number } | null = null;
-  // Only checks that ran to their end: a run stopped early, or checked with a config it could not read, is no basis.
+/** The peak RSS of each check that ran to its end (the largest over its runs): a run stopped early is no basis. */
+export function measuredPeaks(report: Pick<BenchReport, 'packages'>): TaskPeak[] {
+  const peaks: TaskPeak[] = [];
   for (const result of report.packages.filter((pkg) => finished(pkg.status))) {
     const bytes = worstFigure(result, 'peakRssBytes');
-    if (bytes !== null && (largest === null || bytes > largest.bytes)) largest = { name: result.name, bytes };
+    if (bytes !== null && bytes > 0) peaks.push({ name: result.name, bytes });
   }
-  if (largest === null || largest.bytes <= 0) return null;
-  const budgetBytes = report.options.budgetBytes;
-  const cores = Math.max(1, report.environment.cpu.count);
-  const fitting = Math.floor(budgetBytes / largest.bytes);
-  const safe = Math.min(Math.max(fitting, 1), cores);
-  let basis = `${formatBytes(budgetBytes)} budget ÷ ${mibText(largest.bytes)} (peak RSS of ${largest.name}, the largest package) = ${fitting}`;
-  if (fitting < 1) basis += `; ${largest.name} alone exceeds the budget, so packages run one at a time`;
-  else if (fitting > cores) basis += `, capped at ${cores} CPU${cores === 1 ? '' : 's'}`;
-  return { value: safe, budgetBytes, boundBy: largest.name, peakRssBytes: largest.bytes, basis };
+  return peaks;
+}
+
+function concurrencyLine(report: ReportWithout): ConcurrencyRecommendation | null {
+  const peaks = measuredPeaks(report);
+  if (peaks.length === 0) return null;
+  const fit = fitConcurrency(peaks, report.options.budgetBytes, Math.max(1, report.environment.cpu.count));
+  const largest = fit.largest[0]!;
+  return { value: fit.value, budgetBytes: fit.budgetBytes, boundBy: largest.name, peakRssBytes: largest.bytes, sumBytes: fit.sumBytes, basis: concurrencyBasis(fit) };
 }
 
 function solutionNote(report: ReportWithout): string | null {

@@ -148,9 +148,11 @@ export interface HeapRecommendation {
 export interface ConcurrencyRecommendation {
   value: number;
   budgetBytes: number;
-  /** The package with the largest peak RSS over its runs: it bounds how many fit. */
+  /** The package with the largest peak RSS over its runs. */
   boundBy: string;
   peakRssBytes: number;
+  /** The sum of the `value` largest peaks: any `value` checks at once fit the budget. */
+  sumBytes: number;
   basis: string;
 }
 
