@@ -23,7 +23,10 @@ test('the concurrency is the largest N whose N largest peaks fit the budget toge
 
 test('a peak larger than the whole budget is named as unable to fit at all', () => {
   const fit = fitConcurrency(peaks(5000, 100), 1000 * MiB, 4);
-  assert.deepEqual(fit.tooLarge.map((peak) => peak.name), ['p0']);
+  assert.deepEqual(
+    fit.tooLarge.map((peak) => peak.name),
+    ['p0'],
+  );
   assert.match(concurrencyBasis(fit), /p0 alone exceeds the budget, so tasks run one at a time/);
 });
 
@@ -38,8 +41,5 @@ test('the basis shows the sum that decided N and the task that would not fit', (
     8,
   );
   assert.equal(fit.value, 2);
-  assert.equal(
-    concurrencyBasis(fit),
-    '1000 MiB (a) + 900 MiB (b, estimated from source size) = 1900 MiB ≤ 2000 MiB budget; one more (800 MiB, c) would make 2700 MiB',
-  );
+  assert.equal(concurrencyBasis(fit), '1000 MiB (a) + 900 MiB (b, estimated from source size) = 1900 MiB ≤ 2000 MiB budget; one more (800 MiB, c) would make 2700 MiB');
 });
