@@ -29,7 +29,7 @@ export function readPresets(): Preset[] {
     .map((file) => ({ file, ...(JSON.parse(readFileSync(join(PRESETS, file), 'utf8')) as Omit<Preset, 'file'>) }));
 }
 
-function exportsFor(presets: Preset[], current: Record<string, string>): Record<string, string> {
+function exportsFor(presets: Preset[], current: Record<string, unknown>): Record<string, unknown> {
   const kept = Object.entries(current).filter(([key]) => !key.startsWith('./tsconfig/'));
   const generated = presets.map((preset) => [`./tsconfig/${preset.file}`, `./presets/tsconfig/${preset.file}`] as const);
   return Object.fromEntries([...kept, ...generated]);
@@ -63,7 +63,7 @@ function main(): number {
   const presets = readPresets();
   const pkgPath = join(ROOT, 'package.json');
   const pkgText = readFileSync(pkgPath, 'utf8');
-  const pkg = JSON.parse(pkgText) as { exports: Record<string, string> };
+  const pkg = JSON.parse(pkgText) as { exports: Record<string, unknown> };
   pkg.exports = exportsFor(presets, pkg.exports);
   const readmePath = join(PRESETS, 'README.md');
   const readmeText = readFileSync(readmePath, 'utf8');
