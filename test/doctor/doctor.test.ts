@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -217,4 +217,21 @@ test('doctor exits quietly, with its usual exit code, when its stdout is closed 
   assert.equal(stderr, '', 'nothing on stderr: no stack trace, no EPIPE');
   assert.equal(signal, null);
   assert.equal(status, expected);
+});
+
+test('doctor warns when git would commit .memtune/ and is quiet once .gitignore covers it', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, { 'package.json': { name: 'repo', engines: { node: `>=${MAJOR}` } }, '.nvmrc': `${MAJOR}\n` });
+  assert.equal(spawnSync('git', ['init', '-q'], { cwd }).status, 0);
+  const gitignore = (report: ReturnType<typeof doctorJson>) => report.findings.filter((finding) => finding.check === 'gitignore');
+  assert.deepEqual(gitignore(doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' })), [
+    {
+      severity: 'warning',
+      check: 'gitignore',
+      message: '.memtune/ (bench reports, journals, diagnostics) is not ignored by git: add .memtune/ to .gitignore',
+      where: '.gitignore',
+    },
+  ]);
+  writeTree(cwd, { '.gitignore': 'node_modules/\n.memtune/\n' });
+  assert.deepEqual(gitignore(doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' })), []);
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
@@ -98,7 +99,28 @@ export async function diagnose(input: DoctorInput): Promise<Finding[]> {
 
   findings.push(...typeScriptFindings(dirs.repoRoot, packages));
   for (const dir of packages) findings.push(...tsconfigFindings(dirs.repoRoot, dir));
+  findings.push(...gitIgnoreFindings(dirs.repoRoot));
   return findings;
+}
+
+/**
+ * `.memtune/` holds the bench's journal, reports and diagnostics: machine-specific output that a commit
+ * would carry into every clone (and a stale report would size turbo's concurrency). Asked of git itself,
+ * so every .gitignore, .git/info/exclude and global excludes file counts.
+ */
+function gitIgnoreFindings(root: string): Finding[] {
+  const probe = join('.memtune', 'memtune-report.json');
+  const result = spawnSync('git', ['check-ignore', '-q', probe], { cwd: root, stdio: 'ignore' });
+  // 0: ignored; 1: not ignored; anything else (128: not a git work tree; no git at all): nothing to check.
+  if (result.status !== 1) return [];
+  return [
+    {
+      severity: 'warning',
+      check: 'gitignore',
+      message: '.memtune/ (bench reports, journals, diagnostics) is not ignored by git: add .memtune/ to .gitignore',
+      where: '.gitignore',
+    },
+  ];
 }
 
 /** The memory limit memtune run would detect in this package, and where it came from (a .env names its file). */
