@@ -123,7 +123,9 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
   if (values.report && !turbo) process.stderr.write(`${formatWarning({ where: '--report', message: 'read only for a command that is turbo running tasks; ignored.' })}\n`);
 
   if (values.explain) {
-    process.stdout.write(`${explain(result, { profile: profile.name, limit: `${formatBytes(limit.bytes)} from ${limit.detail}`, files, envOrigins, command, turbo: turbo?.explain ?? [] })}\n`);
+    process.stdout.write(
+      `${explain(result, { profile: profile.name, limit: `${formatBytes(limit.bytes)} from ${limit.detail}`, files, envOrigins, command, turbo: turbo?.explain ?? [] })}\n`,
+    );
     return 0;
   }
   if (values.print) {
@@ -157,7 +159,10 @@ function failure(command: string[], signal: NodeJS.Signals, result: ResolvedRun)
   return `memtune: ${quote(command.join(' '))} ended by ${signal}.${hint ? `\n${hint}` : ''}`;
 }
 
-function explain(result: ResolvedRun, context: { profile: string; limit: string; files: NodeOptionsFile[]; envOrigins: Record<string, string>; command: string[]; turbo: string[] }): string {
+function explain(
+  result: ResolvedRun,
+  context: { profile: string; limit: string; files: NodeOptionsFile[]; envOrigins: Record<string, string>; command: string[]; turbo: string[] },
+): string {
   const lines = [`profile: ${context.profile}`, `memory limit: ${context.limit}`];
   lines.push(`.node-options read: ${context.files.length > 0 ? context.files.map((file) => file.path).join(', ') : 'none'}`);
   lines.push('NODE_OPTIONS:');

@@ -21,29 +21,105 @@ export interface TurboCommand {
 
 /** turbo's commands other than `run`: a first word that is none of these is a task (turbo 2's shorthand). */
 const TURBO_COMMANDS = new Set([
-  'bin', 'boundaries', 'completion', 'config', 'daemon', 'devtools', 'docs', 'gen', 'generate', 'get-mfe-port', 'info', 'link', 'login',
-  'logout', 'ls', 'prune', 'query', 'scan', 'telemetry', 'unlink', 'watch', 'help',
+  'bin',
+  'boundaries',
+  'completion',
+  'config',
+  'daemon',
+  'devtools',
+  'docs',
+  'gen',
+  'generate',
+  'get-mfe-port',
+  'info',
+  'link',
+  'login',
+  'logout',
+  'ls',
+  'prune',
+  'query',
+  'scan',
+  'telemetry',
+  'unlink',
+  'watch',
+  'help',
 ]);
 
 /** Options of `turbo run` that take a value (`--filter web`), and those whose value is optional (`--force`, `--force true`). */
 const VALUE_OPTIONS = new Set([
-  '--cache', '--cache-workers', '--cache-dir', '--concurrency', '--global-deps', '--filter', '-F', '--output-logs', '--log-order', '--log-prefix',
-  '--api', '--cwd', '--heap', '--ui', '--login', '--remote-cache-timeout', '--team', '--token', '--trace', '--verbosity', '--root-turbo-json',
-  '--pkg-inference-root', '--experimental-otel-protocol', '--experimental-otel-endpoint', '--experimental-otel-timeout-ms',
-  '--experimental-otel-interval-ms', '--experimental-otel-header', '--experimental-otel-resource',
+  '--cache',
+  '--cache-workers',
+  '--cache-dir',
+  '--concurrency',
+  '--global-deps',
+  '--filter',
+  '-F',
+  '--output-logs',
+  '--log-order',
+  '--log-prefix',
+  '--api',
+  '--cwd',
+  '--heap',
+  '--ui',
+  '--login',
+  '--remote-cache-timeout',
+  '--team',
+  '--token',
+  '--trace',
+  '--verbosity',
+  '--root-turbo-json',
+  '--pkg-inference-root',
+  '--experimental-otel-protocol',
+  '--experimental-otel-endpoint',
+  '--experimental-otel-timeout-ms',
+  '--experimental-otel-interval-ms',
+  '--experimental-otel-header',
+  '--experimental-otel-resource',
 ]);
 const OPTIONAL_VALUE_OPTIONS = new Set([
-  '--force', '--remote-only', '--remote-cache-read-only', '--dry-run', '--dry', '--graph', '--profile', '--anon-profile', '--summarize',
-  '--framework-inference', '--env-mode', '--log-file', '--experimental-otel-enabled', '--experimental-otel-metrics-run-summary',
-  '--experimental-otel-metrics-task-details', '--experimental-otel-use-remote-cache-token',
+  '--force',
+  '--remote-only',
+  '--remote-cache-read-only',
+  '--dry-run',
+  '--dry',
+  '--graph',
+  '--profile',
+  '--anon-profile',
+  '--summarize',
+  '--framework-inference',
+  '--env-mode',
+  '--log-file',
+  '--experimental-otel-enabled',
+  '--experimental-otel-metrics-run-summary',
+  '--experimental-otel-metrics-task-details',
+  '--experimental-otel-use-remote-cache-token',
 ]);
 /** Options a dry run must not get: they write files, change the output or ask for another dry run. */
-const NOT_FOR_DRY_RUN = new Set(['--dry-run', '--dry', '--graph', '--profile', '--anon-profile', '--summarize', '--heap', '--trace', '--ui', '--json', '--log-file', '--concurrency', '--output-logs', '--log-order', '--log-prefix']);
+const NOT_FOR_DRY_RUN = new Set([
+  '--dry-run',
+  '--dry',
+  '--graph',
+  '--profile',
+  '--anon-profile',
+  '--summarize',
+  '--heap',
+  '--trace',
+  '--ui',
+  '--json',
+  '--log-file',
+  '--concurrency',
+  '--output-logs',
+  '--log-order',
+  '--log-prefix',
+]);
 
 /** The words of a wrapper before `turbo`: `npx`, `pnpm [exec|dlx]`, `yarn [exec]`, `npm exec|x [--]`. Their own options are skipped. */
 function turboIndex(command: string[]): number {
   const isTurbo = (word: string | undefined) => word !== undefined && /(^|[/\\])turbo(\.exe|\.cmd)?$/i.test(word);
-  const name = (command[0] ?? '').split(/[/\\]/).pop()!.replace(/\.(exe|cmd)$/i, '');
+  const name = (command[0] ?? '')
+    .split(/[/\\]/)
+    .pop()!
+    .replace(/\.(exe|cmd)$/i, '');
   if (isTurbo(command[0])) return 0;
   let index = 1;
   const skipOptions = () => {
@@ -116,7 +192,15 @@ export function tasksOfDryRun(json: unknown): TurboTask[] {
   return tasks.flatMap((entry: Record<string, unknown>) => {
     if (typeof entry?.task !== 'string' || typeof entry.package !== 'string' || entry.command === '<NONEXISTENT>') return [];
     const dir = typeof entry.directory === 'string' && entry.directory !== '' ? entry.directory : '.';
-    return [{ id: String(entry.taskId ?? `${entry.package}#${entry.task}`), package: entry.package, dir, task: entry.task, command: typeof entry.command === 'string' ? entry.command : undefined }];
+    return [
+      {
+        id: String(entry.taskId ?? `${entry.package}#${entry.task}`),
+        package: entry.package,
+        dir,
+        task: entry.task,
+        command: typeof entry.command === 'string' ? entry.command : undefined,
+      },
+    ];
   });
 }
 
@@ -192,7 +276,8 @@ export function pickPeaks(tasks: TurboTask[], reports: ReportPeaks[], estimate: 
     const applicable = byScript.length > 0 ? byScript : runsTypeCheck(task.task, task.command) ? reports.filter((report) => report.script === null) : [];
     const measured = applicable.filter((report) => report.peaks.has(task.dir));
     if (measured.length > 0) {
-      return { task, bytes: Math.max(...measured.map((report) => report.peaks.get(task.dir)!)), from: measured.map((report) => report.file), estimate: undefined };
+      const bytes = Math.max(...measured.map((report) => report.peaks.get(task.dir)!));
+      return { task, bytes, from: measured.filter((report) => report.peaks.get(task.dir) === bytes).map((report) => report.file), estimate: undefined };
     }
     const guess = estimate(task);
     const why =
@@ -257,7 +342,9 @@ export function explainSizing(sizing: TurboSizing, picked: PickedPeak[], context
   }
   if (context.winner === undefined) {
     const rooms = Object.entries(limits.limits).map(([dir, bytes]) => `${dir} ${formatBytes(bytes)}`);
-    lines.push(`${TASK_LIMITS_VAR}: a nested memtune run sizes from its package's room beside ${fit.value - 1} other task${fit.value === 2 ? '' : 's'}: ${rooms.join(', ')}; other packages ${formatBytes(limits.default)}`);
+    lines.push(
+      `${TASK_LIMITS_VAR}: a nested memtune run sizes from its package's room beside ${fit.value - 1} other task${fit.value === 2 ? '' : 's'}: ${rooms.join(', ')}; other packages ${formatBytes(limits.default)}`,
+    );
   } else {
     lines.push(`${TASK_LIMITS_VAR}: not set: with a concurrency memtune did not choose, a share would promise room it cannot vouch for; tasks size from the whole limit.`);
   }

@@ -30,7 +30,13 @@ function strings(value: unknown): string[] {
 
 /** turbo's env patterns: `*` is any run of characters, `!NAME` takes a name out again. */
 function passes(patterns: string[], name: string): boolean {
-  const matches = (pattern: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+  const matches = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(name);
   return patterns.some((pattern) => !pattern.startsWith('!') && matches(pattern)) && !patterns.some((pattern) => pattern.startsWith('!') && matches(pattern.slice(1)));
 }
 

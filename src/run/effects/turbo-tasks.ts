@@ -185,7 +185,10 @@ export function planTurbo(request: TurboRequest): TurboPlan {
   const explain = explainSizing(sizing, picked, { limit: `${formatBytes(request.limit.bytes)} from ${request.limit.detail}`, source, winner });
   if (winner !== undefined) return { env: [], explain, warnings };
 
-  const missing = missingPassThrough(turboJson?.config ?? {}, { tasks: [...new Set(tasks.map((task) => task.task))], ...(turbo.envMode !== undefined ? { envMode: turbo.envMode } : {}) });
+  const missing = missingPassThrough(turboJson?.config ?? {}, {
+    tasks: [...new Set(tasks.map((task) => task.task))],
+    ...(turbo.envMode !== undefined ? { envMode: turbo.envMode } : {}),
+  });
   if (missing.length > 0) {
     warnings.push({
       where: turboJson?.file ?? join(dirs.repoRoot, 'turbo.json'),
