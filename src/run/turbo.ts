@@ -161,11 +161,11 @@ export function parseTurboCommand(command: string[]): TurboCommand | undefined {
     options.push(takesNext ? [word, rest[++i] ?? ''] : [word]);
   }
   if (tasks.length === 0 || options.some(([word]) => ['--dry', '--dry-run', '--graph', '--help', '-h'].includes(word!.split('=')[0]!))) return undefined;
-  const valueOf = (name: string) => {
+  const optionValue = (name: string) => {
     const option = options.findLast(([word]) => word!.split('=')[0] === name);
     return option && (option[1] ?? option[0]!.split('=').slice(1).join('='));
   };
-  return { launcher: command.slice(0, at + 1), tasks, options, concurrency: valueOf('--concurrency'), envMode: valueOf('--env-mode') };
+  return { launcher: command.slice(0, at + 1), tasks, options, concurrency: optionValue('--concurrency'), envMode: optionValue('--env-mode') };
 }
 
 /** `turbo run <tasks> <the user's filters> --dry=json`: the exact task list, without running anything. */

@@ -91,7 +91,7 @@ test("each package's room is the budget less the N-1 largest peaks of the others
   assert.equal(sizing.fit.value, 3);
   assert.deepEqual(sizing.limits.limits, { 'packages/a': 500 * MiB, 'packages/b': 300 * MiB, 'packages/c': 200 * MiB, 'packages/d': 200 * MiB });
   assert.equal(sizing.limits.default, Math.floor((1000 * MiB) / 3));
-  for (const peak of peaks) assert.ok(sizing.limits.limits[peak.task.dir]! >= peak.bytes, peak.task.dir);
+  for (const peak of peaks) assert.ok((sizing.limits.limits as Record<string, number>)[peak.task.dir]! >= peak.bytes, peak.task.dir);
 });
 
 test('MEMTUNE_TASK_LIMITS gives a package under its root its room and others the default; a malformed one names the variable', () => {
