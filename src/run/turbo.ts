@@ -76,16 +76,13 @@ const VALUE_OPTIONS = new Set([
   '--experimental-otel-header',
   '--experimental-otel-resource',
 ]);
+/** Options with an optional value that ask for another output (a dry run, a graph) or write files beside the run. */
+const OUTPUT_OPTIONS = ['--dry-run', '--dry', '--graph', '--profile', '--anon-profile', '--summarize'];
 const OPTIONAL_VALUE_OPTIONS = new Set([
   '--force',
   '--remote-only',
   '--remote-cache-read-only',
-  '--dry-run',
-  '--dry',
-  '--graph',
-  '--profile',
-  '--anon-profile',
-  '--summarize',
+  ...OUTPUT_OPTIONS,
   '--framework-inference',
   '--env-mode',
   '--log-file',
@@ -95,23 +92,7 @@ const OPTIONAL_VALUE_OPTIONS = new Set([
   '--experimental-otel-use-remote-cache-token',
 ]);
 /** Options a dry run must not get: they write files, change the output or ask for another dry run. */
-const NOT_FOR_DRY_RUN = new Set([
-  '--dry-run',
-  '--dry',
-  '--graph',
-  '--profile',
-  '--anon-profile',
-  '--summarize',
-  '--heap',
-  '--trace',
-  '--ui',
-  '--json',
-  '--log-file',
-  '--concurrency',
-  '--output-logs',
-  '--log-order',
-  '--log-prefix',
-]);
+const NOT_FOR_DRY_RUN = new Set([...OUTPUT_OPTIONS, '--heap', '--trace', '--ui', '--json', '--log-file', '--concurrency', '--output-logs', '--log-order', '--log-prefix']);
 
 /** The words of a wrapper before `turbo`: `npx`, `pnpm [exec|dlx]`, `yarn [exec]`, `npm exec|x [--]`. Their own options are skipped. */
 function turboIndex(command: string[]): number {
