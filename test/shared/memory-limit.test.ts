@@ -118,7 +118,15 @@ test('detectMemoryLimit on this machine reads a real figure', () => {
 });
 
 test("a package under MEMTUNE_TASK_LIMITS' root takes its room there before MEMTUNE_MEMORY_LIMIT; elsewhere, or without the package, the usual order holds", () => {
-  const shares = JSON.stringify({ v: 1, root: '/repo', from: 'memtune run typecheck -- turbo run typecheck', concurrency: 2, budget: 800, limits: { 'packages/a': 600 }, default: 400 });
+  const shares = JSON.stringify({
+    v: 1,
+    root: '/repo',
+    from: 'memtune run typecheck -- turbo run typecheck',
+    concurrency: 2,
+    budget: 800,
+    limits: { 'packages/a': 600 },
+    default: 400,
+  });
   const env = { MEMTUNE_TASK_LIMITS: shares, MEMTUNE_MEMORY_LIMIT: '1000' };
   const inTask = detectMemoryLimit({ env, packageDir: '/repo/packages/a' });
   assert.deepEqual([inTask.bytes, inTask.source], [600, 'task-share']);
