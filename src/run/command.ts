@@ -17,6 +17,7 @@ const OPTIONS = {
   'override-env': { type: 'boolean' },
   'node-option': { type: 'string', multiple: true },
   spawn: { type: 'boolean' },
+  report: { type: 'string', multiple: true },
 } as const;
 
 function usage(profiles: Profiles): string {
@@ -36,6 +37,8 @@ function usage(profiles: Profiles): string {
     '  --dotenv=PATH        load variables from a dotenv file after ./.env (repeatable); a missing file is an error',
     '  --override-env       let .env files replace variables already in the environment',
     '  --spawn              stay resident and forward signals even where process.execve could replace memtune',
+    '  --report=FILE        for `-- turbo run <tasks>`: a memtune bench report with the peaks to size TURBO_CONCURRENCY from',
+    '                       (repeatable; default MEMTUNE_REPORT, else .memtune/memtune-report.json and .memtune/*/memtune-report.json)',
     '',
     'Merge order, later wins: preset < repo .node-options < package .node-options < NODE_OPTIONS in the environment < --node-option.',
     'MEMTUNE_MEMORY_LIMIT (bytes or 2GiB) overrides the detected memory limit. See docs/run.md.',
@@ -113,19 +116,23 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     dotenv: values.dotenv ?? [],
     overrideEnv: values['override-env'] === true,
     cliFlags,
+    reports: values.report ?? [],
   });
-  const { result, limit, files, envOrigins } = prepared;
-  for (const warning of result.warnings) process.stderr.write(`${formatWarning(warning)}\n`);
+  const { result, limit, files, envOrigins, turbo } = prepared;
+  for (const warning of [...result.warnings, ...(turbo?.warnings ?? [])]) process.stderr.write(`${formatWarning(warning)}\n`);
+  if (values.report && !turbo) process.stderr.write(`${formatWarning({ where: '--report', message: 'read only for a command that is turbo running tasks; ignored.' })}\n`);
 
   if (values.explain) {
-    process.stdout.write(`${explain(result, { profile: profile.name, limit: `${formatBytes(limit.bytes)} from ${limit.detail}`, files, envOrigins, command })}\n`);
+    process.stdout.write(
+      `${explain(result, { profile: profile.name, limit: `${formatBytes(limit.bytes)} from ${limit.detail}`, files, envOrigins, command, turbo: turbo?.explain ?? [] })}\n`,
+    );
     return 0;
   }
   if (values.print) {
     // memtune's own variables, then the names .env files set: their values (tokens, passwords) never reach a CI log.
     const own = new Set(result.env.map((setting) => setting.key));
     const lines = [
-      ...result.env.map((setting) => `${setting.key}=${setting.value}`),
+      ...[...result.env, ...(turbo?.env ?? [])].map((setting) => `${setting.key}=${setting.value}`),
       ...Object.entries(envOrigins)
         .filter(([key]) => !own.has(key))
         .map(([key, file]) => `${key}=<hidden: from ${file}>`),
@@ -152,7 +159,10 @@ function failure(command: string[], signal: NodeJS.Signals, result: ResolvedRun)
   return `memtune: ${quote(command.join(' '))} ended by ${signal}.${hint ? `\n${hint}` : ''}`;
 }
 
-function explain(result: ResolvedRun, context: { profile: string; limit: string; files: NodeOptionsFile[]; envOrigins: Record<string, string>; command: string[] }): string {
+function explain(
+  result: ResolvedRun,
+  context: { profile: string; limit: string; files: NodeOptionsFile[]; envOrigins: Record<string, string>; command: string[]; turbo: string[] },
+): string {
   const lines = [`profile: ${context.profile}`, `memory limit: ${context.limit}`];
   lines.push(`.node-options read: ${context.files.length > 0 ? context.files.map((file) => file.path).join(', ') : 'none'}`);
   lines.push('NODE_OPTIONS:');
@@ -165,6 +175,7 @@ function explain(result: ResolvedRun, context: { profile: string; limit: string;
   for (const [key, file] of Object.entries(context.envOrigins)) lines.push(`${key}: from ${file}`);
   if (context.command.length > 0) lines.push(`command: ${[...context.command.slice(0, 1), ...result.args].join(' ')}`);
   for (const added of result.addedArgs) lines.push(`  added ${added.arg}: ${added.origin.label} (not added when the command sets it)`);
+  lines.push(...context.turbo);
   for (const note of result.notes) lines.push(`note: ${note}`);
   return lines.join('\n');
 }

@@ -59,7 +59,8 @@ test('npm run build bundles memtune run alone into one CommonJS file: its first 
   const modules = [...source.matchAll(/^\/\/ (src\/\S+)$/gm)].map((match) => match[1]!);
   assert.ok(modules.includes('src/run/entry.ts') && modules.includes('src/run/command.ts'), modules.join(', '));
   assert.deepEqual(
-    modules.filter((module) => !/^src\/(run|shared)\//.test(module)),
+    // For `-- turbo run`: the bench's peak over runs, its first guess of a peak and the source size it guesses from.
+    modules.filter((module) => !/^src\/(run|shared)\//.test(module) && !['src/bench/stats.ts', 'src/bench/schedule.ts', 'src/bench/effects/plan.ts'].includes(module)),
     [],
     'nothing of cli.ts or the other commands',
   );

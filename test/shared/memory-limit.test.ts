@@ -116,3 +116,22 @@ test('detectMemoryLimit on this machine reads a real figure', () => {
   const limit = detectMemoryLimit({ env: {} });
   assert.ok(limit.bytes > 256 * MiB, `${limit.bytes} from ${limit.source}`);
 });
+
+test("a package under MEMTUNE_TASK_LIMITS' root takes its room there before MEMTUNE_MEMORY_LIMIT; elsewhere, or without the package, the usual order holds", () => {
+  const shares = JSON.stringify({
+    v: 1,
+    root: '/repo',
+    from: 'memtune run typecheck -- turbo run typecheck',
+    concurrency: 2,
+    budget: 800,
+    limits: { 'packages/a': 600 },
+    default: 400,
+  });
+  const env = { MEMTUNE_TASK_LIMITS: shares, MEMTUNE_MEMORY_LIMIT: '1000' };
+  const inTask = detectMemoryLimit({ env, packageDir: '/repo/packages/a' });
+  assert.deepEqual([inTask.bytes, inTask.source], [600, 'task-share']);
+  assert.match(inTask.detail, /^MEMTUNE_TASK_LIMITS of "memtune run typecheck -- turbo run typecheck": room beside 1 other task in a 800 B budget$/);
+  assert.equal(detectMemoryLimit({ env, packageDir: '/repo/packages/new' }).bytes, 400);
+  assert.deepEqual([detectMemoryLimit({ env, packageDir: '/other' }).source, detectMemoryLimit({ env }).source], ['env', 'env']);
+  assert.throws(() => detectMemoryLimit({ env: { MEMTUNE_TASK_LIMITS: 'nope' }, packageDir: '/repo' }), /^UsageError: MEMTUNE_TASK_LIMITS: not JSON/);
+});

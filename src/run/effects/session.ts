@@ -11,6 +11,8 @@ import type { AllowedNodeFlags } from '../node-flags.js';
 import { formatNodeOptions, type FlagSetting, type NodeOptionsFile } from '../node-options.js';
 import { readNodeOptionsFiles } from './node-options-files.js';
 import { OUTER_MARKER, resolveRun, type ResolvedRun } from '../resolve-run.js';
+import { parseTurboCommand } from '../turbo.js';
+import { planTurbo, type TurboPlan } from './turbo-tasks.js';
 import { allowedFlagsOfNode, allowedFlagsOfThisNode, commandNotFound, findCommand, startCommand, type Exit, type StartOptions } from './spawn-command.js';
 
 /** What `memtune run` was asked, parsed by the command. */
@@ -23,6 +25,8 @@ export interface RunRequest {
   dotenv: string[];
   overrideEnv: boolean;
   cliFlags: FlagSetting[];
+  /** `--report` files, for a turbo command. */
+  reports: string[];
 }
 
 /** Everything a run reads from the machine and the repository, and what memtune makes of it. */
@@ -37,6 +41,8 @@ export interface PreparedRun {
   resolved: string | undefined;
   path: string;
   result: ResolvedRun;
+  /** What a `turbo run` command adds (TURBO_CONCURRENCY, MEMTUNE_TASK_LIMITS); undefined for any other command. */
+  turbo: TurboPlan | undefined;
 }
 
 /** The flags of the node that will run the command: this one's own set when it is the same binary, else asked from that binary. */
@@ -58,7 +64,7 @@ export function prepareRun(request: RunRequest): PreparedRun {
   const dirs = findPackageDirs(request.cwd);
   const env: NodeJS.ProcessEnv = { ...process.env };
   const envOrigins = loadEnvFiles(env, dirs.packageDir, request.dotenv, request.overrideEnv);
-  const limit = detectMemoryLimit({ env });
+  const limit = detectMemoryLimit({ env, packageDir: dirs.packageDir });
 
   const [commandName, ...commandArgs] = request.command;
   const path = [...binDirs(dirs.packageDir, dirs.repoRoot), env.PATH ?? ''].join(delimiter);
@@ -80,7 +86,19 @@ export function prepareRun(request: RunRequest): PreparedRun {
     args: commandArgs,
     packageDir: dirs.packageDir,
   });
-  return { dirs, env, envOrigins, limit, files, commandName, resolved, path, result };
+  const turboCommand = parseTurboCommand(request.command);
+  const turbo =
+    turboCommand &&
+    planTurbo({
+      turbo: turboCommand,
+      from: `memtune run ${request.profile.name} -- ${request.command.join(' ')}`,
+      dirs,
+      cwd: request.cwd,
+      env: { ...env, PATH: path },
+      reports: request.reports,
+      limit,
+    });
+  return { dirs, env, envOrigins, limit, files, commandName, resolved, path, result, turbo };
 }
 
 /**
@@ -128,7 +146,7 @@ function fallbackDirectory(): string {
 export async function startRun(prepared: PreparedRun, options: StartOptions & { notice: (notice: Notice) => void }): Promise<Exit & { nodeOptions: string }> {
   const { result } = prepared;
   const childEnv: NodeJS.ProcessEnv = { ...prepared.env, PATH: prepared.path };
-  for (const setting of result.env) childEnv[setting.key] = setting.value;
+  for (const setting of [...result.env, ...(prepared.turbo?.env ?? [])]) childEnv[setting.key] = setting.value;
   const { nodeOptions, notices } = ensureDirectories(result);
   for (const notice of notices) options.notice(notice);
   if (nodeOptions !== result.nodeOptions) childEnv.NODE_OPTIONS = formatNodeOptions(nodeOptions);

@@ -10,7 +10,7 @@ import { flagKey } from '../node-options.js';
 // child_process costs a few ms to load, and where process.execve replaces memtune with the command it is
 // never needed: load it only to spawn.
 const require = createRequire(import.meta.filename);
-const childProcess = (): typeof ChildProcess => require('node:child_process') as typeof ChildProcess;
+export const childProcess = (): typeof ChildProcess => require('node:child_process') as typeof ChildProcess;
 
 const IS_WINDOWS = process.platform === 'win32';
 

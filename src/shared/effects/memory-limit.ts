@@ -1,9 +1,10 @@
 import { totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseMemoryLimitEnv } from '../size.js';
+import { TASK_LIMITS_VAR, parseTaskLimits, taskLimitOf } from '../task-limits.js';
 import { readTextIfExists as readText } from './read-text.js';
 
-export type MemoryLimitSource = 'env' | 'cgroup-v2' | 'cgroup-v1' | 'constrained-memory' | 'total-memory';
+export type MemoryLimitSource = 'task-share' | 'env' | 'cgroup-v2' | 'cgroup-v1' | 'constrained-memory' | 'total-memory';
 
 export interface MemoryLimit {
   bytes: number;
@@ -19,6 +20,11 @@ export interface DetectMemoryLimitOptions {
   /** `process.constrainedMemory()`; undefined where Node lacks it. */
   constrainedMemory?: () => number | undefined;
   totalMemory?: () => number;
+  /**
+   * The package the limit is for: under an outer `memtune run … -- turbo run …` (MEMTUNE_TASK_LIMITS set, the
+   * package under its root) the package's room beside the other tasks wins over every other source.
+   */
+  packageDir?: string;
 }
 
 /**
@@ -91,11 +97,16 @@ function detectCgroupLimit(root: string): MemoryLimit | undefined {
 
 /**
  * The memory this process may really use, in bytes, and where that figure came from.
- * Order: MEMTUNE_MEMORY_LIMIT, the cgroup (v2, then v1), process.constrainedMemory(), os.totalmem().
+ * Order: the package's share in MEMTUNE_TASK_LIMITS (with `packageDir`), MEMTUNE_MEMORY_LIMIT, the cgroup (v2, then v1), process.constrainedMemory(), os.totalmem().
  * A cgroup limit above the machine's memory is capped at the machine's memory.
  */
 export function detectMemoryLimit(options: DetectMemoryLimitOptions = {}): MemoryLimit {
   const env = options.env ?? process.env;
+  const shares = env[TASK_LIMITS_VAR];
+  if (options.packageDir !== undefined && shares !== undefined && shares !== '') {
+    const share = taskLimitOf(parseTaskLimits(shares), options.packageDir);
+    if (share) return { bytes: share.bytes, source: 'task-share', detail: share.detail };
+  }
   const override = env.MEMTUNE_MEMORY_LIMIT;
   if (override !== undefined && override !== '') {
     return { bytes: parseMemoryLimitEnv(override), source: 'env', detail: 'MEMTUNE_MEMORY_LIMIT' };

@@ -1,12 +1,17 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { UsageError } from '../errors.js';
 import { globRegExp } from '../glob.js';
 import { readTextIfExists } from './read-text.js';
 import { normalizeWorkspacePath as normalize, type PackageManifest, type WorkspacePackage } from '../workspace-package.js';
 
 export { findWorkspacePackage, type PackageManifest, type WorkspacePackage } from '../workspace-package.js';
+
+// yaml is large and only pnpm workspaces need it; memtune run bundles this module (turbo's fallback), so load it on use.
+const require = createRequire(import.meta.filename);
+const parseYaml = (text: string): unknown => (require('yaml') as typeof Yaml).parse(text);
 
 export function readManifest(dir: string): PackageManifest | undefined {
   const path = join(dir, 'package.json');
