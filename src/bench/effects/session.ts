@@ -9,6 +9,7 @@ import { compilerFromOverride, resolveCompiler } from '../../shared/effects/type
 import { buildReport, missingRuns, type MeasuredTarget } from '../report/report.js';
 import { renderMarkdownReport } from '../report/markdown.js';
 import { renderSvgReport } from '../report/svg.js';
+import { benchmarkActionEntries } from '../report/benchmark-action.js';
 import { estimatePeakRss } from '../schedule.js';
 import { unmeasuredFigures } from '../stats.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../task.js';
@@ -597,6 +598,8 @@ function writeReport(out: string, report: BenchReport, failed: (file: string, er
     ['memtune-report.json', () => `${JSON.stringify(report, null, 2)}\n`],
     ['memtune-report.md', () => `${renderMarkdownReport(report)}\n`],
     ['memtune-report.svg', () => `${renderSvgReport(report)}\n`],
+    // What a workflow hands to benchmark-action/github-action-benchmark (tool: customSmallerIsBetter).
+    ['memtune-benchmark.json', () => `${JSON.stringify(benchmarkActionEntries(report), null, 2)}\n`],
   ];
   for (const [name, text] of files) {
     const file = join(out, name);
