@@ -196,19 +196,26 @@ export function comparableBaseline(
   }
   const changed = common.flatMap((pkg) => {
     const old = before.get(baselineKey(pkg.name, pkg.task))!;
-    return major(old.compiler.version) === major(pkg.compiler.version) ? [] : [{ where, message: `${pkg.name}: the baseline measured TypeScript ${old.compiler.version}, this run uses ${pkg.compiler.version} (another major).` }];
+    return major(old.compiler.version) === major(pkg.compiler.version)
+      ? []
+      : [{ where, message: `${pkg.name}: the baseline measured TypeScript ${old.compiler.version}, this run uses ${pkg.compiler.version} (another major).` }];
   });
   if (changed.length > 0) {
     throw new UsageError({ problems: changed, fix: 'Another compiler major is another figure: measure a new baseline with --update-baseline.' });
   }
   const warnings: string[] = [];
   const env = baseline.environment;
-  if (major(env.node) !== major(current.environment.node)) warnings.push(`the baseline ran on Node ${env.node}, this run on ${current.environment.node}: V8's heap sizing differs between majors.`);
-  if (env.cpu.count !== current.environment.cpu.count) warnings.push(`the baseline had ${env.cpu.count} CPUs, this run ${current.environment.cpu.count}: parallel runs and GC timing differ.`);
+  if (major(env.node) !== major(current.environment.node))
+    warnings.push(`the baseline ran on Node ${env.node}, this run on ${current.environment.node}: V8's heap sizing differs between majors.`);
+  if (env.cpu.count !== current.environment.cpu.count)
+    warnings.push(`the baseline had ${env.cpu.count} CPUs, this run ${current.environment.cpu.count}: parallel runs and GC timing differ.`);
   if (env.memoryLimit.bytes !== current.environment.memoryLimit.bytes) {
-    warnings.push(`the baseline had a memory limit of ${(env.memoryLimit.bytes / MiB).toFixed(0)} MiB, this run ${(current.environment.memoryLimit.bytes / MiB).toFixed(0)} MiB: V8 sizes its heap from it.`);
+    warnings.push(
+      `the baseline had a memory limit of ${(env.memoryLimit.bytes / MiB).toFixed(0)} MiB, this run ${(current.environment.memoryLimit.bytes / MiB).toFixed(0)} MiB: V8 sizes its heap from it.`,
+    );
   }
-  if (baseline.options.runs !== current.runs) warnings.push(`the baseline took ${baseline.options.runs} run(s) per package, this run ${current.runs}: the largest of fewer runs is lower, and one run has no spread.`);
+  if (baseline.options.runs !== current.runs)
+    warnings.push(`the baseline took ${baseline.options.runs} run(s) per package, this run ${current.runs}: the largest of fewer runs is lower, and one run has no spread.`);
   return warnings.map((warning) => `${file}: ${warning}`);
 }
 

@@ -61,7 +61,7 @@ const USAGE = [
   '  --json              print the report JSON on stdout instead of the table',
   '  --baseline=FILE     compare with an earlier memtune-report.json; exit 1 when a memory figure regressed',
   "  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB or within the baseline's own spread never counts)",
-  '  --update-baseline=FILE  after the bench, write its report to FILE as the next baseline (the exit code stays the gate\'s)',
+  "  --update-baseline=FILE  after the bench, write its report to FILE as the next baseline (the exit code stays the gate's)",
   '  --format=FORMAT     what goes to stdout: markdown (default), json (as --json), github-action-benchmark (customSmallerIsBetter JSON)',
   '',
   'Writes memtune-report.json, .md, .svg and memtune-benchmark.json (github-action-benchmark) into --out; each finished run is appended to memtune-journal.jsonl.',
@@ -223,7 +223,9 @@ function updateBaseline(report: BenchReport, given: string, cwd: string, code: n
     writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`, true);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    process.stderr.write(`${formatError(new UsageError({ where: `--update-baseline ${quote(given)}`, message: `cannot be written (${reason}).`, fix: 'Pass a file you can write to; the report is in --out.' }))}\n`);
+    process.stderr.write(
+      `${formatError(new UsageError({ where: `--update-baseline ${quote(given)}`, message: `cannot be written (${reason}).`, fix: 'Pass a file you can write to; the report is in --out.' }))}\n`,
+    );
     return 2;
   }
   process.stderr.write(`memtune: wrote baseline ${given}\n`);

@@ -440,12 +440,26 @@ test('a baseline with no package in common, or another compiler major for a pack
   const task = baseline.packages[0]!.task;
   assert.throws(
     () => comparableBaseline(baseline, 'base.json', [{ name: 'other', task, compiler: { version: '6.0.3' } }], env),
-    (error: UsageError) => /^memtune: --baseline "base\.json": has no package in common with this run \(by name and task\): the baseline measured a \(.*\), b \(.*\); this run plans other \(.*\)\./.test(formatError(error)),
+    (error: UsageError) =>
+      /^memtune: --baseline "base\.json": has no package in common with this run \(by name and task\): the baseline measured a \(.*\), b \(.*\); this run plans other \(.*\)\./.test(
+        formatError(error),
+      ),
   );
   assert.throws(
-    () => comparableBaseline(baseline, 'base.json', [{ name: 'a', task, compiler: { version: '6.0.3' } }, { name: 'b', task, compiler: { version: '7.0.2' } }], env),
+    () =>
+      comparableBaseline(
+        baseline,
+        'base.json',
+        [
+          { name: 'a', task, compiler: { version: '6.0.3' } },
+          { name: 'b', task, compiler: { version: '7.0.2' } },
+        ],
+        env,
+      ),
     (error: UsageError) =>
-      /^memtune: --baseline "base\.json": b: the baseline measured TypeScript 6\.0\.3, this run uses 7\.0\.2 \(another major\)\.\nAnother compiler major is another figure: measure a new baseline with --update-baseline\.$/.test(formatError(error)),
+      /^memtune: --baseline "base\.json": b: the baseline measured TypeScript 6\.0\.3, this run uses 7\.0\.2 \(another major\)\.\nAnother compiler major is another figure: measure a new baseline with --update-baseline\.$/.test(
+        formatError(error),
+      ),
   );
   assert.deepEqual(comparableBaseline(baseline, 'base.json', [{ name: 'a', task, compiler: { version: '6.0.1' } }], env), [], 'a minor or patch change is comparable');
 });
@@ -453,14 +467,21 @@ test('a baseline with no package in common, or another compiler major for a pack
 test('a baseline from another Node major, CPU count, memory limit or run count is compared with a warning for each', () => {
   const baseline = reportWith([result('a')]);
   const warnings = comparableBaseline(baseline, 'base.json', [{ name: 'a', task: baseline.packages[0]!.task, compiler: { version: '6.0.3' } }], {
-    environment: { node: 'v99.0.0', cpu: { ...baseline.environment.cpu, count: baseline.environment.cpu.count + 6 }, memoryLimit: { ...baseline.environment.memoryLimit, bytes: 64 * MiB } },
+    environment: {
+      node: 'v99.0.0',
+      cpu: { ...baseline.environment.cpu, count: baseline.environment.cpu.count + 6 },
+      memoryLimit: { ...baseline.environment.memoryLimit, bytes: 64 * MiB },
+    },
     runs: 3,
   });
   assert.equal(warnings.length, 4, warnings.join('\n'));
   assert.match(warnings.join('\n'), /Node v20.*v99\.0\.0/);
   assert.match(warnings.join('\n'), /took 1 run\(s\) per package, this run 3/);
   const comparison = compareWithBaseline(reportWith([result('a')]), baseline, 'base.json', 0.1, warnings);
-  assert.match(renderMarkdownReport({ ...reportWith([result('a')]), baseline: comparison }), /\n> ⚠ base\.json: the baseline ran on Node .*\n\n(> ⚠ .*\n\n){3}\| Package \| Change \|/);
+  assert.match(
+    renderMarkdownReport({ ...reportWith([result('a')]), baseline: comparison }),
+    /\n> ⚠ base\.json: the baseline ran on Node .*\n\n(> ⚠ .*\n\n){3}\| Package \| Change \|/,
+  );
 });
 
 test('parseBaseline checks every field the bench reads and names the one that is wrong by its path', () => {
