@@ -17,7 +17,8 @@ import { pathToFileURL } from 'node:url';
 
 /** Bump when anything below changes: a new version builds a new workspace beside the old one. */
 const RECIPE_VERSION = 'v1';
-const CACHE = resolve(import.meta.dirname, '..', 'node_modules', '.cache', 'memtune-real-sources');
+// MEMTUNE_REAL_SOURCES_CACHE: another place for it (node_modules may be shared and read-only).
+const CACHE = process.env.MEMTUNE_REAL_SOURCES_CACHE ?? resolve(import.meta.dirname, '..', 'node_modules', '.cache', 'memtune-real-sources');
 
 const SOURCES = {
   zod: 'zod@4.6.7',

@@ -6,7 +6,10 @@ import {
   type BaselineComparison,
   type BaselineDelta,
   type BaselinePackage,
+  type BaselineThreshold,
+  type BenchEnvironment,
   type BenchReport,
+  type CompilerInfo,
   type PackageResult,
   type RunStatus,
 } from './types.js';
@@ -88,7 +91,14 @@ export function parseBaseline(text: string, given: string): BenchReport {
   }
   const shape = new BaselineShape();
   shape.string(report.generatedAt, 'generatedAt');
-  if (shape.object(report.environment, 'environment')) shape.string(report.environment.gitCommit, 'environment.gitCommit', true);
+  if (shape.object(report.environment, 'environment')) {
+    const env = report.environment;
+    shape.string(env.gitCommit, 'environment.gitCommit', true);
+    shape.string(env.node, 'environment.node');
+    if (shape.object(env.cpu, 'environment.cpu')) shape.number(env.cpu.count, 'environment.cpu.count');
+    if (shape.object(env.memoryLimit, 'environment.memoryLimit')) shape.number(env.memoryLimit.bytes, 'environment.memoryLimit.bytes');
+  }
+  if (shape.object(report.options, 'options')) shape.number(report.options.runs, 'options.runs');
   if (Array.isArray(report.packages)) {
     for (const [index, pkg] of report.packages.entries()) shape.result(pkg, `packages[${index}]`);
   } else {
@@ -118,6 +128,24 @@ export function baselineKey(name: string, task: string): string {
 
 const keyOf = (pkg: PackageResult) => baselineKey(pkg.name, pkg.task);
 
+/**
+ * The growth a figure may show before it counts: the largest of --max-growth, the noise floor and the
+ * spread of the baseline's own runs (max − min). The baseline's spread is how far the worst run of an
+ * unchanged package moved between runs on the machine that measured it, so a max that moves less than
+ * that is no evidence of a change. The current report's spread is deliberately not added: its max
+ * already carries its own noise upwards, and a change that makes a package's peaks swing more must not
+ * widen its own allowance.
+ */
+export function allowedGrowth(before: number, baselineSpread: number, maxGrowth: number): { allowedBytes: number; allowedBy: BaselineThreshold } {
+  const candidates: Array<[number, BaselineThreshold]> = [
+    [Math.round(before * maxGrowth), 'max-growth'],
+    [NOISE_FLOOR_BYTES, 'noise floor'],
+    [baselineSpread, 'baseline spread'],
+  ];
+  const [allowedBytes, allowedBy] = candidates.reduce((best, next) => (next[0] > best[0] ? next : best));
+  return { allowedBytes, allowedBy };
+}
+
 function deltasOf(before: PackageResult, after: PackageResult, maxGrowth: number): BaselineDelta[] {
   const deltas: BaselineDelta[] = [];
   for (const field of BASELINE_FIELDS) {
@@ -125,18 +153,78 @@ function deltasOf(before: PackageResult, after: PackageResult, maxGrowth: number
     const old = worstFigure(before, field);
     const now = worstFigure(after, field);
     if (typeof old !== 'number' || typeof now !== 'number' || old <= 0) continue;
-    const growth = (now - old) / old;
-    deltas.push({ field, before: old, after: now, growth, over: growth > maxGrowth && now - old > NOISE_FLOOR_BYTES });
+    const spread = before.spread[field];
+    const allowed = allowedGrowth(old, spread ? spread.max - spread.min : 0, maxGrowth);
+    deltas.push({ field, before: old, after: now, growth: (now - old) / old, over: now - old > allowed.allowedBytes, ...allowed });
   }
   return deltas;
 }
 
+/** A package as the bench plans to measure it: known before any run starts. */
+export interface PlannedPackage {
+  name: string;
+  task: string;
+  compiler: Pick<CompilerInfo, 'version'>;
+}
+
+const major = (version: string) => version.replace(/^v/, '').split('.')[0] ?? version;
+
+/**
+ * Refuses a baseline that cannot say anything about this bench, before any run starts: no package (by
+ * name and task) in common, or a package whose compiler major differs (another compiler, another
+ * figure). The workspace root path is not compared: it differs between a laptop and a CI runner.
+ * Returns the differences that only weaken the comparison, as warnings.
+ */
+export function comparableBaseline(
+  baseline: BenchReport,
+  file: string,
+  planned: readonly PlannedPackage[],
+  current: { environment: Pick<BenchEnvironment, 'node' | 'cpu' | 'memoryLimit'>; runs: number },
+): string[] {
+  const where = `--baseline ${quote(file)}`;
+  const before = new Map([...baseline.packages, ...(baseline.solution ? [baseline.solution] : [])].map((pkg) => [keyOf(pkg), pkg]));
+  const common = planned.filter((pkg) => before.has(baselineKey(pkg.name, pkg.task)));
+  if (common.length === 0) {
+    const list = (names: string[]) => (names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', ') || 'none');
+    throw new UsageError({
+      where,
+      message:
+        `has no package in common with this run (by name and task): the baseline measured ${list([...before.values()].map((pkg) => `${pkg.name} (${pkg.task})`))}; ` +
+        `this run plans ${list(planned.map((pkg) => `${pkg.name} (${pkg.task})`))}.`,
+      fix: 'Pass the baseline of this workspace and task (same --script, --filter), or measure a new one with --update-baseline.',
+    });
+  }
+  const changed = common.flatMap((pkg) => {
+    const old = before.get(baselineKey(pkg.name, pkg.task))!;
+    return major(old.compiler.version) === major(pkg.compiler.version)
+      ? []
+      : [{ where, message: `${pkg.name}: the baseline measured TypeScript ${old.compiler.version}, this run uses ${pkg.compiler.version} (another major).` }];
+  });
+  if (changed.length > 0) {
+    throw new UsageError({ problems: changed, fix: 'Another compiler major is another figure: measure a new baseline with --update-baseline.' });
+  }
+  const warnings: string[] = [];
+  const env = baseline.environment;
+  if (major(env.node) !== major(current.environment.node))
+    warnings.push(`the baseline ran on Node ${env.node}, this run on ${current.environment.node}: V8's heap sizing differs between majors.`);
+  if (env.cpu.count !== current.environment.cpu.count)
+    warnings.push(`the baseline had ${env.cpu.count} CPUs, this run ${current.environment.cpu.count}: parallel runs and GC timing differ.`);
+  if (env.memoryLimit.bytes !== current.environment.memoryLimit.bytes) {
+    warnings.push(
+      `the baseline had a memory limit of ${(env.memoryLimit.bytes / MiB).toFixed(0)} MiB, this run ${(current.environment.memoryLimit.bytes / MiB).toFixed(0)} MiB: V8 sizes its heap from it.`,
+    );
+  }
+  if (baseline.options.runs !== current.runs)
+    warnings.push(`the baseline took ${baseline.options.runs} run(s) per package, this run ${current.runs}: the largest of fewer runs is lower, and one run has no spread.`);
+  return warnings.map((warning) => `${file}: ${warning}`);
+}
+
 /**
  * Each package (and the solution build) against the same package and task in the baseline, by the
- * largest of each memory figure over its runs. A figure is a regression when it grew by more than `maxGrowth` and by
- * more than the noise floor. A package whose run did not finish is no basis for a comparison.
+ * largest of each memory figure over its runs. A figure is a regression when it grew by more than its
+ * allowedGrowth: `maxGrowth`, the noise floor and the baseline's own spread. A package whose run did not finish is no basis for a comparison.
  */
-export function compareWithBaseline(report: BenchReport, baseline: BenchReport, file: string, maxGrowth: number): BaselineComparison {
+export function compareWithBaseline(report: BenchReport, baseline: BenchReport, file: string, maxGrowth: number, warnings: string[] = []): BaselineComparison {
   const now = [...report.packages, ...(report.solution ? [report.solution] : [])];
   const before = new Map([...baseline.packages, ...(baseline.solution ? [baseline.solution] : [])].map((pkg) => [keyOf(pkg), pkg]));
   const packages: BaselinePackage[] = [];
@@ -164,6 +252,7 @@ export function compareWithBaseline(report: BenchReport, baseline: BenchReport, 
     noiseFloorBytes: NOISE_FLOOR_BYTES,
     packages,
     regressions: packages.filter((pkg) => pkg.deltas.some((delta) => delta.over)).length,
+    warnings,
   };
 }
 

@@ -1,5 +1,8 @@
 import { availableParallelism, constants } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { writeFileAtomic } from '../shared/effects/write-file-atomic.js';
+import { benchmarkActionEntries } from './report/benchmark-action.js';
 import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
 import { parseMaxGrowth } from './baseline.js';
@@ -9,7 +12,7 @@ import { deltaText, renderMarkdownReport } from './report/markdown.js';
 import { errorCommand, githubAnnotations, githubOutputs } from './report/github.js';
 import { appendToGitHubFile } from './effects/github.js';
 import type { BenchReport, RecordedOptions, RunFigures } from './types.js';
-import { UsageError, quote } from '../shared/errors.js';
+import { UsageError, formatError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
 import type { BenchJob } from './effects/run-jobs.js';
@@ -31,6 +34,9 @@ const OPTIONS = {
   json: { type: 'boolean' },
   baseline: { type: 'string' },
   'max-growth': { type: 'string' },
+  // --format and --update-baseline: what goes to stdout, and the report kept as the next baseline.
+  format: { type: 'string' },
+  'update-baseline': { type: 'string' },
 } as const;
 
 const USAGE = [
@@ -54,9 +60,11 @@ const USAGE = [
   '  --resume            continue an interrupted bench from its journal, with its options, measuring only what is missing',
   '  --json              print the report JSON on stdout instead of the table',
   '  --baseline=FILE     compare with an earlier memtune-report.json; exit 1 when a memory figure regressed',
-  '  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB never counts)',
+  "  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB or within the baseline's own spread never counts)",
+  "  --update-baseline=FILE  after the bench, write its report to FILE as the next baseline (the exit code stays the gate's)",
+  '  --format=FORMAT     what goes to stdout: markdown (default), json (as --json), github-action-benchmark (customSmallerIsBetter JSON)',
   '',
-  'Writes memtune-report.json, .md and .svg into --out; each finished run is appended to memtune-journal.jsonl.',
+  'Writes memtune-report.json, .md, .svg and memtune-benchmark.json (github-action-benchmark) into --out; each finished run is appended to memtune-journal.jsonl.',
   'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
   'type errors do not fail the bench. Exits 2 on bad input or a file it cannot write, 128 + N on signal N (Ctrl-C: 130).',
   'In GitHub Actions (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT set): also the job summary, ::error annotations on stderr, step outputs.',
@@ -155,6 +163,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   endQuietlyWhenStdoutCloses();
+  const format = outputFormat(values);
   const options = benchOptions(values, process.cwd());
   const controller = new AbortController();
   let caught: NodeJS.Signals | undefined;
@@ -183,7 +192,44 @@ export async function run(argv: string[]): Promise<number> {
     // Only now: a second Ctrl-C while the report is written must not lose it.
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
-  return printOutcome(outcome, values, options.cwd, caught);
+  const code = printOutcome(outcome, format, options.cwd, caught);
+  return values['update-baseline'] === undefined || outcome.interrupted ? code : updateBaseline(outcome.report, values['update-baseline'], options.cwd, code);
+}
+
+const FORMATS = ['markdown', 'json', 'github-action-benchmark'] as const;
+type OutputFormat = (typeof FORMATS)[number];
+
+/** `--format`, with `--json` as its old spelling of `--format=json`. */
+function outputFormat(values: Values): OutputFormat {
+  const given = values.format;
+  if (given !== undefined && !(FORMATS as readonly string[]).includes(given)) {
+    throw new UsageError({ where: `--format ${quote(given)}`, message: `not a format; the formats are ${FORMATS.join(', ')}.`, fix: 'Write e.g. --format=json' });
+  }
+  if (values.json && given !== undefined && given !== 'json') {
+    throw new UsageError({ message: `--json and --format=${given} ask for two different outputs.`, fix: 'Drop --json.' });
+  }
+  return values.json ? 'json' : ((given as OutputFormat | undefined) ?? 'markdown');
+}
+
+/**
+ * `--update-baseline FILE`: the report just written, kept as the next baseline, atomically (a reader never sees
+ * half a file), its directory made when missing. Written whatever the gate said; a file that cannot be
+ * written exits 2 (the report in --out is already there).
+ */
+function updateBaseline(report: BenchReport, given: string, cwd: string, code: number): number {
+  const file = resolve(cwd, given);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`, true);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    process.stderr.write(
+      `${formatError(new UsageError({ where: `--update-baseline ${quote(given)}`, message: `cannot be written (${reason}).`, fix: 'Pass a file you can write to; the report is in --out.' }))}\n`,
+    );
+    return 2;
+  }
+  process.stderr.write(`memtune: wrote baseline ${given}\n`);
+  return code;
 }
 
 /** Ctrl-C, `kill`, a closed terminal or a cancelled CI job: each stops the runs, keeps what finished and writes its report. */
@@ -251,10 +297,15 @@ function reportToGitHub(report: BenchReport, out: string, shownReport: string): 
 }
 
 /** The report on stdout, what failed or regressed on stderr; the exit code. */
-function printOutcome(outcome: BenchOutcome, values: Values, cwd: string, signal: NodeJS.Signals | undefined): number {
+function printOutcome(outcome: BenchOutcome, format: OutputFormat, cwd: string, signal: NodeJS.Signals | undefined): number {
   const { report, out } = outcome;
 
-  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderMarkdownReport(report)}\n`);
+  const shownReport: Record<OutputFormat, () => string> = {
+    markdown: () => renderMarkdownReport(report),
+    json: () => JSON.stringify(report, null, 2),
+    'github-action-benchmark': () => JSON.stringify(benchmarkActionEntries(report), null, 2),
+  };
+  process.stdout.write(`${shownReport[format]()}\n`);
   const shown = relative(cwd, out).startsWith('..') ? out : relative(cwd, out) || '.';
   process.stderr.write(`memtune: wrote ${join(shown, 'memtune-report.json')}, .md and .svg\n`);
   reportToGitHub(report, resolve(cwd, out), join(shown, 'memtune-report.json'));
@@ -279,7 +330,7 @@ function printOutcome(outcome: BenchOutcome, values: Values, cwd: string, signal
     process.stderr.write(`memtune: ${pkg.name} (${pkg.dir}) regressed against ${report.baseline?.file}: ${over}.\n`);
   }
   if (regressed.length > 0) {
-    process.stderr.write('Find what grew (docs/bench.md), or accept the new figures by making this report the baseline.\n');
+    process.stderr.write('Find what grew (docs/bench.md), or accept the new figures with --update-baseline FILE (or by making this report the baseline).\n');
   }
   return broken.length > 0 || regressed.length > 0 ? 1 : 0;
 }

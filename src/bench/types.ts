@@ -176,9 +176,16 @@ export interface BaselineDelta {
   after: number;
   /** (after - before) / before: 0.1 is 10 % more. */
   growth: number;
-  /** Grew by more than the allowed share and by more than the noise floor. */
+  /** Grew by more than `allowedBytes`. */
   over: boolean;
+  /** The growth allowed: the largest of --max-growth × before, the noise floor and the baseline's own spread (max − min over its runs). */
+  allowedBytes: number;
+  /** Which of the three set `allowedBytes`. */
+  allowedBy: BaselineThreshold;
 }
+
+/** What set a figure's allowed growth (see compareWithBaseline). */
+export type BaselineThreshold = 'max-growth' | 'noise floor' | 'baseline spread';
 
 export interface BaselinePackage {
   name: string;
@@ -201,6 +208,8 @@ export interface BaselineComparison {
   noiseFloorBytes: number;
   packages: BaselinePackage[];
   regressions: number;
+  /** Differences between the two benches that weaken the comparison (Node major, CPU count, memory limit, runs). */
+  warnings: string[];
 }
 
 /** One line of the JSON-lines journal: a finished run of one package. */

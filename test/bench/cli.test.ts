@@ -612,7 +612,7 @@ test('--baseline fails the bench when a package grew past --max-growth, and refu
 
   const grown = runMemtune(['bench', '--out', 'grown', '--baseline', 'baseline.json'], { cwd: root });
   assert.equal(grown.status, 1, grown.stderr);
-  assert.match(grown.stderr, /memtune: a \(packages\/a\) regressed against baseline\.json: peak RSS \d+ → \d+ MiB \(\+\d+ %\) ⚠\.\n/);
+  assert.match(grown.stderr, /memtune: a \(packages\/a\) regressed against baseline\.json: peak RSS \d+ → \d+ MiB \(\+\d+ %\), allowed \+\d+ MiB: (max-growth|noise floor) ⚠\.\n/);
   assert.match(readFileSync(join(root, 'grown', 'memtune-report.md'), 'utf8'), /## Compared with the baseline/);
 
   for (const [args, message] of [
@@ -625,6 +625,64 @@ test('--baseline fails the bench when a package grew past --max-growth, and refu
     assert.match(result.stderr, message);
     assert.ok(!existsSync(join(root, 'refused')), `${args.join(' ')} wrote nothing`);
   }
+});
+
+test('--update-baseline writes the report as the next baseline atomically, --format github-action-benchmark prints its series, bad values exit 2', (t) => {
+  const root = tempDir(t);
+  linkMemtune(root);
+  writeTree(root, { ...WORKSPACE_ROOT, ...checkedPackage('a') });
+  linkTypeScript(root, 'typescript-6');
+  const first = runMemtune(['bench', '--out', 'first', '--runs', '2', '--update-baseline', 'base/line/baseline.json', '--format', 'github-action-benchmark'], { cwd: root });
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /memtune: wrote baseline base\/line\/baseline\.json\n/);
+  assert.deepEqual(readdirSync(join(root, 'base', 'line')), ['baseline.json'], 'no temporary file left beside it');
+  const series = JSON.parse(first.stdout) as Array<{ name: string; unit: string; value: number; range?: string; extra?: string }>;
+  assert.deepEqual(
+    series.map((entry) => [entry.name, entry.unit]),
+    [
+      ['a (tsc -p tsconfig.json --noEmit) peak RSS', 'MiB'],
+      ['a (tsc -p tsconfig.json --noEmit) peak heap', 'MiB'],
+    ],
+  );
+  assert.ok(
+    series.every((entry) => entry.value > 0 && /^± \d+(\.\d)?$/.test(entry.range ?? '') && /runs: 2\ncompiler: TypeScript 6\./.test(entry.extra ?? '')),
+    first.stdout,
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(root, 'first', 'memtune-benchmark.json'), 'utf8')), series);
+
+  // The file written is a baseline the next bench reads, gates against, and replaces.
+  const next = runMemtune(['bench', '--out', 'next', '--runs', '2', '--baseline', 'base/line/baseline.json', '--update-baseline', 'base/line/baseline.json', '--json'], {
+    cwd: root,
+  });
+  assert.equal(next.status, 0, next.stderr);
+  assert.equal((JSON.parse(next.stdout) as BenchReport).baseline?.packages[0]?.state, 'compared');
+  assert.equal(
+    (JSON.parse(readFileSync(join(root, 'base', 'line', 'baseline.json'), 'utf8')) as BenchReport).generatedAt,
+    readReport(join(root, 'next')).generatedAt,
+    'replaced by the new report',
+  );
+
+  const renamed = readReport(join(root, 'first'));
+  renamed.packages[0]!.name = 'elsewhere';
+  writeFileSync(join(root, 'renamed.json'), JSON.stringify(renamed));
+  const foreign = runMemtune(['bench', '--out', 'foreign', '--baseline', 'renamed.json'], { cwd: root });
+  assert.equal(foreign.status, 2, foreign.stderr);
+  assert.match(
+    foreign.stderr,
+    /^memtune: --baseline "renamed\.json": has no package in common with this run \(by name and task\): the baseline measured elsewhere \(.*\); this run plans a \(.*\)\./m,
+  );
+  assert.ok(!existsSync(join(root, 'foreign', 'memtune-report.json')), 'nothing measured');
+
+  writeFileSync(join(root, 'blocker'), '');
+  const unwritable = runMemtune(['bench', '--out', 'third', '--update-baseline', 'blocker/baseline.json'], { cwd: root });
+  assert.equal(unwritable.status, 2, unwritable.stderr);
+  assert.match(unwritable.stderr, /^memtune: --update-baseline "blocker\/baseline\.json": cannot be written \((ENOTDIR|EEXIST)\)\./m);
+  assert.ok(existsSync(join(root, 'third', 'memtune-report.json')), 'the report in --out is still written');
+
+  const format = runMemtune(['bench', '--out', 'refused', '--format', 'yaml'], { cwd: root });
+  assert.equal(format.status, 2, format.stderr);
+  assert.match(format.stderr, /^memtune: --format "yaml": not a format; the formats are markdown, json, github-action-benchmark\./);
+  assert.ok(!existsSync(join(root, 'refused')), 'nothing ran');
 });
 
 test('on a terminal the progress is one rewritten line with done/total and the running package', (t) => {

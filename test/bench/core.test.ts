@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareWithBaseline, parseBaseline, parseMaxGrowth } from '../../src/bench/baseline.js';
+import { allowedGrowth, comparableBaseline, compareWithBaseline, parseBaseline, parseMaxGrowth } from '../../src/bench/baseline.js';
 import { MESSAGE_LINES, RunOutput, withoutDiagnostics } from '../../src/bench/parse.js';
-import { renderMarkdownReport } from '../../src/bench/report/markdown.js';
+import { deltaText, renderMarkdownReport } from '../../src/bench/report/markdown.js';
 import { DEFAULT_OPTIONS, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey } from '../../src/bench/journal.js';
 import { brokenPackages, buildReport, missingRuns } from '../../src/bench/report/report.js';
 import { markUncheckedRuns, median, summarizeRuns, worstStatus } from '../../src/bench/stats.js';
@@ -390,7 +390,7 @@ test('compareWithBaseline flags a figure that grew more than the allowed share a
   assert.equal(comparison.regressions, 1);
   assert.deepEqual(
     byName.get('grew')?.deltas.find((delta) => delta.field === 'peakRssBytes'),
-    { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true },
+    { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true, allowedBytes: 20 * MiB, allowedBy: 'max-growth' },
   );
   assert.equal(byName.get('small')?.deltas[0]?.over, false, '+35 % but only 7 MiB: under the noise floor');
   assert.equal(byName.get('steady')?.deltas[0]?.over, false);
@@ -402,10 +402,10 @@ test('compareWithBaseline flags a figure that grew more than the allowed share a
   const md = renderMarkdownReport({ ...now, baseline: comparison });
   assert.match(
     md,
-    /## Compared with the baseline\n\nbase\.json \(commit abcdef1, generated 2026-11-01T00:00:00\.000Z\): a figure regresses when it grows more than \+10 % and more than 8 MiB\. 1 package regressed/,
+    /## Compared with the baseline\n\nbase\.json \(commit abcdef1, generated 2026-11-01T00:00:00\.000Z\): a figure regresses when it grows more than \+10 %, more than 8 MiB and more than the baseline's own spread \(max − min of its runs\)\. 1 package regressed/,
   );
-  assert.match(md, /\| grew \| peak RSS 200 → 240 MiB \(\+20 %\) ⚠ · /);
-  assert.match(md, /\| steady \| peak RSS 200 → 215 MiB \(\+8 %\) · .* · TypeScript 6\.0\.3 → 7\.0\.2 \|/);
+  assert.match(md, /\| grew \| peak RSS 200 → 240 MiB \(\+20 %\), allowed \+20 MiB: max-growth ⚠ · /);
+  assert.match(md, /\| steady \| peak RSS 200 → 215 MiB \(\+8 %\), allowed \+20 MiB: max-growth · .* · TypeScript 6\.0\.3 → 7\.0\.2 \|/);
   assert.match(md, /\| fresh \| new: not in the baseline \|/);
 });
 
@@ -414,7 +414,74 @@ test('the baseline gate compares the worst run: a median that held while the lar
   const baseline = reportWith([result('a', {}, runs(200, 200, 200))]);
   const now = reportWith([result('a', {}, runs(200, 200, 240))]);
   const delta = compareWithBaseline(now, baseline, 'base.json', 0.1).packages[0]?.deltas.find((d) => d.field === 'peakRssBytes');
-  assert.deepEqual(delta, { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true });
+  assert.deepEqual(delta, { field: 'peakRssBytes', before: 200 * MiB, after: 240 * MiB, growth: 0.2, over: true, allowedBytes: 20 * MiB, allowedBy: 'max-growth' });
+});
+
+test("the baseline gate allows the baseline's own spread: a worst run inside it does not regress, one past it does", () => {
+  const runs = (...peaks: number[]) => peaks.map((peak) => figures({ peakRssBytes: peak * MiB }));
+  // The baseline's runs moved by 30 MiB: more than 10 % of 200 MiB and more than the 8 MiB floor.
+  const baseline = reportWith([result('a', {}, runs(200, 215, 230))]);
+  const deltaOf = (...peaks: number[]) =>
+    compareWithBaseline(reportWith([result('a', {}, runs(...peaks))]), baseline, 'base.json', 0.1).packages[0]?.deltas.find((d) => d.field === 'peakRssBytes');
+  const inside = deltaOf(210, 240, 259);
+  assert.equal(inside?.over, false, '+29 MiB is inside the 30 MiB the baseline moved by itself');
+  assert.equal(inside?.allowedBytes, 30 * MiB);
+  assert.equal(inside?.allowedBy, 'baseline spread');
+  assert.equal(deltaOf(230, 250, 261)?.over, true, '+31 MiB is past it');
+  assert.match(deltaText(deltaOf(230, 250, 261)!), /^peak RSS 230 → 261 MiB \(\+13 %\), allowed \+30 MiB: baseline spread ⚠$/);
+  // A steady baseline falls back on the floor, then on --max-growth.
+  assert.equal(allowedGrowth(50 * MiB, 1 * MiB, 0.1).allowedBy, 'noise floor');
+  assert.deepEqual(allowedGrowth(500 * MiB, 1 * MiB, 0.1), { allowedBytes: 50 * MiB, allowedBy: 'max-growth' });
+});
+
+test('a baseline with no package in common, or another compiler major for a package, is refused naming both sides', () => {
+  const baseline = reportWith([result('a'), result('b')]);
+  const env = { environment: baseline.environment, runs: 1 };
+  const task = baseline.packages[0]!.task;
+  assert.throws(
+    () => comparableBaseline(baseline, 'base.json', [{ name: 'other', task, compiler: { version: '6.0.3' } }], env),
+    (error: UsageError) =>
+      /^memtune: --baseline "base\.json": has no package in common with this run \(by name and task\): the baseline measured a \(.*\), b \(.*\); this run plans other \(.*\)\./.test(
+        formatError(error),
+      ),
+  );
+  assert.throws(
+    () =>
+      comparableBaseline(
+        baseline,
+        'base.json',
+        [
+          { name: 'a', task, compiler: { version: '6.0.3' } },
+          { name: 'b', task, compiler: { version: '7.0.2' } },
+        ],
+        env,
+      ),
+    (error: UsageError) =>
+      /^memtune: --baseline "base\.json": b: the baseline measured TypeScript 6\.0\.3, this run uses 7\.0\.2 \(another major\)\.\nAnother compiler major is another figure: measure a new baseline with --update-baseline\.$/.test(
+        formatError(error),
+      ),
+  );
+  assert.deepEqual(comparableBaseline(baseline, 'base.json', [{ name: 'a', task, compiler: { version: '6.0.1' } }], env), [], 'a minor or patch change is comparable');
+});
+
+test('a baseline from another Node major, CPU count, memory limit or run count is compared with a warning for each', () => {
+  const baseline = reportWith([result('a')]);
+  const warnings = comparableBaseline(baseline, 'base.json', [{ name: 'a', task: baseline.packages[0]!.task, compiler: { version: '6.0.3' } }], {
+    environment: {
+      node: 'v99.0.0',
+      cpu: { ...baseline.environment.cpu, count: baseline.environment.cpu.count + 6 },
+      memoryLimit: { ...baseline.environment.memoryLimit, bytes: 64 * MiB },
+    },
+    runs: 3,
+  });
+  assert.equal(warnings.length, 4, warnings.join('\n'));
+  assert.match(warnings.join('\n'), /Node v20.*v99\.0\.0/);
+  assert.match(warnings.join('\n'), /took 1 run\(s\) per package, this run 3/);
+  const comparison = compareWithBaseline(reportWith([result('a')]), baseline, 'base.json', 0.1, warnings);
+  assert.match(
+    renderMarkdownReport({ ...reportWith([result('a')]), baseline: comparison }),
+    /\n> ⚠ base\.json: the baseline ran on Node .*\n\n(> ⚠ .*\n\n){3}\| Package \| Change \|/,
+  );
 });
 
 test('parseBaseline checks every field the bench reads and names the one that is wrong by its path', () => {

@@ -84,6 +84,7 @@ test('each package that did not finish, and each regression, is one annotation o
       maxGrowth: 0.1,
       noiseFloorBytes: 8 * MiB,
       regressions: 1,
+      warnings: [],
       packages: [
         {
           name: 'grown',
@@ -92,8 +93,8 @@ test('each package that did not finish, and each regression, is one annotation o
           state: 'compared',
           compilerChange: null,
           deltas: [
-            { field: 'peakRssBytes', before: 100 * MiB, after: 200 * MiB, growth: 1, over: true },
-            { field: 'peakHeapUsedBytes', before: 100 * MiB, after: 101 * MiB, growth: 0.01, over: false },
+            { field: 'peakRssBytes', before: 100 * MiB, after: 200 * MiB, growth: 1, over: true, allowedBytes: 10 * MiB, allowedBy: 'max-growth' },
+            { field: 'peakHeapUsedBytes', before: 100 * MiB, after: 101 * MiB, growth: 0.01, over: false, allowedBytes: 10 * MiB, allowedBy: 'max-growth' },
           ],
         },
         { name: 'same', dir: 'packages/same', task: 'tsc -p tsconfig.json --noEmit', state: 'compared', compilerChange: null, deltas: [] },
@@ -109,7 +110,7 @@ test('each package that did not finish, and each regression, is one annotation o
       ['packages/p-crashed/tsconfig.json', 'p-crashed (packages/p-crashed): tsc -p tsconfig.json --noEmit ended crashed'],
       ['packages/p-config-error/tsconfig.json', 'p-config-error (packages/p-config-error): tsc -p tsconfig.json --noEmit ended config-error'],
       ['tsconfig.json', 'solution (.): tsc -b --force ended crashed'],
-      ['packages/g,1/tsconfig.json', 'grown (packages/g,1) regressed against base.json: peak RSS 100 → 200 MiB (+100 %) ⚠.'],
+      ['packages/g,1/tsconfig.json', 'grown (packages/g,1) regressed against base.json: peak RSS 100 → 200 MiB (+100 %), allowed +10 MiB: max-growth ⚠.'],
     ],
   );
   assert.deepEqual(githubOutputs(report, '/repo/.memtune/memtune-report.json').slice(1), ['regressed=true', 'report=/repo/.memtune/memtune-report.json']);
@@ -201,7 +202,7 @@ test('an oom package and a regression become ::error lines on stderr with the fi
   );
   assert.match(
     commands[1]!,
-    /^::error file=packages\/g%3Ar%2Cow\/tsconfig\.json,title=memtune::grow \(packages\/g:r,ow\) regressed against baseline\.json: peak RSS 1 → \d+ MiB \(\+\d+ %25\) ⚠\.$/,
+    /^::error file=packages\/g%3Ar%2Cow\/tsconfig\.json,title=memtune::grow \(packages\/g:r,ow\) regressed against baseline\.json: peak RSS 1 → \d+ MiB \(\+\d+ %25\), allowed \+\d+ MiB: noise floor ⚠\.$/,
   );
   assert.match(readFileSync(summary, 'utf8'), /## Compared with the baseline/);
   assert.match(readFileSync(output, 'utf8'), /^regressed=true$/m);

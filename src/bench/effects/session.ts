@@ -2,13 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { baselineKey, baselinePeaks, compareWithBaseline, parseBaseline } from '../baseline.js';
+import { baselineKey, baselinePeaks, comparableBaseline, compareWithBaseline, parseBaseline } from '../baseline.js';
 import { JOURNAL_FILE, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey, type ParsedJournal } from '../journal.js';
 import { expandSolutionTargets, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
 import { buildReport, missingRuns, type MeasuredTarget } from '../report/report.js';
 import { renderMarkdownReport } from '../report/markdown.js';
 import { renderSvgReport } from '../report/svg.js';
+import { benchmarkActionEntries } from '../report/benchmark-action.js';
 import { estimatePeakRss } from '../schedule.js';
 import { unmeasuredFigures } from '../stats.js';
 import { checkTask, scriptTask, solutionTask, type BenchTask } from '../task.js';
@@ -497,6 +498,14 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
 
   const measured = planTargets(targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
   const all = solution ? [...measured, solution] : measured;
+  const environment = environmentOf(
+    plan.root,
+    all.map((target) => target.compiler),
+    options.memoryLimit,
+  );
+  // Refused here, before anything is built or measured: a baseline that cannot judge this bench.
+  const baselineWarnings = baseline ? comparableBaseline(baseline, baselineShown!, all, { environment, runs }) : [];
+  for (const warning of baselineWarnings) hooks.notice(`warning: ${warning}`);
   const done = previous?.entries ?? [];
   const { packageJobs, solutionJobs } = plannedJobs(all, done, runs, solution);
   // Only what still has runs to do is prepared: a --resume with everything measured just writes the report.
@@ -532,18 +541,14 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   const report = buildReport({
     generatedAt: new Date().toISOString(),
     root: plan.root,
-    environment: environmentOf(
-      plan.root,
-      all.map((target) => target.compiler),
-      options.memoryLimit,
-    ),
+    environment,
     options: { runs, concurrency, budgetBytes, warm: bench.warm, script: script ?? null, timeoutMs: bench.timeoutMs },
     targets: measured,
     entries: journal.entries,
     skipped: plan.skipped,
     ...(solution ? { solution } : {}),
   });
-  if (baseline) report.baseline = compareWithBaseline(report, baseline, baselineShown!, bench.maxGrowth);
+  if (baseline) report.baseline = compareWithBaseline(report, baseline, baselineShown!, bench.maxGrowth, baselineWarnings);
   writeReport(out, report, (file, error) => {
     return new UsageError({
       where: shownPath(cwd, file),
@@ -593,6 +598,8 @@ function writeReport(out: string, report: BenchReport, failed: (file: string, er
     ['memtune-report.json', () => `${JSON.stringify(report, null, 2)}\n`],
     ['memtune-report.md', () => `${renderMarkdownReport(report)}\n`],
     ['memtune-report.svg', () => `${renderSvgReport(report)}\n`],
+    // What a workflow hands to benchmark-action/github-action-benchmark (tool: customSmallerIsBetter).
+    ['memtune-benchmark.json', () => `${JSON.stringify(benchmarkActionEntries(report), null, 2)}\n`],
   ];
   for (const [name, text] of files) {
     const file = join(out, name);

@@ -171,7 +171,8 @@ function percent(growth: number): string {
 
 /** One line per figure that can be compared: `162 → 180 MiB (+11 %)`, marked when it is a regression. */
 export function deltaText(delta: BaselineDelta): string {
-  return `${FIELD_LABELS[delta.field]} ${mib(delta.before).replace(' MiB', '')} → ${mib(delta.after)} (${percent(delta.growth)})${delta.over ? ' ⚠' : ''}`;
+  const change = `${FIELD_LABELS[delta.field]} ${mib(delta.before).replace(' MiB', '')} → ${mib(delta.after)} (${percent(delta.growth)})`;
+  return `${change}, allowed +${mib(delta.allowedBytes)}: ${delta.allowedBy}${delta.over ? ' ⚠' : ''}`;
 }
 
 function baselineLines(comparison: BaselineComparison): string[] {
@@ -180,10 +181,11 @@ function baselineLines(comparison: BaselineComparison): string[] {
     '## Compared with the baseline',
     '',
     escapeText(
-      `${comparison.file} (${commit}generated ${comparison.generatedAt}): a figure regresses when it grows more than ${percent(comparison.maxGrowth)} and more than ${mib(comparison.noiseFloorBytes)}. ` +
+      `${comparison.file} (${commit}generated ${comparison.generatedAt}): a figure regresses when it grows more than ${percent(comparison.maxGrowth)}, more than ${mib(comparison.noiseFloorBytes)} and more than the baseline's own spread (max − min of its runs). ` +
         `${comparison.regressions === 0 ? 'No regressions.' : `${comparison.regressions} package${comparison.regressions === 1 ? '' : 's'} regressed (⚠).`}`,
     ),
     '',
+    ...(comparison.warnings ?? []).flatMap((warning) => [`> ⚠ ${escapeText(warning)}`, '']),
     '| Package | Change |',
     '| --- | --- |',
   ];
