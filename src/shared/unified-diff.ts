@@ -21,6 +21,7 @@ function lineOps(a: string[], b: string[]): Op[] {
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       ops.push({ kind: ' ', text: a[i++]! });
+      j++;
     } else if (i < a.length && (j === b.length || common[i + 1]![j]! >= common[i]![j + 1]!)) {
       // Removals before additions, as diff -u shows a changed line.
       ops.push({ kind: '-', text: a[i++]! });
