@@ -204,7 +204,9 @@ export async function run(argv: string[]): Promise<number> {
 function runnerOutcome(report: BenchReport): number {
   const runner = report.recommendations.runner;
   for (const pkg of runner?.tooLarge ?? []) {
-    process.stderr.write(`memtune: ${pkg.package}: peak RSS ${formatBytes(pkg.peakRssBytes)} is more than the runner's ${formatBytes(runner!.memoryBytes)}: the runner cannot run this check.\n`);
+    process.stderr.write(
+      `memtune: ${pkg.package}: peak RSS ${formatBytes(pkg.peakRssBytes)} is more than the runner's ${formatBytes(runner!.memoryBytes)}: the runner cannot run this check.\n`,
+    );
   }
   return runner && runner.tooLarge.length > 0 ? 1 : 0;
 }

@@ -82,7 +82,12 @@ export function heapWrites(report: Pick<BenchReport, 'packages' | 'recommendatio
  * replaced, and the change says so: the caller writes that only when asked to. A file with a syntax problem is
  * refused with its `file:line`, as `memtune run` would refuse it.
  */
-export function editedNodeOptions(before: string | undefined, path: string, heaps: ReadonlyArray<Pick<HeapWrite, 'section' | 'heapMiB' | 'comment'>>, profiles: readonly string[]): NodeOptionsEdit {
+export function editedNodeOptions(
+  before: string | undefined,
+  path: string,
+  heaps: ReadonlyArray<Pick<HeapWrite, 'section' | 'heapMiB' | 'comment'>>,
+  profiles: readonly string[],
+): NodeOptionsEdit {
   let text = before ?? '';
   const changes: HeapChange[] = [];
   for (const heap of heaps) {

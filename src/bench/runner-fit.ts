@@ -33,12 +33,7 @@ function profileLine(profile: string, heap: HeapRecommendation[], runner: Runner
  * and for each profile the packages run under, whether the heap `memtune run <profile>` gives there covers
  * the largest measured need. The heap needs themselves are the packages' own: they do not depend on the runner.
  */
-export function recommendForRunner(
-  report: Pick<BenchReport, 'packages'>,
-  heap: HeapRecommendation[],
-  runner: RunnerSpec,
-  profiles: Profiles,
-): RunnerRecommendation {
+export function recommendForRunner(report: Pick<BenchReport, 'packages'>, heap: HeapRecommendation[], runner: RunnerSpec, profiles: Profiles): RunnerRecommendation {
   const percent = runner.budgetPercent ?? RUNNER_BUDGET_PERCENT;
   const budgetBytes = Math.floor((runner.memoryBytes * percent) / 100);
   const concurrency = concurrencyLine(report, budgetBytes, runner.cpus);
@@ -75,7 +70,8 @@ export function recommendForRunner(
   const tooLarge = measuredPeaks(report)
     .filter((peak) => peak.bytes > runner.memoryBytes)
     .map((peak) => ({ package: peak.name, peakRssBytes: peak.bytes }));
-  for (const pkg of tooLarge) notes.push(`${pkg.package}: peak RSS ${mibText(pkg.peakRssBytes)} alone is more than the runner's ${formatBytes(runner.memoryBytes)}: the runner cannot run this check`);
+  for (const pkg of tooLarge)
+    notes.push(`${pkg.package}: peak RSS ${mibText(pkg.peakRssBytes)} alone is more than the runner's ${formatBytes(runner.memoryBytes)}: the runner cannot run this check`);
   return {
     ...runner,
     budgetBytes,

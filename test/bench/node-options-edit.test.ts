@@ -21,8 +21,18 @@ test('--write puts the heap under its section, keeping every other byte, and say
     ['an identical value', '[typecheck]\n--max_old_space_size=576\n', '[typecheck]\n--max_old_space_size=576\n', 'same'],
     ['a different value', '[typecheck]\n  --max-old-space-size 1024 # mine\n', '[typecheck]\n# memtune bench 2026-12-04: why\n  --max-old-space-size=576 # mine\n', 'replace'],
     ['a percent value', '[typecheck]\n--max_old_space_size=60%\n', '[typecheck]\n# memtune bench 2026-12-04: why\n--max-old-space-size=576\n', 'replace'],
-    ['an earlier --write comment', '[typecheck]\n# memtune bench 2026-01-01: old\n--max-old-space-size=256\n', '[typecheck]\n# memtune bench 2026-12-04: why\n--max-old-space-size=576\n', 'replace'],
-    ['another section only', '[test]\n--max-old-space-size=999\n', '[test]\n--max-old-space-size=999\n\n[typecheck]\n# memtune bench 2026-12-04: why\n--max-old-space-size=576\n', 'add'],
+    [
+      'an earlier --write comment',
+      '[typecheck]\n# memtune bench 2026-01-01: old\n--max-old-space-size=256\n',
+      '[typecheck]\n# memtune bench 2026-12-04: why\n--max-old-space-size=576\n',
+      'replace',
+    ],
+    [
+      'another section only',
+      '[test]\n--max-old-space-size=999\n',
+      '[test]\n--max-old-space-size=999\n\n[typecheck]\n# memtune bench 2026-12-04: why\n--max-old-space-size=576\n',
+      'add',
+    ],
   ];
   for (const [what, before, after, kind] of cases) {
     const edit = editedNodeOptions(before, 'pkg/.node-options', [HEAP], PROFILES);

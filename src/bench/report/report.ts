@@ -2,7 +2,16 @@ import { recommend } from '../recommend.js';
 import { recommendForRunner } from '../runner-fit.js';
 import type { Profiles } from '../../shared/profiles.js';
 import { finished, markUncheckedRuns, summarizeRuns } from '../stats.js';
-import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type PackageResult, type RunnerSpec, type SkippedPackage } from '../types.js';
+import {
+  SCHEMA_VERSION,
+  type BenchEnvironment,
+  type BenchReport,
+  type CompilerInfo,
+  type JournalEntry,
+  type PackageResult,
+  type RunnerSpec,
+  type SkippedPackage,
+} from '../types.js';
 
 export interface MeasuredTarget {
   key: string;
