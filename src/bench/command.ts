@@ -12,6 +12,10 @@ import { deltaText, renderMarkdownReport } from './report/markdown.js';
 import { errorCommand, githubAnnotations, githubOutputs } from './report/github.js';
 import { appendToGitHubFile } from './effects/github.js';
 import type { BenchReport, RecordedOptions, RunFigures } from './types.js';
+import type { RunnerSpec } from './types.js';
+import { planHeapWrites, writeHeapFiles } from './effects/node-options-write.js';
+import { loadProfiles } from '../shared/effects/load-profiles.js';
+import { unifiedDiff } from '../shared/unified-diff.js';
 import { UsageError, formatError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
@@ -37,6 +41,10 @@ const OPTIONS = {
   // --format and --update-baseline: what goes to stdout, and the report kept as the next baseline.
   format: { type: 'string' },
   'update-baseline': { type: 'string' },
+  'runner-memory': { type: 'string' },
+  'runner-cpus': { type: 'string' },
+  write: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 const USAGE = [
@@ -63,6 +71,10 @@ const USAGE = [
   "  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB or within the baseline's own spread never counts)",
   "  --update-baseline=FILE  after the bench, write its report to FILE as the next baseline (the exit code stays the gate's)",
   '  --format=FORMAT     what goes to stdout: markdown (default), json (as --json), github-action-benchmark (customSmallerIsBetter JSON)',
+  "  --runner-memory=SIZE also recommend for a runner with this much memory (e.g. 7GiB); the CPUs are this machine's unless given",
+  "  --runner-cpus=N     also recommend for a runner with N CPUs; the memory is this machine's unless given",
+  "  --write             put each recommended heap into its package's .node-options (diff on stderr)",
+  '  --force             with --write: replace a different --max-old-space-size already there',
   '',
   'Writes memtune-report.json, .md, .svg and memtune-benchmark.json (github-action-benchmark) into --out; each finished run is appended to memtune-journal.jsonl.',
   'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
@@ -193,7 +205,9 @@ export async function run(argv: string[]): Promise<number> {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
   const code = printOutcome(outcome, format, options.cwd, caught);
-  return values['update-baseline'] === undefined || outcome.interrupted ? code : updateBaseline(outcome.report, values['update-baseline'], options.cwd, code);
+  if (outcome.interrupted) return code;
+  const outcomeCode = Math.max(code, runnerOutcome(outcome.report), values.write ? writeOutcome(outcome.report, options.cwd, values.force === true) : 0);
+  return values['update-baseline'] === undefined ? outcomeCode : updateBaseline(outcome.report, values['update-baseline'], options.cwd, outcomeCode);
 }
 
 const FORMATS = ['markdown', 'json', 'github-action-benchmark'] as const;
@@ -230,6 +244,40 @@ function updateBaseline(report: BenchReport, given: string, cwd: string, code: n
   }
   process.stderr.write(`memtune: wrote baseline ${given}\n`);
   return code;
+}
+
+/** A package the runner cannot hold at all: its check cannot run there (exit 1; the report is written). */
+function runnerOutcome(report: BenchReport): number {
+  const runner = report.recommendations.runner;
+  for (const pkg of runner?.tooLarge ?? []) {
+    process.stderr.write(
+      `memtune: ${pkg.package}: peak RSS ${formatBytes(pkg.peakRssBytes)} is more than the runner's ${formatBytes(runner!.memoryBytes)}: the runner cannot run this check.\n`,
+    );
+  }
+  return runner && runner.tooLarge.length > 0 ? 1 : 0;
+}
+
+/** --write: every file planned first, its diff on stderr; nothing is written while any file needs --force. */
+function writeOutcome(report: BenchReport, cwd: string, force: boolean): number {
+  const plan = planHeapWrites(report, cwd, loadProfiles());
+  for (const left of plan.left) process.stderr.write(`memtune: --write: ${left.package} gets no line: ${left.reason}.\n`);
+  for (const file of plan.files) process.stderr.write(unifiedDiff(file.before ?? '', file.after, file.before === undefined ? '/dev/null' : `a/${file.shown}`, `b/${file.shown}`));
+  const conflicts = plan.files.flatMap((file) => file.changes.flatMap((change) => (change.kind === 'replace' ? [{ file, change }] : [])));
+  for (const { file, change } of conflicts) {
+    process.stderr.write(`memtune: ${file.shown}:${change.line}: [${change.section}] already sets ${change.was}; the bench recommends --max-old-space-size=${change.heapMiB}.\n`);
+  }
+  if (conflicts.length > 0 && !force) {
+    process.stderr.write('Nothing was written. Re-run with --write --force to replace those lines (memtune bench --resume --write --force does it without measuring again).\n');
+    return 2;
+  }
+  for (const file of plan.files) {
+    for (const change of file.changes.filter((c) => c.kind === 'same')) {
+      process.stderr.write(`memtune: ${file.shown}:${change.line}: [${change.section}] already sets --max-old-space-size=${change.heapMiB}: nothing to do.\n`);
+    }
+  }
+  const written = writeHeapFiles(plan.files);
+  for (const file of written) process.stderr.write(`memtune: wrote ${file.shown}\n`);
+  return 0;
 }
 
 /** Ctrl-C, `kill`, a closed terminal or a cancelled CI job: each stops the runs, keeps what finished and writes its report. */
@@ -273,6 +321,30 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     memoryLimit: limit,
     out: values.out,
     resume: values.resume === true,
+    runner: runnerSpec(values, limit.bytes),
+  };
+}
+
+/** --runner-memory/--runner-cpus: the runner to recommend for as well; what is not given is this machine's. */
+function runnerSpec(values: Values, limitBytes: number): RunnerSpec | undefined {
+  if (values.force && !values.write) throw new UsageError({ message: '--force only applies to --write.', fix: 'Add --write, or drop --force.' });
+  const memory = values['runner-memory'];
+  if (memory === undefined && values['runner-cpus'] === undefined) return undefined;
+  const bytes = memory === undefined ? limitBytes : parseByteSize(memory);
+  if (bytes === undefined) {
+    throw new UsageError({
+      where: `--runner-memory ${quote(memory ?? '')}`,
+      message: /^\s*0+(\.0+)?\s*[a-z]*\s*$/i.test(memory ?? '') ? "zero is not a runner's memory." : 'not a memory size.',
+      fix: 'Write bytes or a binary unit: KiB, MiB, GiB (e.g. --runner-memory=7GiB).',
+    });
+  }
+  const budget = values.budget === undefined ? undefined : parsePercent(values.budget);
+  return {
+    memoryBytes: bytes,
+    memoryFrom: memory === undefined ? 'this machine' : 'runner-memory',
+    cpus: positiveInteger('runner-cpus', values['runner-cpus'], availableParallelism()),
+    cpusFrom: values['runner-cpus'] === undefined ? 'this machine' : 'runner-cpus',
+    budgetPercent: budget ?? null,
   };
 }
 

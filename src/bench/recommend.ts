@@ -47,10 +47,11 @@ export function measuredPeaks(report: Pick<BenchReport, 'packages'>): TaskPeak[]
   return peaks;
 }
 
-function concurrencyLine(report: ReportWithout): ConcurrencyRecommendation | null {
+/** How many of the measured checks fit at once in `budgetBytes` on `cpus` cores; null when nothing was measured. */
+export function concurrencyLine(report: Pick<BenchReport, 'packages'>, budgetBytes: number, cpus: number): ConcurrencyRecommendation | null {
   const peaks = measuredPeaks(report);
   if (peaks.length === 0) return null;
-  const fit = fitConcurrency(peaks, report.options.budgetBytes, Math.max(1, report.environment.cpu.count));
+  const fit = fitConcurrency(peaks, budgetBytes, Math.max(1, cpus));
   const largest = fit.largest[0]!;
   return { value: fit.value, budgetBytes: fit.budgetBytes, boundBy: largest.name, peakRssBytes: largest.bytes, sumBytes: fit.sumBytes, basis: concurrencyBasis(fit) };
 }
@@ -109,5 +110,5 @@ export function recommend(report: ReportWithout): Recommendations {
       notes.push(`${result.name} ended with status ${result.status}: its figures are not a basis; ${remedy(result)}.`);
     }
   }
-  return { heap, concurrency: concurrencyLine(report), notes };
+  return { heap, concurrency: concurrencyLine(report, report.options.budgetBytes, report.environment.cpu.count), notes };
 }

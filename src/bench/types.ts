@@ -160,6 +160,8 @@ export interface Recommendations {
   heap: HeapRecommendation[];
   concurrency: ConcurrencyRecommendation | null;
   notes: string[];
+  /** With --runner-memory/--runner-cpus: the same figures sized for that runner. */
+  runner?: RunnerRecommendation;
 }
 
 /**
@@ -248,4 +250,41 @@ export interface RecordedOptions {
 export interface JournalHeader {
   schemaVersion: typeof SCHEMA_VERSION;
   options: RecordedOptions;
+}
+
+/** The runner `--runner-memory`/`--runner-cpus` describe: each figure not given is this machine's. */
+export interface RunnerSpec {
+  memoryBytes: number;
+  memoryFrom: 'runner-memory' | 'this machine';
+  cpus: number;
+  cpusFrom: 'runner-cpus' | 'this machine';
+  /** `--budget` as a share (applies to the runner's memory too); null: the default 80 %. */
+  budgetPercent: number | null;
+}
+
+/** One profile the measured packages run under, on the runner: what `memtune run <profile>` gives there against the largest need. */
+export interface RunnerProfile {
+  profile: string;
+  /** `--max-old-space-size` that `memtune run <profile>` gives on the runner (its share of the runner's memory, within its bounds). */
+  heapMiB: number;
+  heapBasis: string;
+  /** The largest heap recommendation among the packages under this profile, and whose. */
+  needMiB: number;
+  neededBy: string;
+  fits: boolean;
+  /** Packages whose recommended heap is above `heapMiB`: each needs its own `--max-old-space-size` under `[profile]`. */
+  raise: Array<{ package: string; dir: string; maxOldSpaceSizeMiB: number }>;
+  /** `concurrency` × `heapMiB`: what that many tasks under this profile may grow to together. */
+  concurrentHeapMiB: number;
+}
+
+export interface RunnerRecommendation extends RunnerSpec {
+  /** 80 % of the runner's memory, or `--budget` given as a share of it. */
+  budgetBytes: number;
+  budgetBasis: string;
+  concurrency: ConcurrencyRecommendation | null;
+  profiles: RunnerProfile[];
+  /** Packages whose peak RSS alone is above the runner's memory: the runner cannot run their check at all. */
+  tooLarge: Array<{ package: string; peakRssBytes: number }>;
+  notes: string[];
 }

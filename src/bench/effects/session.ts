@@ -21,6 +21,7 @@ import {
   type JournalEntry,
   type RecordedOptions,
   type RunFigures,
+  type RunnerSpec,
   type SkippedPackage,
 } from '../types.js';
 import { UsageError, quote } from '../../shared/errors.js';
@@ -49,6 +50,8 @@ export interface BenchOptions {
   /** `--out` as given; default `.memtune` at the workspace root. */
   out?: string | undefined;
   resume: boolean;
+  /** --runner-memory/--runner-cpus: also recommend for that runner. */
+  runner?: RunnerSpec | undefined;
 }
 
 /** Where the session reports what happens; the command decides how to show it. */
@@ -547,6 +550,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
     entries: journal.entries,
     skipped: plan.skipped,
     ...(solution ? { solution } : {}),
+    ...(options.runner ? { runner: { spec: options.runner, profiles: loadProfiles() } } : {}),
   });
   if (baseline) report.baseline = compareWithBaseline(report, baseline, baselineShown!, bench.maxGrowth, baselineWarnings);
   writeReport(out, report, (file, error) => {

@@ -1,5 +1,7 @@
 import { mibText as mib } from '../recommend.js';
+import { runnerText } from '../runner-fit.js';
 import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, SummaryField } from '../types.js';
+import type { RunnerRecommendation } from '../types.js';
 import { formatBytes } from '../../shared/size.js';
 
 const NONE = '—';
@@ -155,6 +157,31 @@ function recommendationLines(report: BenchReport): string[] {
   if (advice.heap.length === 0 && !advice.concurrency && advice.notes.length === 0) {
     lines.push('None: no package has figures to base one on.', '');
   }
+  if (advice.runner) lines.push(...runnerLines(advice.runner));
+  return lines;
+}
+
+/** `--runner-memory`/`--runner-cpus`: the same recommendations for that runner, with the figures they come from. */
+function runnerLines(runner: RunnerRecommendation): string[] {
+  const lines = [`### On a runner with ${runnerText(runner)}`, ''];
+  lines.push(escapeText(`Budget: ${formatBytes(runner.budgetBytes)} (${runner.budgetBasis}).`), '');
+  if (runner.concurrency) {
+    const { value, basis } = runner.concurrency;
+    lines.push(`Concurrency: at most **${value}** ${value === 1 ? 'compiler' : 'compilers'} at once: ${escapeText(basis)}.`, '');
+  }
+  if (runner.profiles.length > 0) {
+    lines.push('| Profile | `memtune run` heap there | Largest need | Fits |', '| --- | ---: | ---: | --- |');
+    for (const line of runner.profiles) {
+      const fits = line.fits
+        ? 'yes'
+        : `no: ${line.raise.map((pkg) => `${code(`--max-old-space-size=${pkg.maxOldSpaceSizeMiB}`)} under ${code(`[${line.profile}]`)} in ${code(`${pkg.dir}/.node-options`)}`).join(', ')}`;
+      const cells = [code(line.profile), `${line.heapMiB} MiB (${escapeCell(line.heapBasis)})`, `${line.needMiB} MiB (${escapeCell(line.neededBy)})`, fits];
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+    lines.push('');
+  }
+  for (const note of runner.notes) lines.push(`- ${escapeText(note)}`);
+  if (runner.notes.length > 0) lines.push('');
   return lines;
 }
 

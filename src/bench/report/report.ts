@@ -1,6 +1,17 @@
 import { recommend } from '../recommend.js';
+import { recommendForRunner } from '../runner-fit.js';
+import type { Profiles } from '../../shared/profiles.js';
 import { finished, markUncheckedRuns, summarizeRuns } from '../stats.js';
-import { SCHEMA_VERSION, type BenchEnvironment, type BenchReport, type CompilerInfo, type JournalEntry, type PackageResult, type SkippedPackage } from '../types.js';
+import {
+  SCHEMA_VERSION,
+  type BenchEnvironment,
+  type BenchReport,
+  type CompilerInfo,
+  type JournalEntry,
+  type PackageResult,
+  type RunnerSpec,
+  type SkippedPackage,
+} from '../types.js';
 
 export interface MeasuredTarget {
   key: string;
@@ -21,6 +32,8 @@ export interface ReportInput {
   entries: JournalEntry[];
   skipped: SkippedPackage[];
   solution?: MeasuredTarget;
+  /** With --runner-memory/--runner-cpus: the runner to recommend for as well, and the profiles to size its heaps. */
+  runner?: { spec: RunnerSpec; profiles: Profiles };
 }
 
 function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], options: ReportInput['options']): PackageResult | undefined {
@@ -52,7 +65,9 @@ export function buildReport(input: ReportInput): BenchReport {
     skipped: input.skipped,
     solution: input.solution ? (resultOf(input.solution, input.entries, input.options) ?? null) : null,
   };
-  return { ...report, recommendations: recommend(report) };
+  const recommendations = recommend(report);
+  if (input.runner) recommendations.runner = recommendForRunner(report, recommendations.heap, input.runner.spec, input.runner.profiles);
+  return { ...report, recommendations };
 }
 
 /** Runs still to do per key: all of them, or with --resume those the journal does not have yet. */
