@@ -235,3 +235,20 @@ test('doctor warns when git would commit .memtune/ and is quiet once .gitignore 
   writeTree(cwd, { '.gitignore': 'node_modules/\n.memtune/\n' });
   assert.deepEqual(gitignore(doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' })), []);
 });
+
+test('doctor warns when turbo.json keeps MEMTUNE_* from the tasks and is quiet once globalPassThroughEnv lists them', (t) => {
+  const cwd = tempDir(t, 'memtune-doctor-');
+  writeTree(cwd, {
+    'package.json': { name: 'repo', engines: { node: `>=${MAJOR}` } },
+    '.nvmrc': `${MAJOR}\n`,
+    'turbo.json': '{\n  // turbo.json may carry comments\n  "tasks": { "typecheck": { "passThroughEnv": ["MEMTUNE_MEMORY_LIMIT"] } }\n}\n',
+  });
+  const turbo = (report: ReturnType<typeof doctorJson>) => report.findings.filter((finding) => finding.check === 'turbo');
+  const [warning, ...rest] = turbo(doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' }));
+  assert.deepEqual(rest, []);
+  assert.equal(warning?.severity, 'warning');
+  assert.equal(warning?.where, 'turbo.json');
+  assert.match(warning?.message ?? '', /does not pass MEMTUNE_TASK_LIMITS, MEMTUNE_NODE_OPTIONS to its tasks.*"globalPassThroughEnv": \["MEMTUNE_\*"\]/);
+  writeTree(cwd, { 'turbo.json': { globalPassThroughEnv: ['MEMTUNE_*'], tasks: { typecheck: {} } } });
+  assert.deepEqual(turbo(doctorJson(cwd, { MEMTUNE_MEMORY_LIMIT: '2GiB' })), []);
+});

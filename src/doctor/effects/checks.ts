@@ -17,6 +17,8 @@ import { readTextIfExists } from '../../shared/effects/read-text.js';
 import { isEndOfLife, supportedMajorsText } from '../../shared/node-releases.js';
 import { nvmrcForms, readNvmrcValue } from '../../shared/nvmrc-value.js';
 import { loadEnvFiles } from '../../shared/effects/env-files.js';
+import { readTurboJson } from '../../run/effects/turbo-tasks.js';
+import { PASS_THROUGH_FIX, missingPassThrough } from '../../shared/turbo-config.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -99,8 +101,24 @@ export async function diagnose(input: DoctorInput): Promise<Finding[]> {
 
   findings.push(...typeScriptFindings(dirs.repoRoot, packages));
   for (const dir of packages) findings.push(...tsconfigFindings(dirs.repoRoot, dir));
-  findings.push(...gitIgnoreFindings(dirs.repoRoot));
+  findings.push(...gitIgnoreFindings(dirs.repoRoot), ...turboFindings(dirs.repoRoot));
   return findings;
+}
+
+/** turbo's strict env mode drops what turbo.json does not list: nested `memtune run`s would size from the whole machine. */
+function turboFindings(root: string): Finding[] {
+  const turbo = readTurboJson(root);
+  if (!turbo) return [];
+  const missing = missingPassThrough(turbo.config);
+  if (missing.length === 0) return [];
+  return [
+    {
+      severity: 'warning',
+      check: 'turbo',
+      message: `turbo does not pass ${missing.join(', ')} to its tasks: a memtune run inside a task cannot see its share of memory and sizes from the whole machine. ${PASS_THROUGH_FIX}`,
+      where: relative(root, turbo.file),
+    },
+  ];
 }
 
 /**

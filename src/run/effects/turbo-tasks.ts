@@ -52,7 +52,7 @@ export interface TurboRequest {
 const BUDGET_SHARE = 0.8;
 
 /** turbo.json or turbo.jsonc at the root, parsed; undefined when there is none or turbo itself would refuse it. */
-function readTurboJson(root: string): { file: string; config: unknown } | undefined {
+export function readTurboJson(root: string): { file: string; config: unknown } | undefined {
   for (const name of ['turbo.json', 'turbo.jsonc']) {
     const file = join(root, name);
     const text = readTextIfExists(file);
