@@ -5,18 +5,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BenchReport } from '../../src/bench/types.js';
-import { BIN, REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
+import { BIN, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
 import { fakeCompiler, writeWhole } from './fake-compiler.js';
-
-const LIB = 'export const pair = <T,>(value: T): [T, T] => [value, value];\n';
-
-/** Links a real compiler as the package's own `typescript`, as an npm install would. */
-function linkTypeScript(dir: string, alias: 'typescript' | 'typescript-5' | 'typescript-6'): void {
-  mkdirSync(join(dir, 'node_modules'), { recursive: true });
-  symlinkSync(join(REPO, 'node_modules', alias), join(dir, 'node_modules', 'typescript'), 'dir');
-}
-
-const WORKSPACE_ROOT = { 'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] } };
+import { LIB, WORKSPACE_ROOT, linkTypeScript, mixedCompilerWorkspace } from './workspace-fixture.js';
 
 /** The files of workspace package `packages/<name>`, checked with memtune's check preset. */
 function checkedPackage(name: string, manifest: object = {}): Record<string, string | object> {
@@ -31,29 +22,9 @@ function readReport(out: string): BenchReport {
   return JSON.parse(readFileSync(join(out, 'memtune-report.json'), 'utf8')) as BenchReport;
 }
 
-/** A workspace: a JS-compiled package, a native one, one without tsconfig, one that resolves no typescript. */
-function workspace(root: string): void {
-  linkMemtune(root);
-  writeTree(root, {
-    ...WORKSPACE_ROOT,
-    'packages/js/package.json': { name: '@m/js', type: 'module' },
-    'packages/js/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
-    'packages/js/src/index.ts': LIB,
-    'packages/native/package.json': { name: '@m/native', type: 'module' },
-    'packages/native/tsconfig.json': { extends: 'memtune/tsconfig/library.json' },
-    'packages/native/src/index.ts': LIB,
-    'packages/docs/package.json': { name: '@m/docs' },
-    'packages/bare/package.json': { name: '@m/bare', type: 'module' },
-    'packages/bare/tsconfig.json': { extends: 'memtune/tsconfig/check.json' },
-    'packages/bare/src/index.ts': LIB,
-  });
-  linkTypeScript(join(root, 'packages/js'), 'typescript-5');
-  linkTypeScript(join(root, 'packages/native'), 'typescript');
-}
-
 test('bench measures each workspace package with its own compiler, skips what it cannot measure, and writes nothing into the packages', (t) => {
   const root = tempDir(t);
-  workspace(root);
+  mixedCompilerWorkspace(root);
   const out = join(root, 'reports');
   const result = runMemtune(['bench', '--out', out, '--concurrency', '1'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
@@ -241,7 +212,7 @@ test('bench outside any package says so and starts nothing', (t) => {
 
 test('an --out that cannot be written fails before any run starts', (t) => {
   const root = tempDir(t);
-  workspace(root);
+  mixedCompilerWorkspace(root);
   writeFileSync(join(root, 'a-file'), '');
   const result = runMemtune(['bench', '--out', join(root, 'a-file', 'reports')], { cwd: root });
   assert.equal(result.status, 2);
@@ -251,7 +222,7 @@ test('an --out that cannot be written fails before any run starts', (t) => {
 
 test('--resume refuses a journal with a corrupt line and names file:line', (t) => {
   const root = tempDir(t);
-  workspace(root);
+  mixedCompilerWorkspace(root);
   const out = join(root, '.memtune');
   mkdirSync(out);
   writeFileSync(join(out, 'memtune-journal.jsonl'), '{"this is": not json}\n{"schemaVersion":1}\n');
@@ -262,7 +233,7 @@ test('--resume refuses a journal with a corrupt line and names file:line', (t) =
 
 test('--resume continues from the journal and measures only what is missing', (t) => {
   const root = tempDir(t);
-  workspace(root);
+  mixedCompilerWorkspace(root);
   const first = runMemtune(['bench'], { cwd: root });
   assert.equal(first.status, 0, first.stderr);
   const journal = join(root, '.memtune', 'memtune-journal.jsonl');
@@ -284,7 +255,7 @@ test('--resume continues from the journal and measures only what is missing', (t
 
 test('--filter that matches nothing lists the packages', (t) => {
   const root = tempDir(t);
-  workspace(root);
+  mixedCompilerWorkspace(root);
   const result = runMemtune(['bench', '--filter', '@other/*'], { cwd: root });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /--filter "@other\/\*": matches no package; the packages are: .*@m\/js/);
@@ -540,7 +511,7 @@ test('--warm measures the re-check beside the build info and --solution the root
 
 test('refuses option values it cannot use, naming them, before anything runs', (t) => {
   const root = tempDir(t);
-  workspace(root);
+  mixedCompilerWorkspace(root);
   const cases: Array<[string[], RegExp]> = [
     [['--runs', '0'], /^memtune: --runs "0": not a positive whole number\.\nWrite e\.g\. --runs=2/],
     [['--concurrency', 'two'], /^memtune: --concurrency "two": not a positive whole number/],
