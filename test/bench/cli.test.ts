@@ -643,6 +643,25 @@ test('--update-baseline writes the report as the next baseline atomically, --for
     /^memtune: --baseline "renamed\.json": has no package in common with this run \(by name and task\): the baseline measured elsewhere \(.*\); this run plans a \(.*\)\./m,
   );
   assert.ok(!existsSync(join(root, 'foreign', 'memtune-report.json')), 'nothing measured');
+  assert.ok(!existsSync(join(root, 'foreign', 'memtune-journal.jsonl')), 'no journal left behind');
+
+  const otherMajor = readReport(join(root, 'first'));
+  otherMajor.packages[0]!.compiler.version = '5.9.3';
+  writeFileSync(join(root, 'other-major.json'), JSON.stringify(otherMajor));
+  const refused = runMemtune(['bench', '--out', 'major', '--baseline', 'other-major.json'], { cwd: root });
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /a: the baseline measured TypeScript 5\.9\.3, this run uses 6\.0\.3 \(another major\)\.\n.*--update-baseline/s);
+  assert.ok(!existsSync(join(root, 'major', 'memtune-journal.jsonl')), 'refused before any run');
+
+  const elsewhere = readReport(join(root, 'first'));
+  elsewhere.environment.node = 'v18.20.0';
+  elsewhere.environment.cpu.count = 64;
+  writeFileSync(join(root, 'elsewhere.json'), JSON.stringify(elsewhere));
+  const warned = runMemtune(['bench', '--out', 'warned', '--baseline', 'elsewhere.json', '--max-growth', '50%'], { cwd: root });
+  assert.equal(warned.status, 0, warned.stderr);
+  assert.match(warned.stderr, /^memtune: warning: elsewhere\.json: the baseline ran on Node v18\.20\.0, this run on v\d+/m);
+  assert.match(warned.stderr, /^memtune: warning: elsewhere\.json: the baseline had 64 CPUs/m);
+  assert.match(readFileSync(join(root, 'warned', 'memtune-report.md'), 'utf8'), /the baseline had 64 CPUs/, 'the warning is in the report (and so the job summary)');
 
   writeFileSync(join(root, 'blocker'), '');
   const unwritable = runMemtune(['bench', '--out', 'third', '--update-baseline', 'blocker/baseline.json'], { cwd: root });

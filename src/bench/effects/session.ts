@@ -492,8 +492,6 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
   ensureWritable(out, outGiven);
   const stop = new AbortController();
-  // Before anything is built or measured: a journal that cannot be written stops the bench now.
-  const journal = new Journal(journalPath, journalName, bench, previous, () => stop.abort());
   const configs: Configs = new Map();
   // A script is run as it is.
   if (script === undefined) targets = await prepareChecks(targets, plan, configs);
@@ -509,6 +507,9 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   // Refused here, before anything is built or measured: a baseline that cannot judge this bench.
   const baselineWarnings = baseline ? comparableBaseline(baseline, baselineShown!, all, { environment, runs }) : [];
   for (const warning of baselineWarnings) hooks.notice(`warning: ${warning}`);
+  // Before anything is built or measured, and after a refused baseline (which leaves no journal behind):
+  // a journal that cannot be written stops the bench now.
+  const journal = new Journal(journalPath, journalName, bench, previous, () => stop.abort());
   const done = previous?.entries ?? [];
   const { packageJobs, solutionJobs } = plannedJobs(all, done, runs, solution);
   // Only what still has runs to do is prepared: a --resume with everything measured just writes the report.
