@@ -61,12 +61,24 @@ function flagLayers(input: ResolveRunInput, notes: string[]): FlagSetting[] {
   const presetOrigin = (what: string): Origin => ({ kind: 'preset', label: `preset ${profile.name}: ${what}` });
   const heapRule = profile.heap;
   const bounds = [heapRule.minMiB !== null ? `floor ${heapRule.minMiB} MiB` : '', heapRule.maxMiB !== null ? `ceiling ${heapRule.maxMiB} MiB` : ''].filter(Boolean).join(', ');
+  const profileHeap = profileHeapMiB(heapRule, limit.bytes);
+  // A task's share is its room beside the other tasks' measured peaks: its measured need fits there even where the
+  // profile's percent of the room (meant for a machine of unknown use) would not.
+  const measuredHeap = limit.heapMiB === undefined ? undefined : Math.min(limit.heapMiB, toMiB(limit.bytes));
   const layers: FlagSetting[] = [
-    {
-      name: '--max-old-space-size',
-      value: String(profileHeapMiB(heapRule, limit.bytes)),
-      origin: presetOrigin(`${heapRule.percent}% of ${formatBytes(limit.bytes)}${bounds ? ` (${bounds})` : ''}`),
-    },
+    measuredHeap !== undefined && measuredHeap > profileHeap
+      ? {
+          name: '--max-old-space-size',
+          value: String(measuredHeap),
+          origin: presetOrigin(
+            `the package's measured heap need, ${limit.heapMiB} MiB in MEMTUNE_TASK_LIMITS, within its ${formatBytes(limit.bytes)} share (above ${heapRule.percent}% of it)`,
+          ),
+        }
+      : {
+          name: '--max-old-space-size',
+          value: String(profileHeap),
+          origin: presetOrigin(`${heapRule.percent}% of ${formatBytes(limit.bytes)}${bounds ? ` (${bounds})` : ''}`),
+        },
     ...profile.nodeFlags.flatMap((text) => parseNodeOptionsEnv(text, presetOrigin('profile flag'))),
   ];
   for (const file of input.files) {

@@ -1,4 +1,5 @@
 import type { BenchReport, PackageResult } from '../bench/types.js';
+import { recommendHeapMiB } from '../bench/recommend.js';
 import { finished, worstFigure } from '../bench/stats.js';
 import { concurrencyBasis, fitConcurrency, type ConcurrencyFit, type TaskPeak } from '../shared/concurrency.js';
 import { UsageError, quote } from '../shared/errors.js';
@@ -200,6 +201,8 @@ export interface ReportPeaks {
   script: string | null;
   generatedAt: string;
   peaks: Map<string, number>;
+  /** The largest peak used V8 heap over the runs of each JavaScript-compiled package that finished, by directory. */
+  heaps: Map<string, number>;
   /** Why a package of the report has no figure (skipped, a run that ended early). */
   unmeasured: Map<string, string>;
 }
@@ -219,6 +222,7 @@ export function reportPeaksOf(json: unknown, file: string): ReportPeaks {
   const script = report.options.script;
   if (script !== null && typeof script !== 'string') throw bad('"options.script" is neither null nor a script name');
   const peaks = new Map<string, number>();
+  const heaps = new Map<string, number>();
   const unmeasured = new Map<string, string>();
   for (const [index, entry] of (report.packages as unknown[]).entries()) {
     const result = entry as PackageResult;
@@ -227,13 +231,15 @@ export function reportPeaksOf(json: unknown, file: string): ReportPeaks {
     }
     const bytes = finished(result.status) ? worstFigure({ ...result, spread: result.spread ?? {} }, 'peakRssBytes') : null;
     if (typeof bytes === 'number' && bytes > 0) peaks.set(result.dir, Math.max(bytes, peaks.get(result.dir) ?? 0));
+    const heap = finished(result.status) ? worstFigure({ ...result, spread: result.spread ?? {} }, 'peakHeapUsedBytes') : null;
+    if (typeof heap === 'number' && heap > 0) heaps.set(result.dir, Math.max(heap, heaps.get(result.dir) ?? 0));
     else if (!peaks.has(result.dir)) unmeasured.set(result.dir, finished(result.status) ? 'no peak RSS measured' : `its runs ended ${result.status}`);
   }
   for (const skipped of Array.isArray(report.skipped) ? report.skipped : []) {
     if (typeof skipped?.dir === 'string' && !peaks.has(skipped.dir)) unmeasured.set(skipped.dir, `skipped by the bench: ${skipped.reason}`);
   }
   for (const dir of peaks.keys()) unmeasured.delete(dir);
-  return { file, script, generatedAt: typeof report.generatedAt === 'string' ? report.generatedAt : 'an unknown date', peaks, unmeasured };
+  return { file, script, generatedAt: typeof report.generatedAt === 'string' ? report.generatedAt : 'an unknown date', peaks, heaps, unmeasured };
 }
 
 /** One task's expected peak and where it came from. */
@@ -244,6 +250,8 @@ export interface PickedPeak {
   from: string[];
   /** Why the figure is an estimate; undefined when measured. */
   estimate: string | undefined;
+  /** The largest peak used heap those reports measured (JavaScript compilers); undefined when none did. */
+  heapBytes?: number;
 }
 
 /**
@@ -258,7 +266,14 @@ export function pickPeaks(tasks: TurboTask[], reports: ReportPeaks[], estimate: 
     const measured = applicable.filter((report) => report.peaks.has(task.dir));
     if (measured.length > 0) {
       const bytes = Math.max(...measured.map((report) => report.peaks.get(task.dir)!));
-      return { task, bytes, from: measured.filter((report) => report.peaks.get(task.dir) === bytes).map((report) => report.file), estimate: undefined };
+      const heaps = measured.flatMap((report) => report.heaps.get(task.dir) ?? []);
+      return {
+        task,
+        bytes,
+        from: measured.filter((report) => report.peaks.get(task.dir) === bytes).map((report) => report.file),
+        estimate: undefined,
+        ...(heaps.length > 0 ? { heapBytes: Math.max(...heaps) } : {}),
+      };
     }
     const guess = estimate(task);
     const why =
@@ -284,7 +299,11 @@ export function sizeTurbo(picked: PickedPeak[], budgetBytes: number, cores: numb
   const fit = fitConcurrency(peaks, budgetBytes, cores);
   const others = fit.value - 1;
   const limits: Record<string, number> = {};
+  const heaps: Record<string, number> = {};
   for (const dir of new Set(picked.map((peak) => peak.task.dir))) {
+    const needs = picked.filter((peak) => peak.task.dir === dir).flatMap((peak) => peak.heapBytes ?? []);
+    // The bench's own recommendation: what the package's heap needs, so its share does not undercut it.
+    if (needs.length > 0) heaps[dir] = recommendHeapMiB(Math.max(...needs));
     const own = picked.filter((peak) => peak.task.dir === dir).sort((a, b) => b.bytes - a.bytes)[0]!;
     const rest = picked
       .filter((peak) => peak !== own)
@@ -294,7 +313,7 @@ export function sizeTurbo(picked: PickedPeak[], budgetBytes: number, cores: numb
   }
   return {
     fit,
-    limits: { v: 1, root: context.root, from: context.from, concurrency: fit.value, budget: budgetBytes, limits, default: Math.floor(budgetBytes / fit.value) },
+    limits: { v: 1, root: context.root, from: context.from, concurrency: fit.value, budget: budgetBytes, limits, heaps, default: Math.floor(budgetBytes / fit.value) },
   };
 }
 

@@ -18,6 +18,11 @@ export interface TaskLimits {
   budget: number;
   /** Package dir relative to the root (POSIX, `.` for the root) → bytes. */
   limits: Record<string, number>;
+  /**
+   * Package dir → the heap (MiB) its measured peak needs (the bench's recommendation): a nested run gives at least
+   * this, within the package's room, where the profile's share of the room would be less.
+   */
+  heaps?: Record<string, number>;
   /** For packages not listed: the budget over the concurrency. */
   default: number;
 }
@@ -51,11 +56,16 @@ export function parseTaskLimits(text: string): TaskLimits {
   const limits = record.limits;
   if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) throw bad('"limits" is not an object');
   for (const [dir, bytes] of Object.entries(limits)) if (!positive(bytes)) throw bad(`"limits" of ${quote(dir)} is not a positive number of bytes`);
+  const heaps = record.heaps;
+  if (heaps !== undefined) {
+    if (typeof heaps !== 'object' || heaps === null || Array.isArray(heaps)) throw bad('"heaps" is not an object');
+    for (const [dir, mib] of Object.entries(heaps)) if (!positive(mib)) throw bad(`"heaps" of ${quote(dir)} is not a positive number of MiB`);
+  }
   return record as unknown as TaskLimits;
 }
 
 /** The limit of the package in `packageDir`, or undefined when the package is not under the limits' root. */
-export function taskLimitOf(limits: TaskLimits, packageDir: string): { bytes: number; detail: string } | undefined {
+export function taskLimitOf(limits: TaskLimits, packageDir: string): { bytes: number; detail: string; heapMiB?: number } | undefined {
   const rel = relative(limits.root, packageDir);
   if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
   const dir = rel === '' ? '.' : rel.split(sep).join(posix.sep);
@@ -65,5 +75,6 @@ export function taskLimitOf(limits: TaskLimits, packageDir: string): { bytes: nu
     listed !== undefined
       ? `room beside ${others} other task${others === 1 ? '' : 's'} in a ${formatBytes(limits.budget)} budget`
       : `${formatBytes(limits.budget)} budget / ${limits.concurrency} tasks (${dir} is not among its tasks)`;
-  return { bytes: Math.floor(listed ?? limits.default), detail: `${TASK_LIMITS_VAR} of ${quote(limits.from)}: ${share}` };
+  const heapMiB = limits.heaps?.[dir];
+  return { bytes: Math.floor(listed ?? limits.default), detail: `${TASK_LIMITS_VAR} of ${quote(limits.from)}: ${share}`, ...(heapMiB !== undefined ? { heapMiB } : {}) };
 }

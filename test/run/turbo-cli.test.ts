@@ -8,21 +8,30 @@ import { BIN, REPO, cleanEnv, runMemtune, tempDir, writeTree } from '../helpers.
 
 const MiB = 1024 * 1024;
 
-const result = (name: string, mib: number): PackageResult =>
-  ({ name, dir: `packages/${name}`, status: 'ok', compiler: { version: '5.9.3', native: false }, peakRssBytes: mib * MiB, spread: {}, runs: [] }) as unknown as PackageResult;
+const result = (name: string, mib: number, heapMiB: number | null = null): PackageResult =>
+  ({
+    name,
+    dir: `packages/${name}`,
+    status: 'ok',
+    compiler: { version: '5.9.3', native: false },
+    peakRssBytes: mib * MiB,
+    peakHeapUsedBytes: heapMiB === null ? null : heapMiB * MiB,
+    spread: {},
+    runs: [],
+  }) as unknown as PackageResult;
 
 /**
  * An npm workspace of packages a, b, c (and d, which the report does not know: added since) whose `script` runs
  * `command`; the real turbo on PATH through node_modules/.bin; a report measuring a, b, c at 500, 400, 300 MiB.
  */
-function workspace(t: TestContext, options: { command?: string; turbo?: object; persistent?: boolean; report?: boolean } = {}): string {
+function workspace(t: TestContext, options: { command?: string; turbo?: object; persistent?: boolean; report?: boolean; heapMiB?: number } = {}): string {
   const dir = tempDir(t, 'memtune-turbo-');
   const command = options.command ?? 'node -e 0';
   const files: Record<string, string | object> = {
     'package.json': { name: 'root', private: true, workspaces: ['packages/*'], packageManager: 'npm@11.19.1' },
     'turbo.json': options.turbo ?? { globalPassThroughEnv: ['MEMTUNE_*'], tasks: { typecheck: { cache: false, persistent: options.persistent === true } } },
   };
-  if (options.report !== false) files['.memtune/memtune-report.json'] = reportOf([result('a', 500), result('b', 400), result('c', 300)]);
+  if (options.report !== false) files['.memtune/memtune-report.json'] = reportOf([result('a', 500, options.heapMiB ?? null), result('b', 400), result('c', 300)]);
   for (const name of ['a', 'b', 'c', 'd']) files[`packages/${name}/package.json`] = { name, scripts: { typecheck: command } };
   writeTree(dir, files);
   mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
@@ -72,6 +81,20 @@ test("a nested memtune run in a task sizes from its package's room in MEMTUNE_TA
     ran.stdout,
     /memory limit: 819 MiB from MEMTUNE_TASK_LIMITS of "memtune run typecheck -- turbo run typecheck --filter=a": room beside 0 other tasks in a 819 MiB budget/,
   );
+});
+
+test("a nested run gets its package's measured heap need where the profile's share of its room would undercut it", (t) => {
+  // a peaks at 400 MiB of heap: the bench recommends 512 MiB; half of its 819 MiB room would be 409.
+  const dir = workspace(t, { command: `node ${BIN} run typecheck --explain`, heapMiB: 400 });
+  const ran = runMemtune(['run', 'typecheck', '--', 'turbo', 'run', 'typecheck', '--filter=a'], { cwd: dir, env: env() });
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.match(
+    ran.stdout,
+    /--max-old-space-size=512 +preset typecheck: the package's measured heap need, 512 MiB in MEMTUNE_TASK_LIMITS, within its 819 MiB share \(above 50% of it\)/,
+  );
+  const small = workspace(t, { command: `node ${BIN} run typecheck --explain`, heapMiB: 100 });
+  const profile = runMemtune(['run', 'typecheck', '--', 'turbo', 'run', 'typecheck', '--filter=a'], { cwd: small, env: env() });
+  assert.match(profile.stdout, /--max-old-space-size=409 +preset typecheck: 50% of 819 MiB/, 'a need below the profile share leaves the profile');
 });
 
 test('without MEMTUNE_* passed through in turbo.json memtune warns once that nested runs would size from the whole machine', (t) => {

@@ -104,7 +104,18 @@ test('MEMTUNE_TASK_LIMITS gives a package under its root its room and others the
   });
   assert.equal(taskLimitOf(limits, '/repo/packages/z')?.bytes, 500);
   assert.equal(taskLimitOf(limits, '/elsewhere/a'), undefined);
-  for (const bad of ['{', '[]', '{"v":2}', JSON.stringify({ v: 1, root: 'rel', from: '', concurrency: 1, budget: 1, limits: {}, default: 1 })]) {
+  const withHeaps = parseTaskLimits(
+    JSON.stringify({ v: 1, root: '/repo', from: 'x', concurrency: 1, budget: 1000, limits: { 'packages/a': 900 }, heaps: { 'packages/a': 512 }, default: 1000 }),
+  );
+  assert.equal(taskLimitOf(withHeaps, '/repo/packages/a')?.heapMiB, 512, "the package's measured heap need rides along");
+  assert.equal(taskLimitOf(withHeaps, '/repo/packages/b')?.heapMiB, undefined);
+  for (const bad of [
+    '{',
+    '[]',
+    '{"v":2}',
+    JSON.stringify({ v: 1, root: 'rel', from: '', concurrency: 1, budget: 1, limits: {}, default: 1 }),
+    JSON.stringify({ v: 1, root: '/repo', from: '', concurrency: 1, budget: 1, limits: {}, heaps: { 'packages/a': -1 }, default: 1 }),
+  ]) {
     assert.throws(
       () => parseTaskLimits(bad),
       (error: UsageError) => error.exitCode === 2 && error.message.startsWith('MEMTUNE_TASK_LIMITS: '),

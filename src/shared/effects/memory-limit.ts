@@ -11,6 +11,8 @@ export interface MemoryLimit {
   source: MemoryLimitSource;
   /** Where the figure was read: a file path, an environment variable or a Node API. */
   detail: string;
+  /** With a task share: the heap (MiB) the package's measured peak needs, which the share must not undercut. */
+  heapMiB?: number;
 }
 
 export interface DetectMemoryLimitOptions {
@@ -105,7 +107,7 @@ export function detectMemoryLimit(options: DetectMemoryLimitOptions = {}): Memor
   const shares = env[TASK_LIMITS_VAR];
   if (options.packageDir !== undefined && shares !== undefined && shares !== '') {
     const share = taskLimitOf(parseTaskLimits(shares), options.packageDir);
-    if (share) return { bytes: share.bytes, source: 'task-share', detail: share.detail };
+    if (share) return { bytes: share.bytes, source: 'task-share', detail: share.detail, ...(share.heapMiB !== undefined ? { heapMiB: share.heapMiB } : {}) };
   }
   const override = env.MEMTUNE_MEMORY_LIMIT;
   if (override !== undefined && override !== '') {
