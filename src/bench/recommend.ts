@@ -1,20 +1,11 @@
 import { finished, worstFigure } from './stats.js';
 import type { BenchReport, ConcurrencyRecommendation, HeapRecommendation, PackageResult, Recommendations } from './types.js';
 import { MiB, formatBytes } from '../shared/size.js';
+import { HEAP_HEADROOM, HEAP_MIN_MiB, HEAP_STEP_MiB, recommendHeapMiB } from '../shared/heap-need.js';
 import { concurrencyBasis, fitConcurrency, type TaskPeak } from '../shared/concurrency.js';
-
-/** Headroom over the measured peak: a heap run at its exact peak spends its time in GC. */
-export const HEAP_HEADROOM = 1.25;
-const HEAP_STEP_MiB = 64;
-const HEAP_MIN_MiB = 128;
 
 export function mibText(bytes: number): string {
   return `${Math.round(bytes / MiB)} MiB`;
-}
-
-export function recommendHeapMiB(peakHeapUsedBytes: number): number {
-  const steps = Math.ceil((peakHeapUsedBytes * HEAP_HEADROOM) / (HEAP_STEP_MiB * MiB));
-  return Math.max(HEAP_MIN_MiB, steps * HEAP_STEP_MiB);
 }
 
 function heapLine(result: PackageResult): HeapRecommendation | null {

@@ -1,5 +1,5 @@
 import type { BenchReport, PackageResult } from '../bench/types.js';
-import { recommendHeapMiB } from '../bench/recommend.js';
+import { recommendHeapMiB } from '../shared/heap-need.js';
 import { finished, worstFigure } from '../bench/stats.js';
 import { concurrencyBasis, fitConcurrency, type ConcurrencyFit, type TaskPeak } from '../shared/concurrency.js';
 import { UsageError, quote } from '../shared/errors.js';

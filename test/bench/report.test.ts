@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { recommend, recommendHeapMiB } from '../../src/bench/recommend.js';
+import { recommend } from '../../src/bench/recommend.js';
+import { recommendHeapMiB } from '../../src/shared/heap-need.js';
 import { renderMarkdownReport } from '../../src/bench/report/markdown.js';
 import { renderSvgReport } from '../../src/bench/report/svg.js';
 import type { PackageResult, RunFigures } from '../../src/bench/types.js';
