@@ -18,6 +18,7 @@ import { loadProfiles } from '../shared/effects/load-profiles.js';
 import { unifiedDiff } from '../shared/unified-diff.js';
 import { UsageError, formatError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
+import { DEFAULT_BUDGET_PERCENT } from '../shared/concurrency.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
 import type { BenchJob } from './effects/run-jobs.js';
 import { runBench, type BenchOptions, type BenchOutcome } from './effects/session.js';
@@ -93,7 +94,7 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
 }
 
 function parseBudget(text: string | undefined, limit: number): number {
-  if (text === undefined) return Math.floor(limit * 0.8);
+  if (text === undefined) return Math.floor((limit * DEFAULT_BUDGET_PERCENT) / 100);
   const percent = parsePercent(text);
   const bytes = percent !== undefined ? (percent / 100) * limit : parseByteSize(text);
   if (bytes === undefined || !(bytes > 0) || (percent !== undefined && percent > 100)) {

@@ -1,10 +1,8 @@
 import { concurrencyLine, measuredPeaks, mibText } from './recommend.js';
 import type { BenchReport, HeapRecommendation, RunnerProfile, RunnerRecommendation, RunnerSpec } from './types.js';
-import { profileHeapMiB, type Profiles } from '../shared/profiles.js';
+import { profileHeapBasis, profileHeapMiB, type Profiles } from '../shared/profiles.js';
 import { formatBytes, toMiB } from '../shared/size.js';
-
-/** The share of the runner's memory the checks may take together when --budget gives none: the bench's own default. */
-export const RUNNER_BUDGET_PERCENT = 80;
+import { DEFAULT_BUDGET_PERCENT } from '../shared/concurrency.js';
 
 /** `7 GiB and 2 CPUs`: how the Markdown names the runner. */
 export function runnerText(runner: RunnerSpec): string {
@@ -14,12 +12,11 @@ export function runnerText(runner: RunnerSpec): string {
 function profileLine(profile: string, heap: HeapRecommendation[], runner: RunnerSpec, profiles: Profiles, concurrency: number): RunnerProfile {
   const rule = profiles[profile]!.heap;
   const heapMiB = profileHeapMiB(rule, runner.memoryBytes);
-  const bounds = [rule.minMiB !== null ? `floor ${rule.minMiB} MiB` : '', rule.maxMiB !== null ? `ceiling ${rule.maxMiB} MiB` : ''].filter(Boolean).join(', ');
   const largest = heap.reduce((a, b) => (b.maxOldSpaceSizeMiB > a.maxOldSpaceSizeMiB ? b : a));
   return {
     profile,
     heapMiB,
-    heapBasis: `${rule.percent}% of ${formatBytes(runner.memoryBytes)}${bounds ? ` (${bounds})` : ''}`,
+    heapBasis: profileHeapBasis(rule, runner.memoryBytes),
     needMiB: largest.maxOldSpaceSizeMiB,
     neededBy: largest.package,
     fits: largest.maxOldSpaceSizeMiB <= heapMiB,
@@ -34,7 +31,7 @@ function profileLine(profile: string, heap: HeapRecommendation[], runner: Runner
  * the largest measured need. The heap needs themselves are the packages' own: they do not depend on the runner.
  */
 export function recommendForRunner(report: Pick<BenchReport, 'packages'>, heap: HeapRecommendation[], runner: RunnerSpec, profiles: Profiles): RunnerRecommendation {
-  const percent = runner.budgetPercent ?? RUNNER_BUDGET_PERCENT;
+  const percent = runner.budgetPercent ?? DEFAULT_BUDGET_PERCENT;
   const budgetBytes = Math.floor((runner.memoryBytes * percent) / 100);
   const concurrency = concurrencyLine(report, budgetBytes, runner.cpus);
   const notes: string[] = [];
@@ -58,7 +55,8 @@ export function recommendForRunner(report: Pick<BenchReport, 'packages'>, heap: 
       notes.push(`${over.package} needs a ${over.maxOldSpaceSizeMiB} MiB heap under [${line.profile}], more than the runner's ${formatBytes(runner.memoryBytes)}`);
     }
     if (tasks > 1 && line.concurrentHeapMiB > memoryMiB) {
-      // Each nested `memtune run` sizes its heap from the whole limit, not from a share per task.
+      // Where memtune did not size turbo (or the tasks run otherwise), each nested `memtune run` sizes its heap from
+      // the whole limit; only under `memtune run … -- turbo run` does each task get a share.
       notes.push(
         `${tasks} tasks under [${line.profile}] at once: each \`memtune run ${line.profile}\` gives its task ${line.heapMiB} MiB (${line.heapBasis}), ` +
           `so together they may grow to ${tasks} × ${line.heapMiB} = ${line.concurrentHeapMiB} MiB, more than the runner's ${memoryMiB} MiB. ` +

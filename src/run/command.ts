@@ -117,6 +117,7 @@ export async function run(argv: string[], hooks: RunHooks = {}): Promise<number>
     overrideEnv: values['override-env'] === true,
     cliFlags,
     reports: values.report ?? [],
+    explain: values.explain === true,
   });
   const { result, limit, files, envOrigins, turbo } = prepared;
   for (const warning of [...result.warnings, ...(turbo?.warnings ?? [])]) process.stderr.write(`${formatWarning(warning)}\n`);

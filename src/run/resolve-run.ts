@@ -16,7 +16,7 @@ import {
   type Origin,
   DIRECTORY_FLAGS,
 } from './node-options.js';
-import { profileHeapMiB, stepValue, type Profile } from '../shared/profiles.js';
+import { profileHeapBasis, profileHeapMiB, stepValue, type Profile } from '../shared/profiles.js';
 import { formatBytes, parseByteSize, toMiB } from '../shared/size.js';
 import { hasCompilerOption } from '../shared/effects/typescript-compiler.js';
 
@@ -60,7 +60,6 @@ function flagLayers(input: ResolveRunInput, notes: string[]): FlagSetting[] {
   const { profile, limit } = input;
   const presetOrigin = (what: string): Origin => ({ kind: 'preset', label: `preset ${profile.name}: ${what}` });
   const heapRule = profile.heap;
-  const bounds = [heapRule.minMiB !== null ? `floor ${heapRule.minMiB} MiB` : '', heapRule.maxMiB !== null ? `ceiling ${heapRule.maxMiB} MiB` : ''].filter(Boolean).join(', ');
   const profileHeap = profileHeapMiB(heapRule, limit.bytes);
   // A task's share is its room beside the other tasks' measured peaks: its measured need fits there even where the
   // profile's percent of the room (meant for a machine of unknown use) would not.
@@ -77,7 +76,7 @@ function flagLayers(input: ResolveRunInput, notes: string[]): FlagSetting[] {
       : {
           name: '--max-old-space-size',
           value: String(profileHeap),
-          origin: presetOrigin(`${heapRule.percent}% of ${formatBytes(limit.bytes)}${bounds ? ` (${bounds})` : ''}`),
+          origin: presetOrigin(profileHeapBasis(heapRule, limit.bytes)),
         },
     ...profile.nodeFlags.flatMap((text) => parseNodeOptionsEnv(text, presetOrigin('profile flag'))),
   ];

@@ -1,5 +1,11 @@
 import { MiB } from './size.js';
 
+/**
+ * How much of the memory limit tasks may fill together by default: the bench's `--budget`, a runner's budget and
+ * `memtune run … -- turbo run` all use it, so their concurrencies agree.
+ */
+export const DEFAULT_BUDGET_PERCENT = 80;
+
 /** One task's expected peak RSS: measured by a bench (the largest over its runs) or estimated. */
 export interface TaskPeak {
   /** The package (or package#task) the peak belongs to. */

@@ -1,5 +1,5 @@
 import { UsageError, quote } from './errors.js';
-import { MiB, percentOfMiB } from './size.js';
+import { MiB, formatBytes, percentOfMiB } from './size.js';
 
 export interface HeapRule {
   percent: number;
@@ -69,6 +69,12 @@ export function profileHeapMiB(rule: HeapRule, limitBytes: number): number {
   if (rule.minMiB !== null) mib = Math.max(mib, rule.minMiB);
   if (rule.maxMiB !== null) mib = Math.min(mib, rule.maxMiB);
   return mib;
+}
+
+/** Why `profileHeapMiB` gives what it gives: `50% of 7.0 GiB (floor 256 MiB, ceiling 16384 MiB)`. */
+export function profileHeapBasis(rule: HeapRule, limitBytes: number): string {
+  const bounds = [rule.minMiB !== null ? `floor ${rule.minMiB} MiB` : '', rule.maxMiB !== null ? `ceiling ${rule.maxMiB} MiB` : ''].filter(Boolean).join(', ');
+  return `${rule.percent}% of ${formatBytes(limitBytes)}${bounds ? ` (${bounds})` : ''}`;
 }
 
 export function stepValue(rules: StepRule[] | undefined, limitBytes: number): StepRule | undefined {

@@ -27,6 +27,8 @@ export interface RunRequest {
   cliFlags: FlagSetting[];
   /** `--report` files, for a turbo command. */
   reports: string[];
+  /** `--explain`: a turbo command is sized even where the user's concurrency wins, to show it. */
+  explain: boolean;
 }
 
 /** Everything a run reads from the machine and the repository, and what memtune makes of it. */
@@ -97,6 +99,7 @@ export function prepareRun(request: RunRequest): PreparedRun {
       env: { ...env, PATH: path },
       reports: request.reports,
       limit,
+      explain: request.explain,
     });
   return { dirs, env, envOrigins, limit, files, commandName, resolved, path, result, turbo };
 }

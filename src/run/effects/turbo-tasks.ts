@@ -11,6 +11,7 @@ import { resolveCompiler } from '../../shared/effects/typescript-compiler.js';
 import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
 import { formatBytes } from '../../shared/size.js';
 import { TASK_LIMITS_VAR } from '../../shared/task-limits.js';
+import { DEFAULT_BUDGET_PERCENT } from '../../shared/concurrency.js';
 import { PASS_THROUGH_FIX, configuredConcurrency, missingPassThrough, parseTurboJson } from '../../shared/turbo-config.js';
 import type { EnvSetting } from '../node-options.js';
 import {
@@ -46,10 +47,9 @@ export interface TurboRequest {
   /** `--report` files as written (relative to cwd). */
   reports: string[];
   limit: MemoryLimit;
+  /** `--explain`: size turbo even where the user's concurrency wins, to show what memtune would set. */
+  explain: boolean;
 }
-
-/** The bench's default budget: 80 % of the memory limit. */
-const BUDGET_SHARE = 0.8;
 
 /** turbo.json or turbo.jsonc at the root, parsed; undefined when there is none or turbo itself would refuse it. */
 export function readTurboJson(root: string): { file: string; config: unknown } | undefined {
@@ -154,8 +154,11 @@ function estimateOf(root: string): (task: TurboTask) => { bytes: number; what: s
 export function planTurbo(request: TurboRequest): TurboPlan {
   const { turbo, dirs, env } = request;
   const warnings: Notice[] = [];
-  const reports = reportFiles(request).map((file) => readReport(file, request.reports.length > 0));
   const turboJson = readTurboJson(dirs.repoRoot);
+  const winner = userConcurrency(turbo, env, configuredConcurrency(turboJson?.config), turboJson ? relative(request.cwd, turboJson.file) || 'turbo.json' : 'turbo.json');
+  // The user's concurrency stands: the reports and turbo's dry run (one more turbo start) would change nothing.
+  if (winner !== undefined && !request.explain) return { env: [], explain: [], warnings };
+  const reports = reportFiles(request).map((file) => readReport(file, request.reports.length > 0));
   const dry = dryRunTasks(request);
   const tasks = 'tasks' in dry ? dry.tasks : scannedTasks(request);
   const source =
@@ -179,9 +182,8 @@ export function planTurbo(request: TurboRequest): TurboPlan {
     });
   }
   const picked = pickPeaks(tasks, reports, estimateOf(dirs.repoRoot));
-  const budget = Math.floor(request.limit.bytes * BUDGET_SHARE);
+  const budget = Math.floor((request.limit.bytes * DEFAULT_BUDGET_PERCENT) / 100);
   const sizing = sizeTurbo(picked, budget, availableParallelism(), { root: dirs.repoRoot, from: request.from });
-  const winner = userConcurrency(turbo, env, configuredConcurrency(turboJson?.config), turboJson ? relative(request.cwd, turboJson.file) || 'turbo.json' : 'turbo.json');
   const explain = explainSizing(sizing, picked, { limit: `${formatBytes(request.limit.bytes)} from ${request.limit.detail}`, source, winner });
   if (winner !== undefined) return { env: [], explain, warnings };
 
