@@ -160,6 +160,11 @@ function deltasOf(before: PackageResult, after: PackageResult, maxGrowth: number
   return deltas;
 }
 
+/** Every measured result of a report (the solution build too), by baselineKey. */
+function byKey(report: BenchReport): Map<string, PackageResult> {
+  return new Map([...report.packages, ...(report.solution ? [report.solution] : [])].map((pkg) => [keyOf(pkg), pkg]));
+}
+
 /** A package as the bench plans to measure it: known before any run starts. */
 export interface PlannedPackage {
   name: string;
@@ -182,7 +187,7 @@ export function comparableBaseline(
   current: { environment: Pick<BenchEnvironment, 'node' | 'cpu' | 'memoryLimit'>; runs: number },
 ): string[] {
   const where = `--baseline ${quote(file)}`;
-  const before = new Map([...baseline.packages, ...(baseline.solution ? [baseline.solution] : [])].map((pkg) => [keyOf(pkg), pkg]));
+  const before = byKey(baseline);
   const common = planned.filter((pkg) => before.has(baselineKey(pkg.name, pkg.task)));
   if (common.length === 0) {
     const list = (names: string[]) => (names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', ') || 'none');
@@ -226,7 +231,7 @@ export function comparableBaseline(
  */
 export function compareWithBaseline(report: BenchReport, baseline: BenchReport, file: string, maxGrowth: number, warnings: string[] = []): BaselineComparison {
   const now = [...report.packages, ...(report.solution ? [report.solution] : [])];
-  const before = new Map([...baseline.packages, ...(baseline.solution ? [baseline.solution] : [])].map((pkg) => [keyOf(pkg), pkg]));
+  const before = byKey(baseline);
   const packages: BaselinePackage[] = [];
   for (const pkg of now) {
     const old = before.get(keyOf(pkg));
