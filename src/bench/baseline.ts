@@ -18,6 +18,8 @@ import { MiB, parsePercent } from '../shared/size.js';
 
 export const NOISE_FLOOR_BYTES = 8 * MiB;
 
+const PEAK_FIELDS = [...BASELINE_FIELDS, 'goHeapPeakBytes'] as const;
+
 const STATUSES: ReadonlySet<unknown> = new Set<RunStatus>(['ok', 'failed', 'oom', 'timeout', 'killed', 'crashed', 'no-check', 'config-error']);
 
 /** How a value shows in a message: as JSON, cut short. */
@@ -58,7 +60,8 @@ class BaselineShape {
     for (const key of ['name', 'dir', 'task'] as const) this.string(value[key], `${path}.${key}`);
     if (!STATUSES.has(value.status)) this.wrong(`${path}.status`, value.status, 'a run status');
     if (this.object(value.compiler, `${path}.compiler`)) this.string(value.compiler.version, `${path}.compiler.version`);
-    for (const field of BASELINE_FIELDS) this.number(value[field], `${path}.${field}`, true);
+    // Every peak figure a report holds, compared or not: a baseline whose figures are not numbers is not one memtune wrote.
+    for (const field of PEAK_FIELDS) this.number(value[field], `${path}.${field}`, true);
     if (!this.object(value.spread, `${path}.spread`)) return;
     for (const field of SUMMARY_FIELDS) {
       const spread = value.spread[field];

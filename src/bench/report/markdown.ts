@@ -188,7 +188,6 @@ function runnerLines(runner: RunnerRecommendation): string[] {
 const FIELD_LABELS: Record<BaselineField, string> = {
   peakRssBytes: 'peak RSS',
   peakHeapUsedBytes: 'peak heap',
-  goHeapPeakBytes: 'Go heap',
 };
 
 function percent(growth: number): string {
