@@ -99,6 +99,83 @@ export interface PackageResult {
   spread: Partial<Record<SummaryField, Spread>>;
   parallel: boolean;
   runs: RunFigures[];
+  /** With --variant: the variant these runs belong to (one result per package and variant). */
+  variant?: string;
+  /** With --profile: what the checks ran under (`memtune run <profile>`'s settings for this package). */
+  applied?: AppliedProfile;
+  /** With --find-min-heap: the smallest heap setting with which the check completed, and how it was found. */
+  minHeap?: MinHeapSearch;
+}
+
+/** The settings `memtune run <profile>` gives a package's check, applied to every measured run of it. */
+export interface AppliedProfile {
+  profile: string;
+  /** NODE_OPTIONS as `memtune run` sets it (the heap flag among them); empty for the native compiler. */
+  nodeOptions: string;
+  /** The other variables it sets (GOMEMLIMIT, GOGC for the native compiler). */
+  env: Record<string, string>;
+  /** Arguments it adds to the compiler's (`--checkers`, `--builders`). */
+  addedArgs: string[];
+  /** The --max-old-space-size applied, and where it came from (a `.node-options` line, the profile's share). */
+  heapMiB: number | null;
+  heapFrom: string | null;
+}
+
+/** One probe of a --find-min-heap search: the check run once under `heapMiB`. */
+export interface MinHeapProbe {
+  heapMiB: number;
+  status: RunStatus;
+  wallMs: number;
+  peakRssBytes: number | null;
+}
+
+/**
+ * `--find-min-heap`: for a JS compiler the smallest --max-old-space-size with which the check completed; for
+ * the native compiler the smallest GOMEMLIMIT that keeps its wall time within a bound of the unconstrained run.
+ */
+export interface MinHeapSearch {
+  setting: 'max-old-space-size' | 'GOMEMLIMIT';
+  /** The smallest setting that completed (within `resolutionBytes`); null when none did, not even the upper bound. */
+  bytes: number | null;
+  /** The search's bounds and how close it got. */
+  lowerBytes: number;
+  upperBytes: number;
+  resolutionBytes: number;
+  probes: MinHeapProbe[];
+  /** Why the search ended as it did, in a sentence. */
+  basis: string;
+}
+
+/** One `--variant NAME=SPEC`: the same packages under another tsconfig overlay, compiler or profile. */
+export interface VariantSpec {
+  name: string;
+  /** As given after `NAME=`. */
+  spec: string;
+  /** A tsconfig whose options are laid over each package's, absolute; null: none. */
+  tsconfig: string | null;
+  /** The typescript package every package is checked with, absolute; null: each package's own. */
+  compiler: string | null;
+  /** Checks run under what `memtune run <profile>` gives them; null: node's default heap. */
+  profile: string | null;
+}
+
+/** A figure of one package under one variant against the first variant: the runs paired in their interleaved order. */
+export interface VariantComparison {
+  package: string;
+  dir: string;
+  variant: string;
+  field: SummaryField;
+  /** Median of this variant's runs and of the first variant's. */
+  value: number;
+  reference: number;
+  /** median/min/max of the per-pair ratios (run i of this variant over run i of the first); 1.1 is 10 % more. */
+  ratio: Spread;
+}
+
+export interface VariantsReport {
+  /** In the order given; the first is what the others are compared with. */
+  list: VariantSpec[];
+  comparisons: VariantComparison[];
 }
 
 export interface SkippedPackage {
@@ -129,6 +206,8 @@ export interface BenchReport {
   solution: PackageResult | null;
   /** With --baseline: each package against the same package in an earlier report. */
   baseline?: BaselineComparison;
+  /** With --variant: each variant's figures against the first's. */
+  variants?: VariantsReport;
   recommendations: Recommendations;
 }
 
