@@ -15,6 +15,7 @@ import type { BenchReport, RecordedOptions, RunFigures } from './types.js';
 import type { RunnerSpec } from './types.js';
 import { planHeapWrites, writeHeapFiles } from './effects/node-options-write.js';
 import { loadProfiles } from '../shared/effects/load-profiles.js';
+import { resolveProfile } from '../shared/profiles.js';
 import { unifiedDiff } from '../shared/unified-diff.js';
 import { UsageError, formatError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
@@ -46,6 +47,7 @@ const OPTIONS = {
   'runner-cpus': { type: 'string' },
   write: { type: 'boolean' },
   force: { type: 'boolean' },
+  profile: { type: 'string' },
 } as const;
 
 const USAGE = [
@@ -63,6 +65,7 @@ const USAGE = [
   '  --budget=SIZE|N%    start a package only while the expected peak RSS of all running ones fits (default 80%)',
   '  --timeout=SECONDS   stop a run after this long and report it as timeout (default 600)',
   "  --warm              measure the incremental re-check beside the package's own .tsbuildinfo (writes it)",
+  "  --profile=NAME      run each check under what `memtune run NAME` gives it there (its .node-options, the profile's share)",
   "  --script=NAME       measure the package's npm script NAME instead of a type-check (e.g. build, test)",
   '  --solution          also measure `tsc -b --force` at the root as one process',
   '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
@@ -296,6 +299,15 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
   if (values.script !== undefined && values.warm) {
     throw new UsageError({ message: '--warm and --script cannot be combined: --warm is about the type-check.', fix: 'Drop one of them.' });
   }
+  if (values.profile !== undefined) {
+    resolveProfile(values.profile, loadProfiles());
+    if (values.script !== undefined) {
+      throw new UsageError({
+        message: `--profile and --script cannot be combined: a script runs under its own memtune run (${quote(values.script)} is measured as it is).`,
+        fix: 'Drop --profile, or measure the type-check without --script.',
+      });
+    }
+  }
   if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
     throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
@@ -311,6 +323,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     ...(timeoutSeconds !== undefined ? { timeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
     ...(values.baseline !== undefined ? { baseline: resolve(cwd, values.baseline) } : {}),
     ...(values['max-growth'] !== undefined ? { maxGrowth: parseMaxGrowth(values['max-growth']) } : {}),
+    ...(values.profile !== undefined ? { profile: values.profile } : {}),
   };
   const { dir: _started, ...defaults } = DEFAULT_OPTIONS;
   return {

@@ -69,7 +69,9 @@ function isHeader(value: unknown): value is JournalHeader {
     typeof options.solution === 'boolean' &&
     isPositive(options.timeoutMs) &&
     isStringOrNull(options.baseline) &&
-    isPositive(options.maxGrowth)
+    isPositive(options.maxGrowth) &&
+    // Absent in a journal written before --profile: such a bench ran with node's default heap.
+    (options.profile === undefined || isStringOrNull(options.profile))
   );
 }
 
@@ -96,7 +98,7 @@ export function parseJournal(text: string, file: string): ParsedJournal {
     try {
       value = JSON.parse(line);
       if (index === 0 && isHeader(value)) {
-        options = value.options;
+        options = { ...value.options, profile: value.options.profile ?? null };
       } else if (!isEntry(value)) {
         const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
         problem = version !== undefined && version !== SCHEMA_VERSION ? `schemaVersion ${JSON.stringify(version)}, expected ${SCHEMA_VERSION}` : 'not a memtune journal entry';
@@ -142,6 +144,7 @@ export function optionText(name: keyof RecordedOptions, options: RecordedOptions
     case 'compiler':
     case 'script':
     case 'baseline':
+    case 'profile':
       return options[name] === null ? `without --${name}` : `--${name} ${options[name]}`;
   }
 }
@@ -158,6 +161,7 @@ export const DEFAULT_OPTIONS: RecordedOptions = {
   timeoutMs: 600_000,
   baseline: null,
   maxGrowth: 0.1,
+  profile: null,
 };
 
 /** The options as the command line that starts such a bench, defaults left out. */

@@ -87,6 +87,8 @@ export const MESSAGE_LINES = 20;
  */
 const CONFIG_ERROR = /\.json(?:\(\d+,\d+\): | ?:\d+:\d+ - )error TS\d+|^error TS(?:5\d{3}|6053):/;
 
+const NATIVE_FRAME = /^\s*\d+: 0x[0-9a-f]+ /;
+
 const OUT_OF_MEMORY = /Reached heap limit|JavaScript heap out of memory|runtime: out of memory|fatal error: out of memory/;
 
 /**
@@ -161,6 +163,8 @@ export class RunOutput {
 
   private message(line: string): void {
     if (OUT_OF_MEMORY.test(line)) this.outOfMemory = true;
+    // V8's native stack after a fatal error (` 7: 0x10ea385 v8::internal::…`) would push the error itself out of the tail.
+    if (NATIVE_FRAME.test(line)) return;
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the colours of --pretty output start with ESC
     if (CONFIG_ERROR.test(line.replace(/\x1b\[[\d;]*m/g, ''))) this.configError = true;
     if (line.trim() === '' && this.head.length === 0) return;

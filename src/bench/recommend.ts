@@ -65,6 +65,9 @@ function solutionNote(report: ReportWithout): string | null {
 function remedy(result: PackageResult): string {
   switch (result.status) {
     case 'oom':
+      if (result.applied?.heapMiB != null) {
+        return `the --max-old-space-size=${result.applied.heapMiB} it ran under (${result.applied.heapFrom}) is too small: raise it there, or find what it needs with memtune bench --find-min-heap`;
+      }
       return result.compiler.native
         ? 'raise the memory limit or lower --checkers, then run memtune bench again'
         : 'raise the heap (--max-old-space-size) or run it under the build profile (memtune run build), then run memtune bench again';

@@ -110,7 +110,7 @@ export interface PackageResult {
 /** The settings `memtune run <profile>` gives a package's check, applied to every measured run of it. */
 export interface AppliedProfile {
   profile: string;
-  /** NODE_OPTIONS as `memtune run` sets it (the heap flag among them); empty for the native compiler. */
+  /** NODE_OPTIONS as `memtune run` sets it (the heap flag among them; for the native compiler it reaches only its node launcher). */
   nodeOptions: string;
   /** The other variables it sets (GOMEMLIMIT, GOGC for the native compiler). */
   env: Record<string, string>;
@@ -325,6 +325,8 @@ export interface RecordedOptions {
   /** `--baseline`, absolute; null: none. */
   baseline: string | null;
   maxGrowth: number;
+  /** `--profile`: each check runs under what `memtune run <profile>` gives it; null: node's default heap. */
+  profile: string | null;
 }
 
 /** The first line of the journal. */

@@ -113,6 +113,12 @@ test('parseJournal refuses an unreadable line before the last one, or another sc
   }
 });
 
+test('a journal written before --profile resumes as a bench without it', () => {
+  const { profile: _profile, ...older } = { ...DEFAULT_OPTIONS, runs: 2 };
+  const text = `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, options: older })}\n${formatJournalLine(entry('a', 1))}`;
+  assert.deepEqual(parseJournal(text, 'j.jsonl').options, { ...older, profile: null });
+});
+
 test('parseJournal reads the options line, and gives the whole lines a journal cut off mid-write must be cut back to', () => {
   const options = { ...DEFAULT_OPTIONS, filters: ['a'], runs: 2 };
   const whole = formatJournalHeader(options) + formatJournalLine(entry('a', 1));
@@ -141,6 +147,7 @@ test('resumeOptions continues with the recorded options and refuses a given one 
     [{ timeoutMs: 5000 }, /^memtune: --timeout 5: this bench was started with --timeout 600 /],
     [{ baseline: '/r/b.json' }, /^memtune: --baseline \/r\/b\.json: this bench was started without --baseline /],
     [{ maxGrowth: 0.2 }, /^memtune: --max-growth 20%: this bench was started with --max-growth 10% /],
+    [{ profile: 'typecheck' }, /^memtune: --profile typecheck: this bench was started without --profile /],
   ];
   for (const [given, message] of cases) {
     assert.throws(

@@ -32,6 +32,7 @@ import { buildProjects, isUnreadable, readProjectConfig, type ProjectConfig, typ
 import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { writeFileAtomic } from '../../shared/effects/write-file-atomic.js';
 import { findPackageDirs, type PackageDirs } from '../../shared/effects/package-dirs.js';
+import { applyProfile } from './applied-profile.js';
 
 /** What `memtune bench` was asked to do, parsed and checked by the command. */
 export interface BenchOptions {
@@ -332,11 +333,15 @@ async function prepareChecks(targets: BenchTarget[], plan: BenchPlan, configs: C
   return expanded.targets;
 }
 
-/** Each target with the task that measures it and its first expected peak (the baseline's, else a guess from its sources). */
-function planTargets(targets: BenchTarget[], configs: Configs, options: RecordedOptions, baselinePeak: Map<string, number>): Planned[] {
+/**
+ * Each target with the task that measures it and its first expected peak (the baseline's, else a guess from its
+ * sources). With --profile, a check runs under what `memtune run <profile>` gives it in its package.
+ */
+function planTargets(root: string, targets: BenchTarget[], configs: Configs, options: RecordedOptions, baselinePeak: Map<string, number>): Planned[] {
   const script = options.script ?? undefined;
+  const profiles = options.profile === null ? undefined : loadProfiles();
   return targets.map((target) => {
-    const task =
+    const plain =
       script !== undefined
         ? scriptTask(target, script, { godebug: process.env.GODEBUG })
         : checkTask(target, {
@@ -345,6 +350,7 @@ function planTargets(targets: BenchTarget[], configs: Configs, options: Recorded
             godebug: process.env.GODEBUG,
             incremental: readable(configs, target.tsconfig)?.incremental ?? false,
           });
+    const { task, applied } = profiles === undefined ? { task: plain, applied: undefined } : applyProfile(plain, target, options.profile!, profiles, root);
     return {
       key: runKey(target.relDir, task.task, target.compiler.path),
       name: target.name,
@@ -352,7 +358,8 @@ function planTargets(targets: BenchTarget[], configs: Configs, options: Recorded
       task: task.task,
       spec: task,
       compiler: target.compiler,
-      profile: script === undefined ? 'typecheck' : scriptProfile(target.dir, script),
+      profile: script === undefined ? (options.profile ?? 'typecheck') : scriptProfile(target.dir, script),
+      ...(applied ? { applied } : {}),
       unreadable: script === undefined ? (configs.get(target.tsconfig) as UnreadableConfig | undefined)?.unreadable : undefined,
       estimate: baselinePeak.get(baselineKey(target.name, task.task)) ?? estimatePeakRss(target.compiler.native, sourceBytes(target.dir)),
     };
@@ -497,7 +504,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   if (script === undefined) targets = await prepareChecks(targets, plan, configs);
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
 
-  const measured = planTargets(targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
+  const measured = planTargets(plan.root, targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
   const all = solution ? [...measured, solution] : measured;
   const environment = environmentOf(
     plan.root,

@@ -128,6 +128,24 @@ function solutionLine(solution: PackageResult): string {
   return `**Solution build** (${code(solution.task)}): ${escapeText(parts.join(' · '))}`;
 }
 
+/** With --profile: the heap each check ran under and where it came from, so an applied setting is seen at work. */
+function appliedLines(report: BenchReport): string[] {
+  const applied = report.packages.filter((result) => result.applied !== undefined);
+  if (applied.length === 0) return [];
+  const lines = [`Each check ran under what ${code(`memtune run ${applied[0]!.applied!.profile}`)} gives it in its package:`, ''];
+  for (const result of applied) {
+    const { heapMiB, heapFrom, env, addedArgs } = result.applied!;
+    const settings = result.compiler.native
+      ? [...Object.entries(env).map(([key, value]) => `${key}=${value}`), ...addedArgs]
+      : heapMiB === null
+        ? ['no --max-old-space-size']
+        : [`--max-old-space-size=${heapMiB} (${heapFrom})`];
+    lines.push(`- ${escapeText(result.name)}: ${escapeText(settings.join(', ') || 'nothing')}: ${statusText(result)}`);
+  }
+  lines.push('');
+  return lines;
+}
+
 function recommendationLines(report: BenchReport): string[] {
   const advice = report.recommendations;
   const lines: string[] = ['## Recommendations', ''];
@@ -285,6 +303,7 @@ export function renderMarkdownReport(report: BenchReport): string {
   }
   if (report.solution) lines.push(solutionLine(report.solution), '');
   if (report.packages.length === 0 && report.solution) lines.push(...runCountLines(report));
+  lines.push(...appliedLines(report));
   lines.push(...messageLines(report));
   if (report.baseline) lines.push(...baselineLines(report.baseline));
   if (report.skipped.length > 0) {

@@ -4,6 +4,7 @@ import type { Profiles } from '../../shared/profiles.js';
 import { finished, markUncheckedRuns, summarizeRuns } from '../stats.js';
 import {
   SCHEMA_VERSION,
+  type AppliedProfile,
   type BenchEnvironment,
   type BenchReport,
   type CompilerInfo,
@@ -20,6 +21,8 @@ export interface MeasuredTarget {
   task: string;
   compiler: CompilerInfo;
   profile: string | null;
+  /** With --profile: the settings every run of it got. */
+  applied?: AppliedProfile | undefined;
 }
 
 export interface ReportInput {
@@ -49,7 +52,8 @@ function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], opti
   const summary = summarizeRuns(figures);
   // The counts come from the unmeasured counting run: measured runs go without --extendedDiagnostics.
   const diagnostics = counting && finished(counting.status) ? counting.diagnostics : summary.diagnostics;
-  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summary, diagnostics, runs: figures };
+  const applied = target.applied ? { applied: target.applied } : {};
+  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summary, diagnostics, runs: figures, ...applied };
 }
 
 /** The report of a bench: every target with at least one finished run, in plan order. */
