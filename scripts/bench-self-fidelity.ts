@@ -37,8 +37,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** The bare command once: GNU time for its peak RSS, its own --trace-gc lines for the heap. */
-function bareReading(args: string[], cwd: string, timeFile: string): Reading {
-  const result = spawnSync(GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, '--trace-gc', ...args], { cwd, env: cleanEnv(), encoding: 'utf8', maxBuffer: 256 * MiB });
+function bareReading(scenario: FidelityScenario, args: string[], timeFile: string): Reading {
+  const node = scenario.bare.traceGc === false ? [process.execPath] : [process.execPath, '--trace-gc'];
+  const env = { ...cleanEnv(), ...scenario.env };
+  const result = spawnSync(GNU_TIME, ['-f', '%M', '-o', timeFile, ...node, ...args], { cwd: scenario.bare.cwd, env, encoding: 'utf8', maxBuffer: 256 * MiB });
   if (result.status !== 0) throw new Error(`bare ${args.join(' ')} exited ${result.status ?? result.signal}:\n${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`);
   let peak = 0;
   let gcs = 0;
@@ -55,7 +57,7 @@ function bareReading(args: string[], cwd: string, timeFile: string): Reading {
 function memtuneReadings(scenario: FidelityScenario, out: string): Reading[] {
   const result = spawnSync(process.execPath, [MEMTUNE, ...scenario.memtune.args, '--out', out, '--json'], {
     cwd: scenario.memtune.cwd,
-    env: cleanEnv(),
+    env: { ...cleanEnv(), ...scenario.env },
     encoding: 'utf8',
     maxBuffer: 256 * MiB,
   });
@@ -94,8 +96,8 @@ export async function measureFidelity(scenarios: FidelityScenario[], log: (text:
           for (let run = 0; run < scenario.runsPerRound; run++) {
             readings.push(
               bareReading(
+                scenario,
                 scenario.bare.args(() => freshPath('.tsbuildinfo')),
-                scenario.bare.cwd,
                 freshPath('.time'),
               ),
             );

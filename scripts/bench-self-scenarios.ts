@@ -24,14 +24,20 @@ interface FidelityDefinition {
   rounds: number;
   /** `memtune bench` arguments and where it runs; `pick` takes the measured runs from its report. */
   memtune: { cwd: string; args: string[]; pick: (report: BenchReport) => RunFigures[] | undefined };
-  /** The user's bare command: node arguments (the compiler and its own arguments), where it runs. */
-  bare: { cwd: string; args: (fresh: () => string) => string[] };
+  /**
+   * The user's bare command: node arguments (the compiler and its own arguments), where it runs. `traceGc: false`:
+   * the command puts `--trace-gc` on the compiler's node itself (one started by `memtune run`).
+   */
+  bare: { cwd: string; args: (fresh: () => string) => string[]; traceGc?: false };
+  /** Set for both sides (after the environment is cleaned of NODE_OPTIONS and MEMTUNE_*). */
+  env?: Record<string, string>;
 }
 
 export interface FidelityScenario extends FidelityDefinition {
   id: FidelityId;
 }
 
+const MEMTUNE = join(import.meta.dirname, '..', 'bin', 'memtune.js');
 const tsc = (sources: RealSources) => join(sources.root, 'node_modules', 'typescript', 'bin', 'tsc');
 const byName = (name: string) => (report: BenchReport) => report.packages.find((pkg) => pkg.name === name)?.runs;
 
@@ -62,6 +68,21 @@ const FIDELITY = {
       pick: (report) => report.solution?.runs,
     },
     bare: { cwd: sources.root, args: () => [tsc(sources), '-b', 'tsconfig.json', '--force'] },
+  }),
+  // --profile: the check under the heap `memtune run typecheck` gives it, here from NODE_OPTIONS (below zod's
+  // default-heap peak of ~400 MiB, so the cap shapes the run), against the user's `memtune run typecheck -- tsc`.
+  'fidelity-profile': (sources, runs) => ({
+    subject: 'zod 4.6.7 src/, TypeScript 5.9.3, under memtune run typecheck with NODE_OPTIONS=--max-old-space-size=384',
+    runsPerRound: 1,
+    rounds: runs,
+    env: { NODE_OPTIONS: '--max-old-space-size=384' },
+    memtune: { cwd: sources.root, args: ['bench', '--profile', 'typecheck', '--filter', '@real/zod', '--runs', '1'], pick: byName('@real/zod') },
+    // memtune run starts the command as written: `--trace-gc` on the compiler's own node, where NODE_OPTIONS cannot take it.
+    bare: {
+      cwd: sources.zod,
+      args: () => [MEMTUNE, 'run', 'typecheck', '--', process.execPath, '--trace-gc', tsc(sources), '-p', 'tsconfig.json', '--noEmit'],
+      traceGc: false,
+    },
   }),
 } satisfies Record<string, (sources: RealSources, runs: number) => FidelityDefinition>;
 
