@@ -12,7 +12,10 @@ function errorCode(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
-/** Every compiler package directly in these directories' node_modules (npm aliases such as node_modules/typescript-6 included), each once. */
+/**
+ * Every compiler package directly in these directories' node_modules (npm aliases such as node_modules/typescript-6
+ * included), each once, by the path it is installed under.
+ */
 export function installedCompilers(dirs: readonly string[]): Array<{ dir: string; name: string; compiler: CompilerInfo }> {
   const found = new Map<string, { dir: string; name: string; compiler: CompilerInfo }>();
   const visit = (dir: string) => {
@@ -22,11 +25,10 @@ export function installedCompilers(dirs: readonly string[]): Array<{ dir: string
     } catch {
       return;
     }
-    if (found.has(real)) return;
-    const compiler = compilerAt(real);
+    const compiler = found.has(real) ? undefined : compilerAt(dir);
     if (!compiler) return;
-    const manifest = JSON.parse(readFileSync(join(real, 'package.json'), 'utf8')) as { name: string };
-    found.set(real, { dir: real, name: manifest.name, compiler });
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string };
+    found.set(real, { dir, name: manifest.name, compiler });
   };
   for (const modules of [...new Set(dirs)].map((dir) => join(dir, 'node_modules'))) {
     for (const entry of entriesOf(modules)) {
