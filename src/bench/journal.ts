@@ -203,7 +203,8 @@ function sameOption(name: keyof RecordedOptions, a: RecordedOptions, b: Recorded
  */
 export function resumeOptions(recorded: RecordedOptions, given: Partial<RecordedOptions>, file: string): RecordedOptions {
   const merged: RecordedOptions = { ...recorded };
-  const flag = (name: keyof RecordedOptions) => (name === 'filters' ? '--filter' : name === 'variants' ? '--variant' : name === 'timeoutMs' ? '--timeout' : name === 'maxGrowth' ? '--max-growth' : `--${name}`);
+  const flag = (name: keyof RecordedOptions) =>
+    name === 'filters' ? '--filter' : name === 'variants' ? '--variant' : name === 'timeoutMs' ? '--timeout' : name === 'maxGrowth' ? '--max-growth' : `--${name}`;
   for (const name of Object.keys(given) as Array<keyof RecordedOptions>) {
     const asked = { ...recorded, ...{ [name]: given[name] } } as RecordedOptions;
     if (given[name] === undefined || sameOption(name, asked, recorded)) continue;

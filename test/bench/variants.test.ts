@@ -11,7 +11,7 @@ import type { BenchReport, PackageResult, RunFigures, VariantSpec } from '../../
 import { compareVariants, interleaved, parseVariants } from '../../src/bench/variants.js';
 import { UsageError, formatError } from '../../src/shared/errors.js';
 import { COMPILERS, REPO, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
-import { fakeCompiler, writeWhole } from './fake-compiler.js';
+import { fakeCompiler } from './fake-compiler.js';
 import { LIB, WORKSPACE_ROOT, linkTypeScript } from './workspace-fixture.js';
 
 function errorOf(action: () => unknown): string {
@@ -43,7 +43,12 @@ test('a --variant that does not parse is refused, naming it, with the syntax to 
     [['a=', 'a=tsconfig:b.json'], /^memtune: --variant "a": is given twice: each variant needs a name of its own/],
     [['only=tsconfig:a.json'], /is the only variant: a variant is compared with the first one given, so one alone compares nothing\.\nAdd the configuration to compare with first/],
   ];
-  for (const [given, expected] of cases) assert.match(errorOf(() => parseVariants(given)), expected, given.join(' '));
+  for (const [given, expected] of cases)
+    assert.match(
+      errorOf(() => parseVariants(given)),
+      expected,
+      given.join(' '),
+    );
 });
 
 test("a package's runs take turns between the variants: run i of each before run i + 1 of any", () => {
@@ -198,7 +203,7 @@ test('variants are looked up before anything runs: a missing or broken overlay, 
   assert.match(errorOf(lookUp('profile:huge')), /"huge" is not a profile; the profiles are .*typecheck.*\.\nWrite e\.g\. profile:typecheck$/);
 });
 
-test('an overlay is laid over the package tsconfig by a real tsc: its option wins, ${configDir} and references stay the package\'s', (t) => {
+test("an overlay is laid over the package tsconfig by a real tsc: its option wins, ${configDir} and references stay the package's", (t) => {
   const root = tempDir(t);
   linkMemtune(root);
   writeTree(root, {
@@ -226,7 +231,10 @@ test('an overlay is laid over the package tsconfig by a real tsc: its option win
   assert.deepEqual(laid.references, [{ path: '../lib/tsconfig.json' }], 'references are not inherited through extends: they are repeated');
 
   writeFileSync(join(root, 'pkg/tsconfig.memtune-variant.mine.json'), '{}');
-  assert.match(errorOf(() => writeVariantConfigs([{ ...config, variant: 'mine' }])), /is in the way: a variant writes its generated tsconfig there, and this one was not written by memtune/);
+  assert.match(
+    errorOf(() => writeVariantConfigs([{ ...config, variant: 'mine' }])),
+    /is in the way: a variant writes its generated tsconfig there, and this one was not written by memtune/,
+  );
   assert.deepEqual(writeVariantConfigs([config]), written, 'one a bench left behind (killed) is written over');
 });
 
@@ -299,7 +307,10 @@ test('a bad --variant exits 2 before anything runs: no journal, no report, no ge
     [['--variant', 'only='], /is the only variant/],
     [['--variant', 'a=', '--variant', 'b=tsconfig:missing.json'], /^memtune: --variant "b=tsconfig:missing\.json": tsconfig .*missing\.json cannot be read \(ENOENT\)/],
     [['--variant', 'a=', '--variant', 'b=compiler:typescript@4.9.5'], /typescript@4\.9\.5 is not installed in the workspace's node_modules; installed: no TypeScript compiler/],
-    [['--variant', 'a=', '--variant', 'b=', '--solution'], /^memtune: --variant and --solution cannot be combined: the root build is one process measured as it is, not per variant\.\nRun --solution in a bench of its own/],
+    [
+      ['--variant', 'a=', '--variant', 'b=', '--solution'],
+      /^memtune: --variant and --solution cannot be combined: the root build is one process measured as it is, not per variant\.\nRun --solution in a bench of its own/,
+    ],
     [['--variant', 'a=', '--variant', 'b=', '--script', 'build'], /--variant and --script cannot be combined: a script runs its own commands/],
     [['--variant', 'a=', '--variant', 'b=', '--baseline', 'x.json'], /--variant and --baseline cannot be combined: a baseline has one result per package/],
     [['--variant', 'a=', '--variant', 'b=', '--warm'], /--variant and --warm cannot be combined/],

@@ -75,13 +75,21 @@ function checkOverlay(where: string, path: string): void {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError({ where, message: `tsconfig ${path} cannot be read (${errorCode(error)}).`, fix: 'Pass a tsconfig file whose options are laid over each package\'s, e.g. tsconfig:overlays/skip-lib-check.json' });
+    throw new UsageError({
+      where,
+      message: `tsconfig ${path} cannot be read (${errorCode(error)}).`,
+      fix: "Pass a tsconfig file whose options are laid over each package's, e.g. tsconfig:overlays/skip-lib-check.json",
+    });
   }
   let value: unknown;
   try {
     value = parseJsonc(text);
   } catch (error) {
-    throw new UsageError({ where, message: `tsconfig ${path} is not JSON (${(error as Error).message}).`, fix: 'Fix the file: a tsconfig is JSON, with comments and trailing commas allowed.' });
+    throw new UsageError({
+      where,
+      message: `tsconfig ${path} is not JSON (${(error as Error).message}).`,
+      fix: 'Fix the file: a tsconfig is JSON, with comments and trailing commas allowed.',
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError({ where, message: `tsconfig ${path} is not a JSON object.`, fix: 'Write it as a tsconfig: { "compilerOptions": { … } }' });
@@ -180,7 +188,11 @@ export function writeVariantConfigs(configs: readonly VariantConfig[]): string[]
     }
   } catch (error) {
     removeVariantConfigs(written);
-    throw new UsageError({ where: planned[written.length]!.file, message: `cannot be written (${errorCode(error)}).`, fix: 'Make the package directory writable: a variant\'s tsconfig is written beside the package\'s own.' });
+    throw new UsageError({
+      where: planned[written.length]!.file,
+      message: `cannot be written (${errorCode(error)}).`,
+      fix: "Make the package directory writable: a variant's tsconfig is written beside the package's own.",
+    });
   }
   return written;
 }

@@ -292,9 +292,14 @@ function variantLines(report: BenchReport, variants: VariantsReport): string[] {
   ];
   const references = report.packages.filter((result) => result.variant === first.name);
   for (const reference of references) {
-    const results = variants.list.map((variant) => report.packages.find((result) => result.variant === variant.name && result.name === reference.name && result.dir === reference.dir));
+    const results = variants.list.map((variant) =>
+      report.packages.find((result) => result.variant === variant.name && result.name === reference.name && result.dir === reference.dir),
+    );
     const row = (label: string, cells: string[]) => lines.push(`| ${escapeCell(reference.name)} | ${escapeCell(label)} | ${cells.map(escapeCell).join(' | ')} |`);
-    row('compiler, status', results.map((result) => (result ? `${compilerText(result)}, ${statusText(result)}` : NONE)));
+    row(
+      'compiler, status',
+      results.map((result) => (result ? `${compilerText(result)}, ${statusText(result)}` : NONE)),
+    );
     for (const { field, label, format } of VARIANT_ROWS) {
       if (results.every((result) => result?.[field] == null)) continue;
       row(
@@ -302,19 +307,30 @@ function variantLines(report: BenchReport, variants: VariantsReport): string[] {
         results.map((result, index) => {
           const value = result?.[field];
           if (value == null) return NONE;
-          const comparison = variants.comparisons.find((c) => c.field === field && c.variant === variants.list[index]!.name && c.package === reference.name && c.dir === reference.dir);
+          const comparison = variants.comparisons.find(
+            (c) => c.field === field && c.variant === variants.list[index]!.name && c.package === reference.name && c.dir === reference.dir,
+          );
           return comparison ? `${format(value)} ${ratioText(comparison.ratio)}` : format(value);
         }),
       );
     }
-    for (const [key, label] of [['files', 'files'], ['types', 'types']] as const) {
+    for (const [key, label] of [
+      ['files', 'files'],
+      ['types', 'types'],
+    ] as const) {
       if (results.every((result) => result?.diagnostics[key] === undefined)) continue;
-      row(label, results.map((result) => (result?.diagnostics[key] === undefined ? NONE : grouped(result.diagnostics[key]))));
+      row(
+        label,
+        results.map((result) => (result?.diagnostics[key] === undefined ? NONE : grouped(result.diagnostics[key]))),
+      );
     }
   }
   lines.push('');
   if (others.length > 0 && report.packages.some((result) => result.parallel)) {
-    lines.push(`${DAGGER} Some runs were measured while other packages ran: their wall and CPU ratios are not clean (--concurrency 1 makes them so); memory figures are per process.`, '');
+    lines.push(
+      `${DAGGER} Some runs were measured while other packages ran: their wall and CPU ratios are not clean (--concurrency 1 makes them so); memory figures are per process.`,
+      '',
+    );
   }
   return lines;
 }

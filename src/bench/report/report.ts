@@ -60,7 +60,18 @@ function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], opti
   const diagnostics = counting && finished(counting.status) ? counting.diagnostics : summary.diagnostics;
   const applied = target.applied ? { applied: target.applied } : {};
   const variant = target.variant === undefined ? {} : { variant: target.variant };
-  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summary, diagnostics, runs: figures, ...applied, ...variant };
+  return {
+    name: target.name,
+    dir: target.dir,
+    task: target.task,
+    compiler: target.compiler,
+    profile: target.profile,
+    ...summary,
+    diagnostics,
+    runs: figures,
+    ...applied,
+    ...variant,
+  };
 }
 
 /** The report of a bench: every target with at least one finished run, in plan order. */

@@ -250,7 +250,9 @@ function renderVariantSvg(report: BenchReport, list: VariantSpec[]): string {
         return;
       }
       const width = (bytes / MiB / axisMaxMiB) * PLOT_W;
-      const ratio = report.variants?.comparisons.find((c) => c.field === 'peakRssBytes' && c.variant === variant.name && c.package === reference.name && c.dir === reference.dir)?.ratio;
+      const ratio = report.variants?.comparisons.find(
+        (c) => c.field === 'peakRssBytes' && c.variant === variant.name && c.package === reference.name && c.dir === reference.dir,
+      )?.ratio;
       const label = `${mibText(bytes)}${ratio ? ` ×${ratio.median.toFixed(2)}` : ''}${result!.status === 'ok' ? '' : ` · ${result!.status}`}`;
       lines.push(
         `<rect class="bar variant" data-variant="${escapeXml(variant.name)}" x="${PLOT_X}" y="${px(y)}" width="${px(width)}" height="${BAR_H}" fill="${VARIANT_COLORS[index % VARIANT_COLORS.length]}"/>`,
