@@ -132,7 +132,8 @@ function pairedRatios(runs: readonly RunFigures[], reference: readonly RunFigure
 export function compareVariants(packages: readonly PackageResult[], list: readonly VariantSpec[]): VariantComparison[] {
   const first = list[0]?.name;
   const comparisons: VariantComparison[] = [];
-  const same = (a: PackageResult, b: PackageResult) => a.name === b.name && a.dir === b.dir && a.task === b.task;
+  // Not by task: a variant's profile shows in it (`memtune run build -- tsc …`), and it is still the same package's check.
+  const same = (a: PackageResult, b: PackageResult) => a.name === b.name && a.dir === b.dir;
   for (const reference of packages.filter((pkg) => pkg.variant === first)) {
     for (const variant of list.slice(1)) {
       const result = packages.find((pkg) => pkg.variant === variant.name && same(pkg, reference));

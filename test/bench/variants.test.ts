@@ -111,7 +111,10 @@ const LIST: VariantSpec[] = parseVariants(['base=', 'nolib=tsconfig:skip.json', 
 test('a variant is compared run by run with the first: ratios of paired runs, unrounded, a pair that did not finish left out', () => {
   const base = result('base', [run({ peakRssBytes: 100, wallMs: 1000 }), run({ peakRssBytes: 200, wallMs: 1000 }), run({ peakRssBytes: 100, wallMs: 1000 })]);
   const nolib = result('nolib', [run({ peakRssBytes: 90, wallMs: 1100 }), run({ peakRssBytes: 190, wallMs: 900 }), run({ status: 'oom', peakRssBytes: 10, wallMs: 10 })]);
-  const native = result('ts7', [run({ peakRssBytes: 70, peakHeapUsedBytes: null }), run({ peakRssBytes: 140, peakHeapUsedBytes: null })], true);
+  const native = {
+    ...result('ts7', [run({ peakRssBytes: 70, peakHeapUsedBytes: null }), run({ peakRssBytes: 140, peakHeapUsedBytes: null })], true),
+    task: 'memtune run typecheck -- tsc -p tsconfig.json --noEmit',
+  };
   const comparisons = compareVariants([base, nolib, native], LIST);
   const rss = comparisons.find((c) => c.variant === 'nolib' && c.field === 'peakRssBytes')!;
   assert.deepEqual([rss.ratio.min, rss.ratio.max], [0.9, 0.95], 'run i over run i: 90/100 and 190/200, not a ratio of medians; the oom run is left out');
@@ -119,7 +122,7 @@ test('a variant is compared run by run with the first: ratios of paired runs, un
   assert.equal(rss.reference, 200);
   assert.ok(!comparisons.some((c) => c.variant === 'ts7' && c.field === 'peakHeapUsedBytes'), 'the native compiler has no V8 heap to compare');
   const nativeRss = comparisons.find((c) => c.variant === 'ts7' && c.field === 'peakRssBytes')!;
-  assert.deepEqual([nativeRss.ratio.min, nativeRss.ratio.max, nativeRss.ratio.unsteady], [0.7, 0.7, false], 'two runs paired with the first two of base');
+  assert.deepEqual([nativeRss.ratio.min, nativeRss.ratio.max, nativeRss.ratio.unsteady], [0.7, 0.7, false], 'two runs paired with the first two of base; its task names its profile, it is the same package');
   assert.ok(!comparisons.some((c) => c.variant === 'base'), 'the first variant is the reference, not compared with itself');
 });
 
