@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { removeVariantConfigs, resolveVariants, variantConfigPath, writeVariantConfigs } from '../../src/bench/effects/variants.js';
 import { DEFAULT_OPTIONS, formatJournalHeader, parseJournal, resumeOptions } from '../../src/bench/journal.js';
+import { heapWrites } from '../../src/bench/node-options-edit.js';
+import { benchmarkActionEntries } from '../../src/bench/report/benchmark-action.js';
 import { renderMarkdownReport } from '../../src/bench/report/markdown.js';
+import { endedText } from '../../src/bench/report/report.js';
 import { renderSvgReport } from '../../src/bench/report/svg.js';
 import type { BenchReport, PackageResult, RunFigures, VariantSpec } from '../../src/bench/types.js';
 import { compareVariants, interleaved, parseVariants } from '../../src/bench/variants.js';
@@ -122,7 +125,11 @@ test('a variant is compared run by run with the first: ratios of paired runs, un
   assert.equal(rss.reference, 200);
   assert.ok(!comparisons.some((c) => c.variant === 'ts7' && c.field === 'peakHeapUsedBytes'), 'the native compiler has no V8 heap to compare');
   const nativeRss = comparisons.find((c) => c.variant === 'ts7' && c.field === 'peakRssBytes')!;
-  assert.deepEqual([nativeRss.ratio.min, nativeRss.ratio.max, nativeRss.ratio.unsteady], [0.7, 0.7, false], 'two runs paired with the first two of base; its task names its profile, it is the same package');
+  assert.deepEqual(
+    [nativeRss.ratio.min, nativeRss.ratio.max, nativeRss.ratio.unsteady],
+    [0.7, 0.7, false],
+    'two runs paired with the first two of base; its task names its profile, it is the same package',
+  );
   assert.ok(!comparisons.some((c) => c.variant === 'base'), 'the first variant is the reference, not compared with itself');
 });
 
@@ -167,6 +174,32 @@ test('the SVG groups one peak RSS bar per variant under each package, with a leg
   assert.equal((svg.match(/<rect class="legend"/g) ?? []).length, 2);
   assert.equal((svg.match(/<rect class="bar variant"/g) ?? []).length, 2, 'one bar per variant of the one package');
   assert.match(svg, /data-variant="nolib"[^>]*\/>\n<text[^>]*>99 MiB ×0\.85<\/text>/);
+});
+
+test('a bench of variants names each result with its variant: the benchmark series, the stopped-run message, and --write takes the first variant only', () => {
+  const report = variantReport();
+  const names = benchmarkActionEntries(report).map((entry) => entry.name);
+  assert.equal(new Set(names).size, names.length, 'one series per package and variant');
+  assert.ok(names.includes('@m/a [nolib] (tsc -p tsconfig.json --noEmit) peak RSS'));
+  const [, nolib] = report.packages;
+  const stopped = { ...nolib!, status: 'oom' as const, runs: nolib!.runs.map((figures) => ({ ...figures, status: 'oom' as const })) };
+  assert.match(endedText(stopped), /^@m\/a \[nolib\] \(packages\/a\): tsc -p tsconfig\.json --noEmit ended oom/);
+  const heap = {
+    package: '@m/a',
+    dir: 'packages/a',
+    maxOldSpaceSizeMiB: 128,
+    figure: 'peakHeapUsedBytes' as const,
+    figureBytes: 50,
+    factor: 1.25,
+    section: 'typecheck',
+    basis: 'b',
+  };
+  const writes = heapWrites({ ...report, packages: [report.packages[0]!, stopped], recommendations: { ...report.recommendations, heap: [heap] } });
+  assert.deepEqual(
+    writes.writes.map((write) => write.heapMiB),
+    [128],
+    "another variant's oom does not hold back the first variant's heap",
+  );
 });
 
 test('--resume keeps the variants its journal records, refuses other ones, and reads a journal written before --variant', () => {

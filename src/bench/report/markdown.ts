@@ -1,5 +1,6 @@
 import { mibText as mib } from '../recommend.js';
 import { runnerText } from '../runner-fit.js';
+import { shownName } from './report.js';
 import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, Spread, SummaryField, VariantSpec, VariantsReport } from '../types.js';
 import type { VARIANT_FIELDS } from '../variants.js';
 import type { RunnerRecommendation } from '../types.js';
@@ -61,11 +62,6 @@ export function statusText(result: PackageResult): string {
     default:
       return result.status;
   }
-}
-
-/** A package's name, with its variant in a bench of variants: `@acme/api [ts7]`. */
-function shownName(result: PackageResult): string {
-  return result.variant === undefined ? result.name : `${result.name} [${result.variant}]`;
 }
 
 function compilerText(result: PackageResult): string {

@@ -108,8 +108,13 @@ export function brokenPackages(report: BenchReport): PackageResult[] {
   return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => !finished(pkg.status));
 }
 
+/** A package's name, with its variant in a bench of variants: `@acme/api [ts7]`. */
+export function shownName(result: Pick<PackageResult, 'name' | 'variant'>): string {
+  return result.variant === undefined ? result.name : `${result.name} [${result.variant}]`;
+}
+
 /** How a package's task ended, with the compiler's first messages of the run that ended so: the terminal and GitHub say the same. */
 export function endedText(pkg: PackageResult): string {
   const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages?.trim();
-  return `${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}`;
+  return `${shownName(pkg)} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}`;
 }
