@@ -140,8 +140,8 @@ export function renderSvgReport(report: BenchReport): string {
       maxBytes = Math.max(maxBytes, barValue(result, bar).bytes ?? 0);
     }
   }
-  const step = maxBytes > 0 ? tickStep(maxBytes / MiB) : 100;
-  const axisMaxMiB = Math.max(step, Math.ceil(maxBytes / MiB / step) * step);
+  const axis = axisOf(maxBytes);
+  const { axisMaxMiB } = axis;
   const plotBottom = PLOT_TOP + Math.max(1, groups.length) * (GROUP_H + GROUP_GAP);
   const height = plotBottom + 44;
   const env = report.environment;
@@ -164,17 +164,7 @@ export function renderSvgReport(report: BenchReport): string {
     const x = PLOT_X + index * 130;
     lines.push(`<rect x="${x}" y="62" width="12" height="12" fill="${bar.color}"/>`, `<text x="${x + 17}" y="72" font-size="11" fill="#222222">${bar.label}</text>`);
   });
-  for (let tick = 0; tick <= axisMaxMiB + step / 1e6; tick += step) {
-    const x = px(PLOT_X + (tick / axisMaxMiB) * PLOT_W);
-    lines.push(
-      `<line x1="${x}" y1="${PLOT_TOP - 6}" x2="${x}" y2="${plotBottom}" stroke="${tick === 0 ? '#444444' : '#e2e2e2'}"/>`,
-      `<text x="${x}" y="${plotBottom + 16}" text-anchor="middle" font-size="10" fill="#444444">${escapeXml(String(Math.round(tick * 100) / 100))}</text>`,
-    );
-  }
-  lines.push(
-    `<line x1="${PLOT_X}" y1="${plotBottom}" x2="${PLOT_X + PLOT_W}" y2="${plotBottom}" stroke="#444444"/>`,
-    `<text x="${PLOT_X + PLOT_W / 2}" y="${plotBottom + 34}" text-anchor="middle" font-size="11" fill="#444444">MiB</text>`,
-  );
+  lines.push(...axisLines(axis, PLOT_TOP, plotBottom, 'MiB'));
   if (groups.length === 0) {
     lines.push(`<text x="${PLOT_X + 4}" y="${PLOT_TOP + 20}" font-size="12" fill="#666666">No package was measured.</text>`);
   }
@@ -183,6 +173,29 @@ export function renderSvgReport(report: BenchReport): string {
   });
   lines.push('</svg>');
   return `${lines.join('\n')}\n`;
+}
+
+/** The MiB axis: a round step and a maximum that holds the largest bar. */
+function axisOf(maxBytes: number): { step: number; axisMaxMiB: number } {
+  const step = maxBytes > 0 ? tickStep(maxBytes / MiB) : 100;
+  return { step, axisMaxMiB: Math.max(step, Math.ceil(maxBytes / MiB / step) * step) };
+}
+
+/** Grid lines with their tick labels, the axis line and its label. */
+function axisLines({ step, axisMaxMiB }: { step: number; axisMaxMiB: number }, plotTop: number, plotBottom: number, label: string): string[] {
+  const lines: string[] = [];
+  for (let tick = 0; tick <= axisMaxMiB + step / 1e6; tick += step) {
+    const x = px(PLOT_X + (tick / axisMaxMiB) * PLOT_W);
+    lines.push(
+      `<line x1="${x}" y1="${plotTop - 6}" x2="${x}" y2="${plotBottom}" stroke="${tick === 0 ? '#444444' : '#e2e2e2'}"/>`,
+      `<text x="${x}" y="${plotBottom + 16}" text-anchor="middle" font-size="10" fill="#444444">${escapeXml(String(Math.round(tick * 100) / 100))}</text>`,
+    );
+  }
+  lines.push(
+    `<line x1="${PLOT_X}" y1="${plotBottom}" x2="${PLOT_X + PLOT_W}" y2="${plotBottom}" stroke="#444444"/>`,
+    `<text x="${PLOT_X + PLOT_W / 2}" y="${plotBottom + 34}" text-anchor="middle" font-size="11" fill="#444444">${escapeXml(label)}</text>`,
+  );
+  return lines;
 }
 
 /** One colour per variant, in the order given (then again from the start). */
@@ -198,8 +211,8 @@ function renderVariantSvg(report: BenchReport, list: VariantSpec[]): string {
   const resultOf = (reference: PackageResult, variant: string) =>
     report.packages.find((result) => result.variant === variant && result.name === reference.name && result.dir === reference.dir);
   const maxBytes = Math.max(0, ...report.packages.map((result) => result.peakRssBytes ?? 0));
-  const step = maxBytes > 0 ? tickStep(maxBytes / MiB) : 100;
-  const axisMaxMiB = Math.max(step, Math.ceil(maxBytes / MiB / step) * step);
+  const axis = axisOf(maxBytes);
+  const { axisMaxMiB } = axis;
   const groupH = list.length * BAR_H + (list.length - 1) * BAR_GAP;
   const legendRows = Math.ceil(list.length / 4);
   const plotTop = PLOT_TOP + (legendRows - 1) * 18;
@@ -222,17 +235,7 @@ function renderVariantSvg(report: BenchReport, list: VariantSpec[]): string {
       `<text x="${x + 17}" y="${y + 10}" font-size="11" fill="#222222">${escapeXml(shortened(variant.name))}</text>`,
     );
   });
-  for (let tick = 0; tick <= axisMaxMiB + step / 1e6; tick += step) {
-    const x = px(PLOT_X + (tick / axisMaxMiB) * PLOT_W);
-    lines.push(
-      `<line x1="${x}" y1="${plotTop - 6}" x2="${x}" y2="${plotBottom}" stroke="${tick === 0 ? '#444444' : '#e2e2e2'}"/>`,
-      `<text x="${x}" y="${plotBottom + 16}" text-anchor="middle" font-size="10" fill="#444444">${escapeXml(String(Math.round(tick * 100) / 100))}</text>`,
-    );
-  }
-  lines.push(
-    `<line x1="${PLOT_X}" y1="${plotBottom}" x2="${PLOT_X + PLOT_W}" y2="${plotBottom}" stroke="#444444"/>`,
-    `<text x="${PLOT_X + PLOT_W / 2}" y="${plotBottom + 34}" text-anchor="middle" font-size="11" fill="#444444">peak RSS, MiB</text>`,
-  );
+  lines.push(...axisLines(axis, plotTop, plotBottom, 'peak RSS, MiB'));
   if (packages.length === 0) lines.push(`<text x="${PLOT_X + 4}" y="${plotTop + 20}" font-size="12" fill="#666666">No package was measured.</text>`);
   packages.forEach((reference, row) => {
     const top = plotTop + GROUP_GAP / 2 + row * (groupH + GROUP_GAP);
