@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { removeVariantConfigs, resolveVariants, variantConfigPath, writeVariantConfigs } from '../../src/bench/effects/variants.js';
@@ -290,7 +290,7 @@ function loggedWorkspace(root: string): { log: string; compiler: string } {
     "const config = process.argv[process.argv.indexOf('-p') + 1];",
     'const start = Date.now();',
     'const until = start + 150; while (Date.now() < until);',
-    `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ config, text: fs.readFileSync(config, 'utf8'), counts: process.argv.includes('--extendedDiagnostics'), start, end: Date.now() }) + '\\n');`,
+    `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ config, text: fs.readFileSync(config, 'utf8'), nodeOptions: process.env.NODE_OPTIONS ?? '', counts: process.argv.includes('--extendedDiagnostics'), start, end: Date.now() }) + '\\n');`,
   ].join('\n');
   return { log, compiler: fakeCompiler(root, body) };
 }
@@ -334,6 +334,29 @@ test('bench --variant runs each package under every variant in turns, never two 
   const resumed = runMemtune(['bench', '--resume', '--variant', 'base=', '--variant', 'skip=tsconfig:overlay.json'], { cwd: root });
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, runs.length, 'a --resume with every run measured measures nothing');
+});
+
+test('a profile:NAME variant runs its checks under what memtune run NAME gives them, the other variant under the default heap', (t) => {
+  const root = tempDir(t);
+  const { log, compiler } = loggedWorkspace(root);
+  writeFileSync(join(root, 'packages/a/.node-options'), '[typecheck]\n--max-old-space-size=77\n');
+  // memtune run starts the compiler's bin itself, as an executable.
+  chmodSync(join(compiler, 'bin/tsc'), 0o755);
+  const result = runMemtune(['bench', '--filter', 'a', '--compiler', compiler, '--variant', 'plain=', '--variant', 'tc=profile:typecheck'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  const heaps = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => /--max-old-space-size=(\d+)/.exec((JSON.parse(line) as { nodeOptions: string }).nodeOptions)?.[1] ?? 'default');
+  assert.deepEqual(heaps, ['default', '77', 'default', '77'], 'counting runs, then the measured runs, in turns');
+  const report = JSON.parse(readFileSync(join(root, '.memtune/memtune-report.json'), 'utf8')) as BenchReport;
+  assert.deepEqual(
+    report.packages.map((pkg) => [pkg.variant, pkg.applied?.heapMiB ?? null]),
+    [
+      ['plain', null],
+      ['tc', 77],
+    ],
+  );
 });
 
 test('a bad --variant exits 2 before anything runs: no journal, no report, no generated tsconfig', (t) => {
