@@ -6,6 +6,7 @@ import { benchmarkActionEntries } from './report/benchmark-action.js';
 import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
 import { parseMaxGrowth } from './baseline.js';
+import { parseVariants } from './variants.js';
 import { DEFAULT_OPTIONS } from './journal.js';
 import { brokenPackages, endedText } from './report/report.js';
 import { deltaText, renderMarkdownReport } from './report/markdown.js';
@@ -48,6 +49,7 @@ const OPTIONS = {
   write: { type: 'boolean' },
   force: { type: 'boolean' },
   profile: { type: 'string' },
+  variant: { type: 'string', multiple: true },
 } as const;
 
 const USAGE = [
@@ -66,6 +68,8 @@ const USAGE = [
   '  --timeout=SECONDS   stop a run after this long and report it as timeout (default 600)',
   "  --warm              measure the incremental re-check beside the package's own .tsbuildinfo (writes it)",
   "  --profile=NAME      run each check under what `memtune run NAME` gives it there (its .node-options, the profile's share)",
+  '  --variant=NAME=SPEC the same packages under another configuration, compared with the first variant (repeatable, at least two);',
+  '                      SPEC: empty, or tsconfig:FILE, compiler:typescript@X.Y.Z or compiler:PATH, profile:NAME joined by commas',
   "  --script=NAME       measure the package's npm script NAME instead of a type-check (e.g. build, test)",
   '  --solution          also measure `tsc -b --force` at the root as one process',
   '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
@@ -308,6 +312,8 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
       });
     }
   }
+  const variants = values.variant === undefined ? undefined : parseVariants(values.variant);
+  if (variants) refuseWithVariants(values);
   if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
     throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
@@ -324,6 +330,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     ...(values.baseline !== undefined ? { baseline: resolve(cwd, values.baseline) } : {}),
     ...(values['max-growth'] !== undefined ? { maxGrowth: parseMaxGrowth(values['max-growth']) } : {}),
     ...(values.profile !== undefined ? { profile: values.profile } : {}),
+    ...(variants ? { variants } : {}),
   };
   const { dir: _started, ...defaults } = DEFAULT_OPTIONS;
   return {
@@ -337,6 +344,20 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     resume: values.resume === true,
     runner: runnerSpec(values, limit.bytes),
   };
+}
+
+/** The options that cannot mean anything beside --variant, each with the reason. */
+function refuseWithVariants(values: Values): void {
+  const reasons: Array<[string, boolean, string]> = [
+    ['--script', values.script !== undefined, "a script runs its own commands with its own tsconfig and compiler: a variant's overlay and compiler cannot reach them"],
+    ['--solution', values.solution === true, 'the root build is one process measured as it is, not per variant'],
+    ['--warm', values.warm === true, "it re-checks beside the package's own build info, which each variant's check would rewrite for the next"],
+    ['--baseline', values.baseline !== undefined, 'a baseline has one result per package, and a bench of variants has one per package and variant'],
+    ['--update-baseline', values['update-baseline'] !== undefined, 'a baseline has one result per package, and a bench of variants has one per package and variant'],
+  ];
+  for (const [option, given, why] of reasons) {
+    if (given) throw new UsageError({ message: `--variant and ${option} cannot be combined: ${why}.`, fix: `Run ${option} in a bench of its own.` });
+  }
 }
 
 /** --runner-memory/--runner-cpus: the runner to recommend for as well; what is not given is this machine's. */

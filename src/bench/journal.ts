@@ -1,11 +1,11 @@
-import { SCHEMA_VERSION, type JournalEntry, type JournalHeader, type RecordedOptions } from './types.js';
+import { SCHEMA_VERSION, type JournalEntry, type JournalHeader, type RecordedOptions, type VariantSpec } from './types.js';
 import { UsageError } from '../shared/errors.js';
 
 export const JOURNAL_FILE = 'memtune-journal.jsonl';
 
 /** What identifies "the same measurement" across an interrupted bench and its --resume. */
-export function runKey(dir: string, task: string, compilerPath: string): string {
-  return JSON.stringify([dir, task, compilerPath]);
+export function runKey(dir: string, task: string, compilerPath: string, variant?: string): string {
+  return JSON.stringify(variant === undefined ? [dir, task, compilerPath] : [dir, task, compilerPath, variant]);
 }
 
 export function formatJournalLine(entry: JournalEntry): string {
@@ -52,6 +52,19 @@ function isEntry(value: unknown): value is JournalEntry {
 const isStringOrNull = (value: unknown) => value === null || typeof value === 'string';
 const isPositive = (value: unknown) => typeof value === 'number' && value > 0;
 
+function isVariant(value: unknown): boolean {
+  const variant = value as Partial<VariantSpec> | null;
+  return (
+    typeof variant === 'object' &&
+    variant !== null &&
+    typeof variant.name === 'string' &&
+    typeof variant.spec === 'string' &&
+    isStringOrNull(variant.tsconfig) &&
+    isStringOrNull(variant.compiler) &&
+    isStringOrNull(variant.profile)
+  );
+}
+
 function isHeader(value: unknown): value is JournalHeader {
   if (typeof value !== 'object' || value === null || (value as Partial<JournalHeader>).schemaVersion !== SCHEMA_VERSION) return false;
   const options = (value as Partial<JournalHeader>).options as Partial<RecordedOptions> | undefined;
@@ -71,7 +84,9 @@ function isHeader(value: unknown): value is JournalHeader {
     isStringOrNull(options.baseline) &&
     isPositive(options.maxGrowth) &&
     // Absent in a journal written before --profile: such a bench ran with node's default heap.
-    (options.profile === undefined || isStringOrNull(options.profile))
+    (options.profile === undefined || isStringOrNull(options.profile)) &&
+    // Absent in a journal written before --variant.
+    (options.variants === undefined || (Array.isArray(options.variants) && options.variants.every(isVariant)))
   );
 }
 
@@ -98,7 +113,7 @@ export function parseJournal(text: string, file: string): ParsedJournal {
     try {
       value = JSON.parse(line);
       if (index === 0 && isHeader(value)) {
-        options = { ...value.options, profile: value.options.profile ?? null };
+        options = { ...value.options, profile: value.options.profile ?? null, variants: value.options.variants ?? [] };
       } else if (!isEntry(value)) {
         const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
         problem = version !== undefined && version !== SCHEMA_VERSION ? `schemaVersion ${JSON.stringify(version)}, expected ${SCHEMA_VERSION}` : 'not a memtune journal entry';
@@ -146,6 +161,8 @@ export function optionText(name: keyof RecordedOptions, options: RecordedOptions
     case 'baseline':
     case 'profile':
       return options[name] === null ? `without --${name}` : `--${name} ${options[name]}`;
+    case 'variants':
+      return options.variants.length === 0 ? 'without --variant' : options.variants.map((variant) => `--variant ${variant.name}=${variant.spec}`).join(' ');
   }
 }
 
@@ -162,6 +179,7 @@ export const DEFAULT_OPTIONS: RecordedOptions = {
   baseline: null,
   maxGrowth: 0.1,
   profile: null,
+  variants: [],
 };
 
 /** The options as the command line that starts such a bench, defaults left out. */
@@ -174,6 +192,8 @@ export function describeOptions(options: RecordedOptions): string {
 function sameOption(name: keyof RecordedOptions, a: RecordedOptions, b: RecordedOptions): boolean {
   // The order of --filter does not change which packages are measured.
   if (name === 'filters') return JSON.stringify([...a.filters].sort()) === JSON.stringify([...b.filters].sort());
+  // Variants as looked up (the same overlay and compiler), in their order: the first is what the others are compared with.
+  if (name === 'variants') return JSON.stringify(a.variants) === JSON.stringify(b.variants);
   return a[name] === b[name];
 }
 
@@ -183,7 +203,8 @@ function sameOption(name: keyof RecordedOptions, a: RecordedOptions, b: Recorded
  */
 export function resumeOptions(recorded: RecordedOptions, given: Partial<RecordedOptions>, file: string): RecordedOptions {
   const merged: RecordedOptions = { ...recorded };
-  const flag = (name: keyof RecordedOptions) => (name === 'filters' ? '--filter' : name === 'timeoutMs' ? '--timeout' : name === 'maxGrowth' ? '--max-growth' : `--${name}`);
+  const flag = (name: keyof RecordedOptions) =>
+    name === 'filters' ? '--filter' : name === 'variants' ? '--variant' : name === 'timeoutMs' ? '--timeout' : name === 'maxGrowth' ? '--max-growth' : `--${name}`;
   for (const name of Object.keys(given) as Array<keyof RecordedOptions>) {
     const asked = { ...recorded, ...{ [name]: given[name] } } as RecordedOptions;
     if (given[name] === undefined || sameOption(name, asked, recorded)) continue;

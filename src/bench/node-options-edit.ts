@@ -36,13 +36,15 @@ export interface NodeOptionsEdit {
  * there), and every package left out with the reason. A package whose check did not finish gets no line, and
  * neither does any other target under the same section of its directory: the largest need there is unknown.
  */
-export function heapWrites(report: Pick<BenchReport, 'packages' | 'recommendations' | 'generatedAt'>): {
+export function heapWrites(report: Pick<BenchReport, 'packages' | 'recommendations' | 'generatedAt' | 'variants'>): {
   writes: HeapWrite[];
   left: Array<{ package: string; reason: string }>;
 } {
   const left: Array<{ package: string; reason: string }> = [];
   const unfinished = new Set<string>();
-  for (const pkg of report.packages) {
+  // With --variant, the recommendations are the first variant's: so is what may hold a write back.
+  const first = report.variants?.list[0]?.name;
+  for (const pkg of report.packages.filter((result) => result.variant === first)) {
     if (!finished(pkg.status)) {
       left.push({ package: pkg.name, reason: `its check ended ${pkg.status}: no figure to write` });
       unfinished.add(`${pkg.dir}\0${pkg.profile}`);

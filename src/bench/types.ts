@@ -304,6 +304,8 @@ export interface JournalEntry {
   run: number;
   compiler: CompilerInfo;
   task: string;
+  /** With --variant: the variant this run belongs to (its key says so too). */
+  variant?: string;
   figures: RunFigures;
 }
 
@@ -327,6 +329,8 @@ export interface RecordedOptions {
   maxGrowth: number;
   /** `--profile`: each check runs under what `memtune run <profile>` gives it; null: node's default heap. */
   profile: string | null;
+  /** `--variant`, each looked up (the overlay and the compiler absolute); empty: none. */
+  variants: VariantSpec[];
 }
 
 /** The first line of the journal. */

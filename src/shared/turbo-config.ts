@@ -1,3 +1,5 @@
+import { parseJsonc } from './jsonc.js';
+
 /**
  * What memtune needs of a parsed turbo.json: whether its tasks see memtune's variables, and a concurrency the user
  * chose there. Pure, so `memtune run` (the warning) and `memtune doctor` (a check) read it the same way.
@@ -77,30 +79,5 @@ export function configuredConcurrency(config: unknown): string | undefined {
 
 /** turbo.json(c) text as turbo reads it: comments and trailing commas allowed. */
 export function parseTurboJson(text: string): unknown {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (char === '"') {
-      const end = stringEnd(text, i);
-      out += text.slice(i, end);
-      i = end - 1;
-    } else if (char === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (char === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 1;
-    } else {
-      out += char;
-    }
-  }
-  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
-}
-
-function stringEnd(text: string, start: number): number {
-  for (let i = start + 1; i < text.length; i++) {
-    if (text[i] === '\\') i++;
-    else if (text[i] === '"') return i + 1;
-  }
-  return text.length;
+  return parseJsonc(text);
 }

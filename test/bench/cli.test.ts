@@ -78,6 +78,7 @@ test('bench measures each workspace package with its own compiler, skips what it
     'script',
     'solution',
     'timeoutMs',
+    'variants',
     'warm',
   ]);
   assert.ok(js.diagnostics.types! > 0 && js.runs[0]!.diagnostics.types === undefined, 'counts from the counting run; the measured run has no --extendedDiagnostics');

@@ -8,6 +8,8 @@ import { measureRun } from './measure.js';
 
 export interface BenchJob {
   key: string;
+  /** Jobs of one lane never run at once (the variants of one package); default: the key. */
+  lane?: string;
   label: string;
   /** 1-based, among this package's runs; 0 is the unmeasured run that takes the compiler's counts. */
   run: number;
@@ -38,8 +40,8 @@ interface Active {
 /**
  * Runs the jobs, several at once up to `concurrency`, but a job starts only while the expected peak
  * RSS of all running jobs fits the budget; once a key was measured, its measured peak is the
- * expectation. Two runs of the same package never run side by side: one would move the other's
- * figures, and their spread is what the report shows. Each run of an incremental project gets a build
+ * expectation. Two runs of one package (of one lane: any of its variants) never run side by side: one
+ * would move the other's figures, and their spread is what the report shows. Each run of an incremental project gets a build
  * info file of its own, so every run is cold. Resolves when every started job ended; after an abort
  * nothing new starts.
  */
@@ -56,8 +58,8 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
       for (;;) {
         const running = [...active].map((entry) => entry.expected);
         // The first job that fits, so one large package does not hold back the small ones behind it.
-        const busy = new Set([...active].map((entry) => entry.job.key));
-        const index = queue.findIndex((job) => !busy.has(job.key) && fitsBudget(expected(job), running, options.budgetBytes, options.concurrency));
+        const busy = new Set([...active].map((entry) => entry.job.lane ?? entry.job.key));
+        const index = queue.findIndex((job) => !busy.has(job.lane ?? job.key) && fitsBudget(expected(job), running, options.budgetBytes, options.concurrency));
         if (index < 0) break;
         const [job] = queue.splice(index, 1) as [BenchJob];
         start(job);

@@ -23,6 +23,7 @@ import {
   type RunFigures,
   type RunnerSpec,
   type SkippedPackage,
+  type VariantSpec,
 } from '../types.js';
 import { UsageError, quote } from '../../shared/errors.js';
 import type { MemoryLimit } from '../../shared/effects/memory-limit.js';
@@ -33,6 +34,8 @@ import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { writeFileAtomic } from '../../shared/effects/write-file-atomic.js';
 import { findPackageDirs, type PackageDirs } from '../../shared/effects/package-dirs.js';
 import { applyProfile } from './applied-profile.js';
+import { removeVariantConfigs, resolveVariants, variantConfigPath, writeVariantConfigs } from './variants.js';
+import { interleaved } from '../variants.js';
 
 /** What `memtune bench` was asked to do, parsed and checked by the command. */
 export interface BenchOptions {
@@ -188,7 +191,8 @@ function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
 }
 
 /** A target as this bench will measure it. */
-type Planned = MeasuredTarget & { estimate: number; spec: BenchTask; unreadable?: string | undefined };
+/** A target as this bench will measure it; runs of one lane (a package's variants) never overlap. */
+type Planned = MeasuredTarget & { lane: string; estimate: number; spec: BenchTask; unreadable?: string | undefined };
 
 type Configs = Map<string, ProjectConfig | UnreadableConfig>;
 
@@ -310,6 +314,7 @@ async function planSolution(root: string, override: string | null, cwd: string):
   const task = solutionTask(root, tsconfig, compiler, { node: process.execPath, godebug: process.env.GODEBUG });
   return {
     key: runKey('.', task.task, compiler.path),
+    lane: '(solution)',
     name: '(solution)',
     dir: '.',
     task: task.task,
@@ -335,56 +340,99 @@ async function prepareChecks(targets: BenchTarget[], plan: BenchPlan, configs: C
 
 /**
  * Each target with the task that measures it and its first expected peak (the baseline's, else a guess from its
- * sources). With --profile, a check runs under what `memtune run <profile>` gives it in its package.
+ * sources). With --profile, a check runs under what `memtune run <profile>` gives it in its package. With
+ * --variant, one per target and variant: its compiler, its generated tsconfig, its profile (over --profile).
  */
 function planTargets(root: string, targets: BenchTarget[], configs: Configs, options: RecordedOptions, baselinePeak: Map<string, number>): Planned[] {
   const script = options.script ?? undefined;
-  const profiles = options.profile === null ? undefined : loadProfiles();
-  return targets.map((target) => {
-    const plain =
-      script !== undefined
-        ? scriptTask(target, script, { godebug: process.env.GODEBUG })
-        : checkTask(target, {
-            node: process.execPath,
-            warm: options.warm,
-            godebug: process.env.GODEBUG,
-            incremental: readable(configs, target.tsconfig)?.incremental ?? false,
-          });
-    const { task, applied } = profiles === undefined ? { task: plain, applied: undefined } : applyProfile(plain, target, options.profile!, profiles, root);
-    return {
-      key: runKey(target.relDir, task.task, target.compiler.path),
-      name: target.name,
-      dir: target.relDir,
-      task: task.task,
-      spec: task,
-      compiler: target.compiler,
-      profile: script === undefined ? (options.profile ?? 'typecheck') : scriptProfile(target.dir, script),
-      ...(applied ? { applied } : {}),
-      unreadable: script === undefined ? (configs.get(target.tsconfig) as UnreadableConfig | undefined)?.unreadable : undefined,
-      estimate: baselinePeak.get(baselineKey(target.name, task.task)) ?? estimatePeakRss(target.compiler.native, sourceBytes(target.dir)),
-    };
+  const variants: Array<VariantSpec | undefined> = options.variants.length > 0 ? options.variants : [undefined];
+  const profiles = options.profile === null && !options.variants.some((variant) => variant.profile !== null) ? undefined : loadProfiles();
+  return targets.flatMap((target) => {
+    const bytes = sourceBytes(target.dir);
+    return variants.map((variant) => {
+      const compiler = variant?.compiler ? compilerFromOverride(variant.compiler, root) : target.compiler;
+      const tsconfig = variant?.tsconfig ? variantConfigPath({ variant: variant.name, tsconfig: target.tsconfig }) : target.tsconfig;
+      const checked = { ...target, compiler, tsconfig };
+      const checkOptions = { node: process.execPath, warm: options.warm, godebug: process.env.GODEBUG, incremental: readable(configs, tsconfig)?.incremental ?? false };
+      const plain = script !== undefined ? scriptTask(checked, script, { godebug: process.env.GODEBUG }) : checkTask(checked, checkOptions);
+      // Named after the package's own tsconfig: the generated one is gone when the bench ends, and the variant says what was laid over it.
+      const named = tsconfig === target.tsconfig ? plain : { ...plain, task: checkTask(target, checkOptions).task };
+      const profile = variant?.profile ?? options.profile;
+      const { task, applied } = profile === null ? { task: named, applied: undefined } : applyProfile(named, checked, profile, profiles!, root);
+      return {
+        key: runKey(target.relDir, task.task, compiler.path, variant?.name),
+        lane: JSON.stringify([target.relDir, target.tsconfig]),
+        name: target.name,
+        dir: target.relDir,
+        task: task.task,
+        spec: task,
+        compiler,
+        profile: script === undefined ? (profile ?? 'typecheck') : scriptProfile(target.dir, script),
+        ...(applied ? { applied } : {}),
+        ...(variant ? { variant: variant.name } : {}),
+        unreadable: script === undefined ? (configs.get(tsconfig) as UnreadableConfig | undefined)?.unreadable : undefined,
+        estimate: baselinePeak.get(baselineKey(target.name, task.task)) ?? estimatePeakRss(compiler.native, bytes),
+      };
+    });
   });
 }
 
-/** The runs still to do (each package's counting run first): packages largest expected first (they bound how long the bench takes and how tightly the budget packs), the solution apart. */
+/**
+ * --variant with a tsconfig: each package's generated tsconfig (its own with the overlay laid over it) written
+ * beside its own, each file added to `generated` as it is written, then read as the variant's compiler reads it.
+ */
+async function prepareVariantConfigs(targets: BenchTarget[], variants: VariantSpec[], root: string, configs: Configs, generated: string[]): Promise<void> {
+  const requests = targets.flatMap((target) =>
+    variants
+      .filter((variant) => variant.tsconfig !== null)
+      .map((variant) => {
+        const compiler = variant.compiler ? compilerFromOverride(variant.compiler, root) : target.compiler;
+        if (Number(compiler.version.split('.')[0]) < 5) {
+          throw new UsageError({
+            where: `--variant ${quote(`${variant.name}=${variant.spec}`)}`,
+            message: `lays its tsconfig over ${target.name}'s with an "extends" array, which TypeScript ${compiler.version} cannot read (it came with 5.0).`,
+            fix: 'Check that package with TypeScript 5.0 or later (add compiler:typescript@X.Y.Z to the variant), or leave it out with --filter.',
+          });
+        }
+        const references = readable(configs, target.tsconfig)?.references ?? [];
+        return { config: { variant: variant.name, tsconfig: target.tsconfig, overlay: variant.tsconfig!, references }, compiler };
+      }),
+  );
+  if (requests.length === 0) return;
+  generated.push(...writeVariantConfigs(requests.map((request) => request.config)));
+  await readConfigs(
+    requests.map((request) => ({ compiler: request.compiler, tsconfig: variantConfigPath(request.config) })),
+    configs,
+  );
+}
+
+/**
+ * The runs still to do (each package's counting run first): packages largest expected first (they bound how long
+ * the bench takes and how tightly the budget packs), the solution apart. The variants of a package share its lane
+ * (never two of its runs at once) and take turns: run i of each before run i + 1 of any.
+ */
 function plannedJobs(all: Planned[], previous: JournalEntry[], runs: number, solution: Planned | undefined): { packageJobs: BenchJob[]; solutionJobs: BenchJob[] } {
-  const jobs: BenchJob[] = all
-    .filter((target) => target.unreadable === undefined)
-    .flatMap((target) => {
-      // The counting run goes first: it also takes the cold start of the package's files off run 1.
-      const counting = target.spec.countArgs !== undefined && !previous.some((entry) => entry.key === target.key && entry.run === 0);
-      const measured = missingRuns(target.key, previous, runs);
-      return [...(counting ? [0] : []), ...measured].map((runNumber) => ({
-        key: target.key,
-        label: runNumber === 0 ? `${target.name} (counts, unmeasured)` : runs > 1 ? `${target.name} #${runNumber}` : target.name,
-        run: runNumber,
-        task: target.spec,
-      }));
-    });
-  const byKey = new Map(all.map((target) => [target.key, target]));
-  const solutionJobs = solution ? jobs.filter((job) => job.key === solution.key) : [];
-  const packageJobs = jobs.filter((job) => !solutionJobs.includes(job)).sort((a, b) => byKey.get(b.key)!.estimate - byKey.get(a.key)!.estimate);
-  return { packageJobs, solutionJobs };
+  const jobsOf = (target: Planned): BenchJob[] => {
+    if (target.unreadable !== undefined) return [];
+    // The counting run goes first: it also takes the cold start of the package's files off run 1.
+    const counting = target.spec.countArgs !== undefined && !previous.some((entry) => entry.key === target.key && entry.run === 0);
+    const measured = missingRuns(target.key, previous, runs);
+    const name = target.variant === undefined ? target.name : `${target.name} [${target.variant}]`;
+    return [...(counting ? [0] : []), ...measured].map((runNumber) => ({
+      key: target.key,
+      lane: target.lane,
+      label: runNumber === 0 ? `${name} (counts, unmeasured)` : runs > 1 ? `${name} #${runNumber}` : name,
+      run: runNumber,
+      task: target.spec,
+    }));
+  };
+  const lanes = new Map<string, Planned[]>();
+  for (const target of all.filter((target) => target !== solution)) lanes.set(target.lane, [...(lanes.get(target.lane) ?? []), target]);
+  const packageJobs = [...lanes.values()]
+    .map((targets) => ({ estimate: Math.max(...targets.map((target) => target.estimate)), jobs: interleaved(targets.map(jobsOf)) }))
+    .sort((a, b) => b.estimate - a.estimate)
+    .flatMap((lane) => lane.jobs);
+  return { packageJobs, solutionJobs: solution ? jobsOf(solution) : [] };
 }
 
 /**
@@ -421,7 +469,9 @@ class Journal {
 
   add(target: Planned, run: number, figures: RunFigures): void {
     if (this.failure !== undefined) return;
-    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key: target.key, name: target.name, dir: target.dir, run, compiler: target.compiler, task: target.task, figures };
+    const { key, name, dir, compiler, task } = target;
+    const variant = target.variant === undefined ? {} : { variant: target.variant };
+    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key, name, dir, run, compiler, task, ...variant, figures };
     try {
       appendFileSync(this.path, formatJournalLine(entry));
     } catch (error) {
@@ -457,7 +507,13 @@ function benchToRun(
 ): { bench: RecordedOptions; previous: ParsedJournal | undefined; compiler: string | null; planCwd: string } {
   const { cwd } = options;
   // The journal has the compiler's path absolute: a relative one would mean another compiler from another directory.
-  const absolute = <T extends { compiler?: string | null }>(given: T): T => (given.compiler ? { ...given, compiler: resolve(cwd, given.compiler) } : given);
+  // The variants looked up too (their files and compilers), so that a --resume compares what they are, and finds any gone since.
+  const lookUp = (variants: VariantSpec[]) => resolveVariants(variants, cwd, dirs.repoRoot);
+  const absolute = <T extends { compiler?: string | null; variants?: VariantSpec[] }>(given: T): T => ({
+    ...given,
+    ...(given.compiler ? { compiler: resolve(cwd, given.compiler) } : {}),
+    ...(given.variants && given.variants.length > 0 ? { variants: lookUp(given.variants) } : {}),
+  });
   const asked: RecordedOptions = { dir: relative(dirs.repoRoot, dirs.packageDir).replaceAll('\\', '/') || '.', ...absolute(options.measure) };
   const previous = options.resume ? readJournal(journalPath, journalName, hooks.notice) : undefined;
   if (!previous?.options) {
@@ -465,7 +521,8 @@ function benchToRun(
       hooks.notice(`${journalName} does not say which options its bench was started with (an older memtune wrote it); resuming with the options given.`);
     return { bench: asked, previous, compiler: options.measure.compiler, planCwd: cwd };
   }
-  const bench = resumeOptions(previous.options, absolute(options.given), journalName);
+  const resumed = resumeOptions(previous.options, absolute(options.given), journalName);
+  const bench = resumed.variants.length > 0 ? { ...resumed, variants: lookUp(resumed.variants) } : resumed;
   hooks.notice(`resuming the bench in ${journalName}: ${describeOptions(bench)}`);
   return { bench, previous, compiler: bench.compiler, planCwd: join(dirs.repoRoot, bench.dir) };
 }
@@ -476,6 +533,16 @@ function benchToRun(
  * aborts, nothing new starts, the running children are killed, and the report has what finished.
  */
 export async function runBench(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal): Promise<BenchOutcome> {
+  // The tsconfig files a variant generates in the packages: removed whatever happens, Ctrl-C and errors included.
+  const generated: string[] = [];
+  try {
+    return await benchSession(options, hooks, signal, generated);
+  } finally {
+    removeVariantConfigs(generated);
+  }
+}
+
+async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal, generated: string[]): Promise<BenchOutcome> {
   const { cwd, concurrency, budgetBytes } = options;
   const dirs = findPackageDirs(cwd);
   const outGiven = options.out ?? join(relative(cwd, dirs.repoRoot) || '.', '.memtune');
@@ -503,6 +570,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   // A script is run as it is.
   if (script === undefined) targets = await prepareChecks(targets, plan, configs);
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
+  await prepareVariantConfigs(targets, bench.variants, plan.root, configs, generated);
 
   const measured = planTargets(plan.root, targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
   const all = solution ? [...measured, solution] : measured;
@@ -559,6 +627,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
     skipped: plan.skipped,
     ...(solution ? { solution } : {}),
     ...(options.runner ? { runner: { spec: options.runner, profiles: loadProfiles() } } : {}),
+    ...(bench.variants.length > 0 ? { variants: bench.variants } : {}),
   });
   if (baseline) report.baseline = compareWithBaseline(report, baseline, baselineShown!, bench.maxGrowth, baselineWarnings);
   writeReport(out, report, (file, error) => {

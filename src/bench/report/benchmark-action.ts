@@ -1,6 +1,7 @@
 import { finished, worstFigure } from '../stats.js';
 import type { BenchReport, PackageResult } from '../types.js';
 import { MiB } from '../../shared/size.js';
+import { shownName } from './report.js';
 
 /** One entry of the `customSmallerIsBetter` JSON that benchmark-action/github-action-benchmark charts. */
 export interface BenchmarkActionEntry {
@@ -35,7 +36,7 @@ export function benchmarkActionEntries(report: BenchReport): BenchmarkActionEntr
         const spread = pkg.spread[field];
         return [
           {
-            name: `${pkg.name} (${pkg.task}) ${label}`,
+            name: `${shownName(pkg)} (${pkg.task}) ${label}`,
             unit: 'MiB' as const,
             value: tenths(value),
             ...(spread && pkg.runs.length > 1 ? { range: `± ${tenths((spread.max - spread.min) / 2)}` } : {}),

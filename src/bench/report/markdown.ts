@@ -1,6 +1,8 @@
 import { mibText as mib } from '../recommend.js';
 import { runnerText } from '../runner-fit.js';
-import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, SummaryField } from '../types.js';
+import { shownName } from './report.js';
+import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, Spread, SummaryField, VariantSpec, VariantsReport } from '../types.js';
+import type { VARIANT_FIELDS } from '../variants.js';
 import type { RunnerRecommendation } from '../types.js';
 import { formatBytes } from '../../shared/size.js';
 
@@ -74,7 +76,7 @@ function tableRow(result: PackageResult): string {
     return text === NONE ? NATIVE : `${text} ${label}`;
   };
   const cells = [
-    result.name,
+    shownName(result),
     compilerText(result),
     statusText(result),
     figure(result, 'peakRssBytes', mib),
@@ -140,7 +142,7 @@ function appliedLines(report: BenchReport): string[] {
       : heapMiB === null
         ? ['no --max-old-space-size']
         : [`--max-old-space-size=${heapMiB} (${heapFrom})`];
-    lines.push(`- ${escapeText(result.name)}: ${escapeText(settings.join(', ') || 'nothing')}: ${statusText(result)}`);
+    lines.push(`- ${escapeText(shownName(result))}: ${escapeText(settings.join(', ') || 'nothing')}: ${statusText(result)}`);
   }
   lines.push('');
   return lines;
@@ -249,6 +251,86 @@ function baselineLines(comparison: BaselineComparison): string[] {
   return lines;
 }
 
+const VARIANT_ROWS: Array<{ field: (typeof VARIANT_FIELDS)[number]; label: string; format: (value: number) => string }> = [
+  { field: 'peakRssBytes', label: 'peak RSS', format: mib },
+  { field: 'peakHeapUsedBytes', label: 'peak heap', format: mib },
+  { field: 'goHeapPeakBytes', label: 'Go heap peak', format: mib },
+  { field: 'wallMs', label: 'wall', format: seconds },
+  { field: 'cpuMs', label: 'CPU', format: seconds },
+  { field: 'gcMs', label: 'GC pauses', format: (ms) => `${grouped(ms)} ms` },
+];
+
+/** `×0.93 (0.91–0.95)`: the median of the per-run ratios and their spread, marked when they spread more than ±3 %. */
+function ratioText(ratio: Spread): string {
+  const at = (value: number) => value.toFixed(2);
+  return `×${at(ratio.median)} (${at(ratio.min)}–${at(ratio.max)})${ratio.unsteady ? ` ${UNSTEADY}` : ''}`;
+}
+
+function variantText(variant: VariantSpec): string {
+  return variant.spec.trim() === '' ? 'the packages as they are' : variant.spec;
+}
+
+/** --variant: per package, each figure under each variant and its ratio to the first, with the spread of the per-run ratios. */
+function variantLines(report: BenchReport, variants: VariantsReport): string[] {
+  const [first, ...others] = variants.list;
+  if (!first) return [];
+  const lines = [
+    '## Variants',
+    '',
+    escapeText(
+      `Each figure is the median over a variant's runs; beside it the ratio to ${first.name}: the median (min–max) of run i of the variant over run i of ${first.name}, which ran just before it, so the machine's drift between them is small. ×0.90 is 10 % less; a spread that includes 1.00 is no difference.`,
+    ),
+    '',
+    ...variants.list.map((variant) => `- ${code(variant.name)}: ${escapeText(variantText(variant))}`),
+    '',
+    `| Package | Figure | ${variants.list.map((variant) => escapeCell(variant.name)).join(' | ')} |`,
+    `| --- | --- | ${variants.list.map(() => '---:').join(' | ')} |`,
+  ];
+  const references = report.packages.filter((result) => result.variant === first.name);
+  for (const reference of references) {
+    const results = variants.list.map((variant) =>
+      report.packages.find((result) => result.variant === variant.name && result.name === reference.name && result.dir === reference.dir),
+    );
+    const row = (label: string, cells: string[]) => lines.push(`| ${escapeCell(reference.name)} | ${escapeCell(label)} | ${cells.map(escapeCell).join(' | ')} |`);
+    row(
+      'compiler, status',
+      results.map((result) => (result ? `${compilerText(result)}, ${statusText(result)}` : NONE)),
+    );
+    for (const { field, label, format } of VARIANT_ROWS) {
+      if (results.every((result) => result?.[field] == null)) continue;
+      row(
+        label,
+        results.map((result, index) => {
+          const value = result?.[field];
+          if (value == null) return NONE;
+          const comparison = variants.comparisons.find(
+            (c) => c.field === field && c.variant === variants.list[index]!.name && c.package === reference.name && c.dir === reference.dir,
+          );
+          return comparison ? `${format(value)} ${ratioText(comparison.ratio)}` : format(value);
+        }),
+      );
+    }
+    for (const [key, label] of [
+      ['files', 'files'],
+      ['types', 'types'],
+    ] as const) {
+      if (results.every((result) => result?.diagnostics[key] === undefined)) continue;
+      row(
+        label,
+        results.map((result) => (result?.diagnostics[key] === undefined ? NONE : grouped(result.diagnostics[key]))),
+      );
+    }
+  }
+  lines.push('');
+  if (others.length > 0 && report.packages.some((result) => result.parallel)) {
+    lines.push(
+      `${DAGGER} Some runs were measured while other packages ran: their wall and CPU ratios are not clean (--concurrency 1 makes them so); memory figures are per process.`,
+      '',
+    );
+  }
+  return lines;
+}
+
 /** What the compiler said in every run that was not ok: its first errors, or why it stopped. */
 function messageLines(report: BenchReport): string[] {
   const lines: string[] = [];
@@ -257,7 +339,7 @@ function messageLines(report: BenchReport): string[] {
     if (result.status === 'ok' || !run?.messages) continue;
     if (lines.length === 0) lines.push('## Messages', '');
     const fence = run.messages.includes('```') ? '~~~~' : '```';
-    lines.push(`${escapeText(result.name)} (${code(result.task)}), ${escapeText(statusText(result))}:`, '', `${fence}text`, run.messages, fence, '');
+    lines.push(`${escapeText(shownName(result))} (${code(result.task)}), ${escapeText(statusText(result))}:`, '', `${fence}text`, run.messages, fence, '');
   }
   return lines;
 }
@@ -275,7 +357,7 @@ function runCountLines(report: BenchReport): string[] {
   }
   const short = results.filter((result) => result.runs.length < report.options.runs);
   if (short.length > 0) {
-    const named = short.map((result) => `${result.name} (${result.runs.length} run${result.runs.length === 1 ? '' : 's'})`).join(', ');
+    const named = short.map((result) => `${shownName(result)} (${result.runs.length} run${result.runs.length === 1 ? '' : 's'})`).join(', ');
     lines.push(escapeText(`Fewer runs than the ${report.options.runs} asked (the bench stopped before the rest; memtune bench --resume measures them): ${named}.`), '');
   }
   return lines;
@@ -303,6 +385,7 @@ export function renderMarkdownReport(report: BenchReport): string {
   }
   if (report.solution) lines.push(solutionLine(report.solution), '');
   if (report.packages.length === 0 && report.solution) lines.push(...runCountLines(report));
+  if (report.variants) lines.push(...variantLines(report, report.variants));
   lines.push(...appliedLines(report));
   lines.push(...messageLines(report));
   if (report.baseline) lines.push(...baselineLines(report.baseline));

@@ -12,7 +12,9 @@ import {
   type PackageResult,
   type RunnerSpec,
   type SkippedPackage,
+  type VariantSpec,
 } from '../types.js';
+import { compareVariants } from '../variants.js';
 
 export interface MeasuredTarget {
   key: string;
@@ -23,6 +25,8 @@ export interface MeasuredTarget {
   profile: string | null;
   /** With --profile: the settings every run of it got. */
   applied?: AppliedProfile | undefined;
+  /** With --variant: the variant it is measured under. */
+  variant?: string | undefined;
 }
 
 export interface ReportInput {
@@ -37,6 +41,8 @@ export interface ReportInput {
   solution?: MeasuredTarget;
   /** With --runner-memory/--runner-cpus: the runner to recommend for as well, and the profiles to size its heaps. */
   runner?: { spec: RunnerSpec; profiles: Profiles };
+  /** With --variant: the variants, the first being what the others are compared with. */
+  variants?: VariantSpec[];
 }
 
 function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], options: ReportInput['options']): PackageResult | undefined {
@@ -53,7 +59,19 @@ function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], opti
   // The counts come from the unmeasured counting run: measured runs go without --extendedDiagnostics.
   const diagnostics = counting && finished(counting.status) ? counting.diagnostics : summary.diagnostics;
   const applied = target.applied ? { applied: target.applied } : {};
-  return { name: target.name, dir: target.dir, task: target.task, compiler: target.compiler, profile: target.profile, ...summary, diagnostics, runs: figures, ...applied };
+  const variant = target.variant === undefined ? {} : { variant: target.variant };
+  return {
+    name: target.name,
+    dir: target.dir,
+    task: target.task,
+    compiler: target.compiler,
+    profile: target.profile,
+    ...summary,
+    diagnostics,
+    runs: figures,
+    ...applied,
+    ...variant,
+  };
 }
 
 /** The report of a bench: every target with at least one finished run, in plan order. */
@@ -69,9 +87,14 @@ export function buildReport(input: ReportInput): BenchReport {
     skipped: input.skipped,
     solution: input.solution ? (resultOf(input.solution, input.entries, input.options) ?? null) : null,
   };
-  const recommendations = recommend(report);
-  if (input.runner) recommendations.runner = recommendForRunner(report, recommendations.heap, input.runner.spec, input.runner.profiles);
-  return { ...report, recommendations };
+  // With variants, what to set comes from the first (one heap per package, not one per variant); the others are compared with it.
+  const first = input.variants?.[0]?.name;
+  const basis = first === undefined ? report : { ...report, packages: packages.filter((pkg) => pkg.variant === first) };
+  const recommendations = recommend(basis);
+  if (first !== undefined) recommendations.notes.unshift(`with --variant, these come from the first variant (${first}) only; the others are compared with it under Variants`);
+  if (input.runner) recommendations.runner = recommendForRunner(basis, recommendations.heap, input.runner.spec, input.runner.profiles);
+  const variants = input.variants ? { variants: { list: input.variants, comparisons: compareVariants(packages, input.variants) } } : {};
+  return { ...report, ...variants, recommendations };
 }
 
 /** Runs still to do per key: all of them, or with --resume those the journal does not have yet. */
@@ -85,8 +108,13 @@ export function brokenPackages(report: BenchReport): PackageResult[] {
   return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => !finished(pkg.status));
 }
 
+/** A package's name, with its variant in a bench of variants: `@acme/api [ts7]`. */
+export function shownName(result: Pick<PackageResult, 'name' | 'variant'>): string {
+  return result.variant === undefined ? result.name : `${result.name} [${result.variant}]`;
+}
+
 /** How a package's task ended, with the compiler's first messages of the run that ended so: the terminal and GitHub say the same. */
 export function endedText(pkg: PackageResult): string {
   const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages?.trim();
-  return `${pkg.name} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}`;
+  return `${shownName(pkg)} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}`;
 }

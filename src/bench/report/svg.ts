@@ -1,5 +1,5 @@
 import { mibText } from '../recommend.js';
-import type { BenchReport, PackageResult } from '../types.js';
+import type { BenchReport, PackageResult, VariantSpec } from '../types.js';
 import { MiB, formatBytes } from '../../shared/size.js';
 
 const WIDTH = 840;
@@ -132,6 +132,7 @@ function runsText(report: BenchReport): string {
 }
 
 export function renderSvgReport(report: BenchReport): string {
+  if (report.variants) return renderVariantSvg(report, report.variants.list);
   const groups = groupsOf(report);
   let maxBytes = 0;
   for (const { result } of groups) {
@@ -139,8 +140,8 @@ export function renderSvgReport(report: BenchReport): string {
       maxBytes = Math.max(maxBytes, barValue(result, bar).bytes ?? 0);
     }
   }
-  const step = maxBytes > 0 ? tickStep(maxBytes / MiB) : 100;
-  const axisMaxMiB = Math.max(step, Math.ceil(maxBytes / MiB / step) * step);
+  const axis = axisOf(maxBytes);
+  const { axisMaxMiB } = axis;
   const plotBottom = PLOT_TOP + Math.max(1, groups.length) * (GROUP_H + GROUP_GAP);
   const height = plotBottom + 44;
   const env = report.environment;
@@ -163,22 +164,105 @@ export function renderSvgReport(report: BenchReport): string {
     const x = PLOT_X + index * 130;
     lines.push(`<rect x="${x}" y="62" width="12" height="12" fill="${bar.color}"/>`, `<text x="${x + 17}" y="72" font-size="11" fill="#222222">${bar.label}</text>`);
   });
-  for (let tick = 0; tick <= axisMaxMiB + step / 1e6; tick += step) {
-    const x = px(PLOT_X + (tick / axisMaxMiB) * PLOT_W);
-    lines.push(
-      `<line x1="${x}" y1="${PLOT_TOP - 6}" x2="${x}" y2="${plotBottom}" stroke="${tick === 0 ? '#444444' : '#e2e2e2'}"/>`,
-      `<text x="${x}" y="${plotBottom + 16}" text-anchor="middle" font-size="10" fill="#444444">${escapeXml(String(Math.round(tick * 100) / 100))}</text>`,
-    );
-  }
-  lines.push(
-    `<line x1="${PLOT_X}" y1="${plotBottom}" x2="${PLOT_X + PLOT_W}" y2="${plotBottom}" stroke="#444444"/>`,
-    `<text x="${PLOT_X + PLOT_W / 2}" y="${plotBottom + 34}" text-anchor="middle" font-size="11" fill="#444444">MiB</text>`,
-  );
+  lines.push(...axisLines(axis, PLOT_TOP, plotBottom, 'MiB'));
   if (groups.length === 0) {
     lines.push(`<text x="${PLOT_X + 4}" y="${PLOT_TOP + 20}" font-size="12" fill="#666666">No package was measured.</text>`);
   }
   groups.forEach((group, index) => {
     lines.push(...groupLines(group, PLOT_TOP + GROUP_GAP / 2 + index * (GROUP_H + GROUP_GAP), axisMaxMiB));
+  });
+  lines.push('</svg>');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The MiB axis: a round step and a maximum that holds the largest bar. */
+function axisOf(maxBytes: number): { step: number; axisMaxMiB: number } {
+  const step = maxBytes > 0 ? tickStep(maxBytes / MiB) : 100;
+  return { step, axisMaxMiB: Math.max(step, Math.ceil(maxBytes / MiB / step) * step) };
+}
+
+/** Grid lines with their tick labels, the axis line and its label. */
+function axisLines({ step, axisMaxMiB }: { step: number; axisMaxMiB: number }, plotTop: number, plotBottom: number, label: string): string[] {
+  const lines: string[] = [];
+  for (let tick = 0; tick <= axisMaxMiB + step / 1e6; tick += step) {
+    const x = px(PLOT_X + (tick / axisMaxMiB) * PLOT_W);
+    lines.push(
+      `<line x1="${x}" y1="${plotTop - 6}" x2="${x}" y2="${plotBottom}" stroke="${tick === 0 ? '#444444' : '#e2e2e2'}"/>`,
+      `<text x="${x}" y="${plotBottom + 16}" text-anchor="middle" font-size="10" fill="#444444">${escapeXml(String(Math.round(tick * 100) / 100))}</text>`,
+    );
+  }
+  lines.push(
+    `<line x1="${PLOT_X}" y1="${plotBottom}" x2="${PLOT_X + PLOT_W}" y2="${plotBottom}" stroke="#444444"/>`,
+    `<text x="${PLOT_X + PLOT_W / 2}" y="${plotBottom + 34}" text-anchor="middle" font-size="11" fill="#444444">${escapeXml(label)}</text>`,
+  );
+  return lines;
+}
+
+/** One colour per variant, in the order given (then again from the start). */
+const VARIANT_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
+
+/**
+ * With --variant: peak RSS per package, one bar per variant (the figure every compiler has, JS and native
+ * alike), grouped per package, each labelled with its ratio to the first variant.
+ */
+function renderVariantSvg(report: BenchReport, list: VariantSpec[]): string {
+  const first = list[0]!.name;
+  const packages = report.packages.filter((result) => result.variant === first).sort(bySizeDescending);
+  const resultOf = (reference: PackageResult, variant: string) =>
+    report.packages.find((result) => result.variant === variant && result.name === reference.name && result.dir === reference.dir);
+  const maxBytes = Math.max(0, ...report.packages.map((result) => result.peakRssBytes ?? 0));
+  const axis = axisOf(maxBytes);
+  const { axisMaxMiB } = axis;
+  const groupH = list.length * BAR_H + (list.length - 1) * BAR_GAP;
+  const legendRows = Math.ceil(list.length / 4);
+  const plotTop = PLOT_TOP + (legendRows - 1) * 18;
+  const plotBottom = plotTop + Math.max(1, packages.length) * (groupH + GROUP_GAP);
+  const height = plotBottom + 44;
+  const env = report.environment;
+  const subtitle = [report.generatedAt, `Node ${env.node}`, `${env.cpu.count} CPU${env.cpu.count === 1 ? '' : 's'}`, runsText(report), `ratios to ${first}`].join(' · ');
+  const lines: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" role="img">`,
+    '<title>memtune bench: peak RSS per package and variant</title>',
+    `<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
+    `<text x="16" y="28" font-size="16" font-weight="bold" fill="#222222">memtune bench: peak RSS per package and variant</text>`,
+    `<text x="16" y="47" font-size="11" fill="#666666">${escapeXml(subtitle)}</text>`,
+  ];
+  list.forEach((variant, index) => {
+    const x = PLOT_X + (index % 4) * 130;
+    const y = 62 + Math.floor(index / 4) * 18;
+    lines.push(
+      `<rect class="legend" x="${x}" y="${y}" width="12" height="12" fill="${VARIANT_COLORS[index % VARIANT_COLORS.length]}"/>`,
+      `<text x="${x + 17}" y="${y + 10}" font-size="11" fill="#222222">${escapeXml(shortened(variant.name))}</text>`,
+    );
+  });
+  lines.push(...axisLines(axis, plotTop, plotBottom, 'peak RSS, MiB'));
+  if (packages.length === 0) lines.push(`<text x="${PLOT_X + 4}" y="${plotTop + 20}" font-size="12" fill="#666666">No package was measured.</text>`);
+  packages.forEach((reference, row) => {
+    const top = plotTop + GROUP_GAP / 2 + row * (groupH + GROUP_GAP);
+    lines.push(
+      '<g class="package">',
+      `<title>${escapeXml(`${reference.name} (${reference.dir})`)}</title>`,
+      `<text x="${LABEL_RIGHT}" y="${px(top + groupH / 2 + 4)}" text-anchor="end" font-size="12" font-weight="bold" fill="#222222">${escapeXml(shortened(reference.name))}</text>`,
+    );
+    list.forEach((variant, index) => {
+      const result = resultOf(reference, variant.name);
+      const y = top + index * (BAR_H + BAR_GAP);
+      const bytes = result?.peakRssBytes ?? null;
+      if (bytes === null) {
+        lines.push(`<text x="${PLOT_X + 4}" y="${px(y + BAR_H - 1)}" font-size="10" font-style="italic" fill="#666666">${escapeXml(variant.name)}: not measured</text>`);
+        return;
+      }
+      const width = (bytes / MiB / axisMaxMiB) * PLOT_W;
+      const ratio = report.variants?.comparisons.find(
+        (c) => c.field === 'peakRssBytes' && c.variant === variant.name && c.package === reference.name && c.dir === reference.dir,
+      )?.ratio;
+      const label = `${mibText(bytes)}${ratio ? ` ×${ratio.median.toFixed(2)}` : ''}${result!.status === 'ok' ? '' : ` · ${result!.status}`}`;
+      lines.push(
+        `<rect class="bar variant" data-variant="${escapeXml(variant.name)}" x="${PLOT_X}" y="${px(y)}" width="${px(width)}" height="${BAR_H}" fill="${VARIANT_COLORS[index % VARIANT_COLORS.length]}"/>`,
+        `<text x="${px(PLOT_X + width + 5)}" y="${px(y + BAR_H - 1)}" font-size="10" fill="#222222">${escapeXml(label)}</text>`,
+      );
+    });
+    lines.push('</g>');
   });
   lines.push('</svg>');
   return `${lines.join('\n')}\n`;
