@@ -4,7 +4,9 @@
  * - packages/zod: zod 4.6.7's src/ as one `tsc -p` project (TS 5.9.3: ~11.5 s, ~535 MB peak RSS);
  * - packages/query-core + packages/react-query: TanStack Query 5.108.4's src/ as two composite
  *   projects, the second referencing the first; the root tsconfig.json references both (`tsc -b`).
- * TypeScript 5.9.3 (`typescript`) and 6.0.3 (`typescript-6`) are installed beside them.
+ * TypeScript 5.9.3 (`typescript`), 6.0.3 (`typescript-6`) and 7.0.2 (`typescript-7`, native) are installed
+ * beside them, with the @types packages a React + Node monorepo with Jest typically hoists (TypeScript 5.9
+ * loads every one of them into a project that does not set `types`; the packages here all set it).
  * Idempotent: each step is skipped when its output is there; a finished workspace is stamped.
  * Writes nothing outside the cache dir (npm keeps its own download cache as usual).
  *
@@ -16,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Bump when anything below changes: a new version builds a new workspace beside the old one. */
-const RECIPE_VERSION = 'v1';
+const RECIPE_VERSION = 'v2';
 // MEMTUNE_REAL_SOURCES_CACHE: another place for it (node_modules may be shared and read-only).
 const CACHE = process.env.MEMTUNE_REAL_SOURCES_CACHE ?? resolve(import.meta.dirname, '..', 'node_modules', '.cache', 'memtune-real-sources');
 
@@ -27,11 +29,19 @@ const SOURCES = {
 } as const;
 type SourceName = keyof typeof SOURCES;
 
+/** What the workspace holds, for a report's text. */
+export const REAL_SOURCES_TEXT =
+  `${SOURCES.zod} \`src/\` as one project; ${SOURCES['query-core']} and ${SOURCES['react-query']} \`src/\` as composite projects, ` +
+  `react-query referencing query-core (scripts/real-sources.ts, recipe ${RECIPE_VERSION})`;
+
 const DEV_DEPENDENCIES = {
   typescript: 'npm:typescript@5.9.3',
   'typescript-6': 'npm:typescript@6.0.3',
+  'typescript-7': 'npm:typescript@7.0.2',
   '@types/node': '20.19.43',
   '@types/react': '19.2.2',
+  '@types/react-dom': '19.2.7',
+  '@types/jest': '30.0.0',
   react: '19.2.0',
 };
 
@@ -45,6 +55,9 @@ export interface RealSources {
   /** lib/tsc.js of TypeScript 5.9.3 and 6.0.3. */
   tsc59: string;
   tsc60: string;
+  /** The package directories of TypeScript 6.0.3 and 7.0.2 (native), for `memtune bench --compiler`/`--variant compiler:`. */
+  typescript6: string;
+  typescript7: string;
 }
 
 const TANSTACK_OPTIONS = {
@@ -145,10 +158,13 @@ export async function prepareRealSources(): Promise<RealSources> {
     reactQuery: join(root, 'packages', 'react-query'),
     tsc59: join(root, 'node_modules', 'typescript', 'lib', 'tsc.js'),
     tsc60: join(root, 'node_modules', 'typescript-6', 'lib', 'tsc.js'),
+    typescript6: join(root, 'node_modules', 'typescript-6'),
+    typescript7: join(root, 'node_modules', 'typescript-7'),
   };
+  const installed = [paths.tsc59, paths.tsc60, join(paths.typescript7, 'bin', 'tsc')];
   const stamp = join(root, '.ready');
   const recipe = JSON.stringify({ RECIPE_VERSION, SOURCES, DEV_DEPENDENCIES });
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === recipe && existsSync(paths.tsc59) && existsSync(paths.tsc60)) return paths;
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === recipe && installed.every((file) => existsSync(file))) return paths;
 
   mkdirSync(root, { recursive: true });
   const unpacked = unpackedSources(root);
@@ -163,8 +179,8 @@ export async function prepareRealSources(): Promise<RealSources> {
   }
   writeJson(join(root, 'package.json'), { name: 'memtune-real-sources', private: true, workspaces: ['packages/*'], devDependencies: DEV_DEPENDENCIES });
   writeJson(join(root, 'tsconfig.json'), { files: [], references: [{ path: 'packages/query-core' }, { path: 'packages/react-query' }] });
-  if (!existsSync(paths.tsc59) || !existsSync(paths.tsc60)) run('npm', ['install', '--no-audit', '--no-fund'], root);
-  for (const tsc of [paths.tsc59, paths.tsc60]) if (!existsSync(tsc)) throw new Error(`real-sources: ${tsc} is missing after npm install`);
+  if (!installed.every((file) => existsSync(file))) run('npm', ['install', '--no-audit', '--no-fund'], root);
+  for (const file of installed) if (!existsSync(file)) throw new Error(`real-sources: ${file} is missing after npm install`);
   writeFileSync(stamp, recipe);
   return paths;
 }
