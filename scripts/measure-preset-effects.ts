@@ -9,7 +9,8 @@
  * MEMTUNE_REAL_SOURCES_CACHE moves the real-sources workspace (default node_modules/.cache).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -82,10 +83,15 @@ function measure(runs: number, concurrency: number, command: string, sources: Re
   const dirty = git(['status', '--porcelain']) !== '';
   for (const [index, belief] of BELIEFS.entries()) {
     const variantArgs = [belief.reference, belief.variant].flatMap((side) => ['--variant', variantArg(sources, belief, side)]);
-    const out = join(sources.root, '.preset-effects', `out-${belief.id}`);
+    const out = mkdtempSync(join(tmpdir(), `memtune-preset-effects-${belief.id}-`));
     log(`[${index + 1}/${BELIEFS.length}] ${belief.id}: memtune bench --runs ${runs} --concurrency ${concurrency} ${variantArgs.join(' ')}`);
     const started = Date.now();
-    const report = bench(sources.root, ['--runs', String(runs), '--concurrency', String(concurrency), '--out', out, ...variantArgs]);
+    let report: BenchReport;
+    try {
+      report = bench(sources.root, ['--runs', String(runs), '--concurrency', String(concurrency), '--out', out, ...variantArgs]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
     log(`[${index + 1}/${BELIEFS.length}] ${belief.id}: ${Math.round((Date.now() - started) / 1000)} s`);
     if (!report.variants) throw new Error('memtune bench --variant wrote no `variants` into its report: is the build up to date (npm run build)?');
     const { gitCommit: _git, compilers: _compilers, ...rest } = report.environment;
