@@ -21,6 +21,7 @@ import {
   type Belief,
   EFFECTS_JSON_FILE,
   type EffectSide,
+  MEASURED_PACKAGES,
   type MeasuredBelief,
   type MeasuredEffects,
   PRESETS_README_FILE,
@@ -84,11 +85,22 @@ function measure(runs: number, concurrency: number, command: string, sources: Re
   for (const [index, belief] of BELIEFS.entries()) {
     const variantArgs = [belief.reference, belief.variant].flatMap((side) => ['--variant', variantArg(sources, belief, side)]);
     const out = mkdtempSync(join(tmpdir(), `memtune-preset-effects-${belief.id}-`));
-    log(`[${index + 1}/${BELIEFS.length}] ${belief.id}: memtune bench --runs ${runs} --concurrency ${concurrency} ${variantArgs.join(' ')}`);
+    log(
+      `[${index + 1}/${BELIEFS.length}] ${belief.id}: memtune bench --runs ${runs} --concurrency ${concurrency} ${MEASURED_PACKAGES.map((name) => `--filter ${name}`).join(' ')} ${variantArgs.join(' ')}`,
+    );
     const started = Date.now();
     let report: BenchReport;
     try {
-      report = bench(sources.root, ['--runs', String(runs), '--concurrency', String(concurrency), '--out', out, ...variantArgs]);
+      report = bench(sources.root, [
+        '--runs',
+        String(runs),
+        '--concurrency',
+        String(concurrency),
+        '--out',
+        out,
+        ...MEASURED_PACKAGES.flatMap((name) => ['--filter', name]),
+        ...variantArgs,
+      ]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
