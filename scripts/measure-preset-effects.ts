@@ -83,7 +83,7 @@ function measure(runs: number, concurrency: number, command: string, sources: Re
   const commit = git(['rev-parse', '--short=12', 'HEAD']);
   const dirty = git(['status', '--porcelain']) !== '';
   for (const [index, belief] of BELIEFS.entries()) {
-    const variantArgs = [belief.reference, belief.variant].flatMap((side) => ['--variant', variantArg(sources, belief, side)]);
+    const variantArgs = [belief.reference, ...belief.variants].flatMap((side) => ['--variant', variantArg(sources, belief, side)]);
     const out = mkdtempSync(join(tmpdir(), `memtune-preset-effects-${belief.id}-`));
     log(
       `[${index + 1}/${BELIEFS.length}] ${belief.id}: memtune bench --runs ${runs} --concurrency ${concurrency} ${MEASURED_PACKAGES.map((name) => `--filter ${name}`).join(' ')} ${variantArgs.join(' ')}`,
@@ -134,10 +134,17 @@ function summary(effects: MeasuredEffects): string[] {
   const rows = effects.beliefs.flatMap((belief) =>
     belief.packages.map((row) => {
       const rss = row.ratios.peakRssBytes;
-      return [belief.id, row.package, rss ? rss.median.toFixed(3) : '—', rss ? `${rss.min.toFixed(3)}–${rss.max.toFixed(3)}` : '—', rss ? verdictOf(rss) : 'not measured'];
+      return [
+        belief.id,
+        row.variant.variant,
+        row.package,
+        rss ? rss.median.toFixed(3) : '—',
+        rss ? `${rss.min.toFixed(3)}–${rss.max.toFixed(3)}` : '—',
+        rss ? verdictOf(rss) : 'not measured',
+      ];
     }),
   );
-  return textTable(['option', 'package', 'peak RSS ratio', 'pairs', 'verdict'], rows);
+  return textTable(['option', 'variant', 'package', 'peak RSS ratio', 'pairs', 'verdict'], rows);
 }
 
 async function main(): Promise<number> {

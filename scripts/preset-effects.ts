@@ -4,6 +4,7 @@
  * the rendering of that JSON into the README's section. Pure: no fs, no spawn; the README section is a
  * function of the JSON alone, so a test can check the committed README against the committed JSON.
  */
+import { UNSTEADY_SHARE } from '../src/bench/stats.js';
 import type { BenchEnvironment, PackageResult, RunFigures, RunStatus, Spread, VariantComparison } from '../src/bench/types.js';
 
 /** Relative to the repository root. */
@@ -27,19 +28,24 @@ export type EffectField = (typeof EFFECT_FIELDS)[number];
 export interface EffectSide {
   /** The `--variant` name. */
   name: string;
+  /** Markdown for the option column when a belief has several variants. */
+  option?: string;
   overlay?: Record<string, unknown>;
   /** A compiler installed in the real-sources workspace (scripts/real-sources.ts), by its key there. */
   compiler?: 'typescript6' | 'typescript7';
 }
 
-/** An option people believe saves compiler memory, as measured: the reference is the same config without the change. */
+/**
+ * An option people believe saves compiler memory, as measured: the reference is the same config without the change,
+ * each variant is compared with it (one `memtune bench`, the reference given first).
+ */
 export interface Belief {
   id: string;
   /** Markdown for the table's option column. */
   option: string;
   belief: string;
   reference: EffectSide;
-  variant: EffectSide;
+  variants: EffectSide[];
 }
 
 /**
@@ -53,15 +59,20 @@ export const BELIEFS: readonly Belief[] = [
     option: '`skipLibCheck: true`',
     belief: "Not type-checking dependencies' `.d.ts` files saves compiler memory.",
     reference: { name: 'lib-check', overlay: { skipLibCheck: false } },
-    variant: { name: 'skip-lib-check', overlay: { skipLibCheck: true } },
+    variants: [{ name: 'skip-lib-check', overlay: { skipLibCheck: true } }],
   },
   {
     id: 'types',
     option: '`types: []`',
-    belief: 'Loading no `@types` package unasked (instead of every one in `node_modules/@types`) saves memory.',
-    // null unsets the packages' `types: ["node"]`: the compiler's default, every visible @types package.
+    belief: "Loading only the `@types` packages named (none, or Node's) instead of every one in `node_modules/@types` saves memory.",
+    // null unsets the packages' `types: ["node"]`: the compiler's default, every visible @types package. Both
+    // packages use Node's `process`, so `types: []` alone makes their check report errors; the node preset's
+    // `types: ["node"]` is what such a package sets.
     reference: { name: 'auto-types', overlay: { types: null } },
-    variant: { name: 'no-types', overlay: { types: [] } },
+    variants: [
+      { name: 'no-types', option: '`types: []`', overlay: { types: [] } },
+      { name: 'node-types', option: '`types: ["node"]`', overlay: { types: ['node'] } },
+    ],
   },
   {
     id: 'isolatedDeclarations',
@@ -69,7 +80,7 @@ export const BELIEFS: readonly Belief[] = [
     belief: 'Declarations that need no inference make the check cheaper.',
     // The option needs `declaration`; the reference has it too, so only isolatedDeclarations differs.
     reference: { name: 'declaration', overlay: { declaration: true } },
-    variant: { name: 'isolated-declarations', overlay: { declaration: true, isolatedDeclarations: true } },
+    variants: [{ name: 'isolated-declarations', overlay: { declaration: true, isolatedDeclarations: true } }],
   },
   {
     id: 'incremental',
@@ -77,14 +88,14 @@ export const BELIEFS: readonly Belief[] = [
     belief: 'Incremental builds save memory (on a cold check: what writing the build info costs).',
     // A composite project cannot turn incremental off: both sides drop composite (the packages set declaration themselves).
     reference: { name: 'not-incremental', overlay: { composite: false, incremental: false } },
-    variant: { name: 'incremental', overlay: { composite: false, incremental: true } },
+    variants: [{ name: 'incremental', overlay: { composite: false, incremental: true } }],
   },
   {
     id: 'typescript7',
     option: 'TypeScript 7 (native) instead of 6',
     belief: 'The native compiler needs less memory than the JavaScript one.',
     reference: { name: 'typescript-6', compiler: 'typescript6' },
-    variant: { name: 'typescript-7', compiler: 'typescript7' },
+    variants: [{ name: 'typescript-7', compiler: 'typescript7' }],
   },
 ];
 
@@ -105,6 +116,8 @@ export interface EffectSideResult {
 
 export interface EffectPackageResult {
   package: string;
+  /** Markdown for the option column: the variant's own, else the belief's. */
+  option: string;
   reference: EffectSideResult;
   variant: EffectSideResult;
   /** Per figure: median/min/max of the per-pair ratios variant ÷ reference (from the report's `variants.comparisons`). */
@@ -173,21 +186,23 @@ export function sideResult(result: PackageResult): EffectSideResult {
   };
 }
 
-/** Each package measured under both sides, with the report's ratios of the variant to the reference. */
+/** Per variant, each package measured under it and under the reference, with the report's ratios of the one to the other. */
 export function packageResults(packages: readonly PackageResult[], comparisons: readonly VariantComparison[], belief: Belief): EffectPackageResult[] {
   const names = [...new Set(packages.map((result) => result.name))];
-  return names.flatMap((name) => {
-    const side = (variant: string) => packages.find((result) => result.name === name && result.variant === variant);
-    const reference = side(belief.reference.name);
-    const variant = side(belief.variant.name);
-    if (!reference || !variant) return [];
-    const ratios: Partial<Record<EffectField, Spread>> = {};
-    for (const field of EFFECT_FIELDS) {
-      const comparison = comparisons.find((c) => c.package === name && c.variant === belief.variant.name && c.field === field);
-      if (comparison) ratios[field] = comparison.ratio;
-    }
-    return [{ package: name, reference: sideResult(reference), variant: sideResult(variant), ratios }];
-  });
+  const find = (name: string, variant: string) => packages.find((result) => result.name === name && result.variant === variant);
+  return belief.variants.flatMap((side) =>
+    names.flatMap((name) => {
+      const reference = find(name, belief.reference.name);
+      const variant = find(name, side.name);
+      if (!reference || !variant) return [];
+      const ratios: Partial<Record<EffectField, Spread>> = {};
+      for (const field of EFFECT_FIELDS) {
+        const comparison = comparisons.find((c) => c.package === name && c.variant === side.name && c.field === field);
+        if (comparison) ratios[field] = comparison.ratio;
+      }
+      return [{ package: name, option: side.option ?? belief.option, reference: sideResult(reference), variant: sideResult(variant), ratios }];
+    }),
+  );
 }
 
 const MiB = 1024 * 1024;
@@ -217,9 +232,18 @@ function sideNote(side: EffectSideResult, role: string): string | null {
   return `the ${role} (\`${side.variant}\`) check ended \`${side.status}\``;
 }
 
+/** A side whose peaks spread more than the report calls unsteady: few pairs then decide between modes. */
+function spreadNote(side: EffectSideResult): string | null {
+  const values = side.runs.map((run) => run.peakRssBytes).filter((value): value is number => value !== null);
+  if (values.length === 0 || side.peakRssBytes === null) return null;
+  const [min, max, middle] = [Math.min(...values), Math.max(...values), side.peakRssBytes];
+  if (max - middle <= UNSTEADY_SHARE * middle && middle - min <= UNSTEADY_SHARE * middle) return null;
+  return `\`${side.variant}\` peak RSS spread ${mib(min)}–${mib(max)} MiB over its runs (beyond ±${UNSTEADY_SHARE * 100} % of the median)`;
+}
+
 function notesText(row: EffectPackageResult): string {
-  const notes = [sideNote(row.reference, 'reference'), sideNote(row.variant, 'variant')].filter((note) => note !== null);
-  return notes.join('; ') || '—';
+  const notes = [sideNote(row.reference, 'reference'), sideNote(row.variant, 'variant'), spreadNote(row.reference), spreadNote(row.variant)];
+  return notes.filter((note) => note !== null).join('; ') || '—';
 }
 
 function compilerText(row: EffectPackageResult): string {
@@ -231,12 +255,22 @@ function escapeCell(text: string): string {
   return text.replaceAll('|', '\\|');
 }
 
-const overlayText = (side: EffectSide) =>
-  side.overlay
-    ? Object.entries(side.overlay)
-        .map(([key, value]) => `\`${key}: ${JSON.stringify(value)}\``)
-        .join(', ')
-    : `\`${side.name}\``;
+/** What a side sets: its overlay's options, or the compiler that ran it (as the results name it). */
+function sideText(side: EffectSide, results: readonly EffectSideResult[]): string {
+  if (side.overlay) {
+    return Object.entries(side.overlay)
+      .map(([key, value]) => `\`${key}: ${JSON.stringify(value)}\``)
+      .join(', ');
+  }
+  const compiler = results.find((result) => result.variant === side.name)?.compiler;
+  return compiler ? `the compiler ${compiler}` : `\`${side.name}\``;
+}
+
+function pairLines(belief: MeasuredBelief): string[] {
+  const references = belief.packages.map((row) => row.reference);
+  const variants = belief.packages.map((row) => row.variant);
+  return belief.variants.map((side) => `${side.option ?? belief.option}: ${sideText(belief.reference, references)} against ${sideText(side, variants)}`);
+}
 
 /** The README section between the markers (without them), from the JSON alone. */
 export function renderEffects(effects: MeasuredEffects): string {
@@ -249,7 +283,7 @@ export function renderEffects(effects: MeasuredEffects): string {
   const rows = effects.beliefs.flatMap((belief) =>
     belief.packages.map((row, index) =>
       [
-        index === 0 ? belief.option : '',
+        index === 0 || row.option !== belief.packages[index - 1]!.option ? row.option : '',
         index === 0 ? belief.belief : '',
         `\`${row.package}\``,
         compilerText(row),
@@ -264,13 +298,14 @@ export function renderEffects(effects: MeasuredEffects): string {
         .join(' | '),
     ),
   );
-  const pairs = effects.beliefs.map((belief) => `${belief.option}: ${overlayText(belief.reference)} against ${overlayText(belief.variant)}`);
+  const pairs = effects.beliefs.flatMap(pairLines);
   const skipped = effects.beliefs.flatMap((belief) => belief.skipped.map((text) => `${belief.option}: ${text}`));
   return [
     `Measured by \`${effects.command}\` (scripts/measure-preset-effects.ts) on memtune commit \`${effects.commit}\`${effects.dirty ? ' (with uncommitted changes)' : ''}, ${effects.date.slice(0, 10)}:`,
     `Node ${env.node.replace(/^v/, '')}, ${env.platform} ${env.arch}, ${env.cpu.count} × ${env.cpu.model}, memory limit ${limitGiB} GiB (${env.memoryLimit.source}).`,
-    `Sources: ${effects.sources}. Each option is measured by one \`memtune bench\` with two \`--variant\`s, the reference (the same`,
-    `config without the change) first: ${effects.runs} runs of each, interleaved (reference, variant, reference, …), ${effects.concurrency} check${effects.concurrency === 1 ? '' : 's'} at a time.`,
+    `Sources: ${effects.sources}.`,
+    'Each option is measured by one `memtune bench` with the reference (the same config without the change) as its first',
+    `\`--variant\` and the option as the next: ${effects.runs} runs of each, interleaved (reference, variant, reference, …), ${effects.concurrency} check${effects.concurrency === 1 ? '' : 's'} at a time.`,
     '',
     ...header,
     ...rows.map((row) => `| ${row} |`),

@@ -17,6 +17,7 @@ import {
   verdictOf,
 } from '../scripts/preset-effects.js';
 import type { PackageResult, RunStatus, Spread, VariantComparison } from '../src/bench/types.js';
+import { median } from '../src/shared/median.js';
 import { REPO } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -103,8 +104,8 @@ function packageResult(name: string, variant: string, status: RunStatus, rssMiB:
     profile: 'typecheck',
     status,
     exitCode: runs[0]!.exitCode,
-    peakRssBytes: runs[0]!.peakRssBytes,
-    peakHeapUsedBytes: runs[0]!.peakHeapUsedBytes,
+    peakRssBytes: median(rssMiB) * MiB,
+    peakHeapUsedBytes: native ? null : median(rssMiB) * 0.7 * MiB,
     retainedHeapBytes: null,
     heapLimitBytes: null,
     wallMs: runs[0]!.wallMs,
@@ -131,9 +132,19 @@ const comparison = (pkg: string, variant: string, field: VariantComparison['fiel
   ratio: spread,
 });
 
-/** A report of two variants as `memtune bench --variant` writes it: zod saves, query-core fails with isolated-declaration errors, react-query was not compared. */
+/**
+ * Reports as `memtune bench --variant` writes them: under `opt` zod saves, query-core fails with isolated-declaration
+ * errors, react-query was not compared; `alt` ran zod alone, its peaks in two modes; then TS 6 against the native TS 7.
+ */
 function effectsFixture(): MeasuredEffects {
-  const belief = { ...BELIEFS[0]!, reference: { name: 'ref', overlay: { skipLibCheck: false } }, variant: { name: 'opt', overlay: { skipLibCheck: true } } };
+  const belief = {
+    ...BELIEFS[0]!,
+    reference: { name: 'ref', overlay: { skipLibCheck: false } },
+    variants: [
+      { name: 'opt', overlay: { skipLibCheck: true } },
+      { name: 'alt', option: '`alt: true`', overlay: { alt: true } },
+    ],
+  };
   const packages = [
     packageResult('zod', 'ref', 'ok', [500, 510, 520, 505, 515]),
     packageResult('zod', 'opt', 'ok', [450, 460, 470, 455, 465]),
@@ -141,6 +152,7 @@ function effectsFixture(): MeasuredEffects {
     packageResult('query-core', 'opt', 'failed', [201, 200, 203, 200, 199], { messages: 'src/q.ts(3,1): error TS9007: Function must have an explicit return type' }),
     packageResult('react-query', 'ref', 'oom', [300]),
     packageResult('react-query', 'opt', 'ok', [300]),
+    packageResult('zod', 'alt', 'ok', [450, 500, 455, 505, 452]),
   ];
   const comparisons = [
     comparison('zod', 'opt', 'peakRssBytes', ratio(0.9, 0.89, 0.91)),
@@ -149,6 +161,7 @@ function effectsFixture(): MeasuredEffects {
     comparison('query-core', 'opt', 'peakRssBytes', ratio(1.001, 0.99, 1.01)),
     comparison('query-core', 'opt', 'wallMs', ratio(1, 0.97, 1.02)),
     comparison('zod', 'ref', 'peakRssBytes', ratio(1, 1, 1)),
+    comparison('zod', 'alt', 'peakRssBytes', ratio(0.91, 0.89, 0.99)),
   ];
   const native = {
     ...BELIEFS[4]!,
@@ -185,13 +198,19 @@ const rowOf = (section: string, pkg: string, nth = 0) => section.split('\n').fil
 test('packageResults pairs each package with the report comparisons of the variant against the reference', () => {
   const [belief] = effectsFixture().beliefs;
   assert.deepEqual(
-    belief!.packages.map((row) => row.package),
-    ['zod', 'query-core', 'react-query'],
+    belief!.packages.map((row) => `${row.variant.variant} ${row.package}`),
+    ['opt zod', 'opt query-core', 'opt react-query', 'alt zod'],
+    'per variant in the order given, only packages measured under both sides',
   );
+  assert.deepEqual(
+    belief!.packages.map((row) => row.option),
+    ['`skipLibCheck: true`', '`skipLibCheck: true`', '`skipLibCheck: true`', '`alt: true`'],
+  );
+  assert.deepEqual(belief!.packages[3]!.ratios.peakRssBytes, ratio(0.91, 0.89, 0.99));
   const zod = belief!.packages[0]!;
   assert.deepEqual(zod.ratios.peakRssBytes, ratio(0.9, 0.89, 0.91), 'the variant comparison, not the reference against itself');
   assert.equal(zod.reference.runs.length, 5);
-  assert.equal(zod.variant.peakRssBytes, 450 * MiB);
+  assert.equal(zod.variant.peakRssBytes, 460 * MiB, 'the median of the runs');
   assert.deepEqual(belief!.packages[1]!.variant.errorCodes, ['TS9007']);
   assert.deepEqual(belief!.packages[2]!.ratios, {});
 });
@@ -200,7 +219,7 @@ test('the rendered table gives each package its ratios, a verdict by the rule, a
   const section = renderEffects(effectsFixture());
   assert.match(
     rowOf(section, 'zod'),
-    /\| `skipLibCheck: true` \| .+ \| `zod` \| TypeScript 6\.0\.3 \| 500 → 450 \| 0\.900 \(0\.890–0\.910\) \| 0\.880 \(0\.850–0\.920\) \| 1\.050 \(0\.980–1\.100\) \| \*\*saves\*\* 10 % \| — \|/,
+    /\| `skipLibCheck: true` \| .+ \| `zod` \| TypeScript 6\.0\.3 \| 510 → 460 \| 0\.900 \(0\.890–0\.910\) \| 0\.880 \(0\.850–0\.920\) \| 1\.050 \(0\.980–1\.100\) \| \*\*saves\*\* 10 % \| — \|/,
   );
   assert.match(
     rowOf(section, 'query-core'),
@@ -208,15 +227,22 @@ test('the rendered table gives each package its ratios, a verdict by the rule, a
   );
   assert.match(rowOf(section, 'react-query'), /not measured \(oom \/ ok\) \| the reference \(`ref`\) check ended `oom` \|$/);
   assert.ok(!rowOf(section, 'query-core').includes('skipLibCheck'), 'the option is named once per group');
-  const native = rowOf(section, 'zod', 1);
+  assert.match(
+    rowOf(section, 'zod', 1),
+    /^\| `alt: true` \| {2}\| `zod` \| .* \| \*\*saves\*\* 9 % \| `alt` peak RSS spread 450–505 MiB over its runs \(beyond ±3 % of the median\) \|$/,
+    'a variant of its own names its option again, and a multimodal side says so',
+  );
+  const native = rowOf(section, 'zod', 2);
   assert.match(
     native,
-    /TypeScript 6\.0\.3 → TypeScript 7\.0\.2 \| 500 → 700 \| 1\.400 \(1\.300–1\.500\) \| n\/a \(native compiler: no V8 heap\) \| 0\.200 \(0\.180–0\.250\) \| \*\*costs\*\* 40 % \|/,
+    /TypeScript 6\.0\.3 → TypeScript 7\.0\.2 | 500 → 700 | 1\.400 \(1\.300–1\.500\) \| n\/a \(native compiler: no V8 heap\) \| 0\.200 \(0\.180–0\.250\) \| \*\*costs\*\* 40 % \|/,
   );
   assert.match(section, /on memtune commit `abcdef123456`, 2026-12-04:\nNode 20\.20\.2, linux x64, 2 × Test CPU, memory limit 24\.0 GiB \(cgroup-v1\)\./);
   assert.match(section, /5 runs of each, interleaved \(reference, variant, reference, …\), 1 check at a time/);
   assert.match(section, /\*\*saves\*\* when every pair is below 1 and the median is more than 2 % below it/);
   assert.match(section, /- `skipLibCheck: true`: `skipLibCheck: false` against `skipLibCheck: true`/);
+  assert.match(section, /- `alt: true`: `skipLibCheck: false` against `alt: true`/);
+  assert.match(section, /- TypeScript 7 \(native\) instead of 6: the compiler TypeScript 6\.0\.3 against the compiler TypeScript 7\.0\.2/);
   assert.match(section, /Not measured:\n\n- TypeScript 7 \(native\) instead of 6: @real\/other: no tsconfig\.json/);
 });
 
