@@ -17,7 +17,8 @@ import {
   verdictOf,
 } from '../scripts/preset-effects.js';
 import type { PackageResult, RunStatus, Spread, VariantComparison } from '../src/bench/types.js';
-import { median } from '../src/shared/median.js';
+import { summarizeRuns, unmeasuredFigures } from '../src/bench/stats.js';
+import { reportOf } from './bench/report-fixture.js';
 import { REPO } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -79,47 +80,15 @@ test('error codes: the distinct TS codes of error lines, in order, none from oth
 function packageResult(name: string, variant: string, status: RunStatus, rssMiB: number[], options: { native?: boolean; messages?: string } = {}): PackageResult {
   const native = options.native ?? false;
   const runs = rssMiB.map((rss) => ({
-    status,
+    ...unmeasuredFigures(status, options.messages ?? ''),
     exitCode: status === 'failed' ? 2 : 0,
-    signal: null,
     wallMs: native ? 1000 : 4000,
-    cpuMs: null,
     peakRssBytes: rss * MiB,
     peakHeapUsedBytes: native ? null : rss * 0.7 * MiB,
-    retainedHeapBytes: null,
-    heapLimitBytes: null,
-    gcCount: null,
-    gcMs: null,
-    goHeapPeakBytes: null,
-    goHeapLiveBytes: null,
-    diagnostics: {},
     parallel: false,
-    ...(options.messages ? { messages: options.messages } : {}),
   }));
-  return {
-    name,
-    dir: `packages/${name}`,
-    task: 'tsc -p tsconfig.json --noEmit',
-    compiler: { name: 'typescript', version: native ? '7.0.2' : '6.0.3', native, path: '/x/bin/tsc' },
-    profile: 'typecheck',
-    status,
-    exitCode: runs[0]!.exitCode,
-    peakRssBytes: median(rssMiB) * MiB,
-    peakHeapUsedBytes: native ? null : median(rssMiB) * 0.7 * MiB,
-    retainedHeapBytes: null,
-    heapLimitBytes: null,
-    wallMs: runs[0]!.wallMs,
-    cpuMs: null,
-    gcCount: null,
-    gcMs: null,
-    goHeapPeakBytes: null,
-    goHeapLiveBytes: null,
-    diagnostics: {},
-    spread: {},
-    parallel: false,
-    runs,
-    variant,
-  };
+  const compiler = { name: 'typescript' as const, version: native ? '7.0.2' : '6.0.3', native, path: '/x/bin/tsc' };
+  return { name, dir: `packages/${name}`, task: 'tsc -p tsconfig.json --noEmit', compiler, profile: 'typecheck', ...summarizeRuns(runs), runs, variant };
 }
 
 const comparison = (pkg: string, variant: string, field: VariantComparison['field'], spread: Spread): VariantComparison => ({
@@ -173,6 +142,7 @@ function effectsFixture(): MeasuredEffects {
       BELIEFS[4]!,
     ),
   };
+  const { gitCommit: _commit, compilers: _compilers, ...environment } = reportOf([]).environment;
   return {
     generatedBy: 'scripts/measure-preset-effects.ts',
     command: 'npm run bench:presets',
@@ -182,13 +152,7 @@ function effectsFixture(): MeasuredEffects {
     runs: 5,
     concurrency: 1,
     sources: 'fixture sources',
-    environment: {
-      node: 'v20.20.2',
-      platform: 'linux',
-      arch: 'x64',
-      cpu: { model: 'Test CPU', count: 2 },
-      memoryLimit: { bytes: 24 * 1024 * MiB, source: 'cgroup-v1', detail: '' },
-    },
+    environment,
     beliefs: [{ ...belief, variantArgs: [], skipped: [], packages: packageResults(packages, comparisons, belief) }, native],
   };
 }
@@ -237,7 +201,7 @@ test('the rendered table gives each package its ratios, a verdict by the rule, a
     native,
     /TypeScript 6\.0\.3 → TypeScript 7\.0\.2 | 500 → 700 | 1\.400 \(1\.300–1\.500\) \| n\/a \(native compiler: no V8 heap\) \| 0\.200 \(0\.180–0\.250\) \| \*\*costs\*\* 40 % \|/,
   );
-  assert.match(section, /on memtune commit `abcdef123456`, 2026-12-04:\nNode 20\.20\.2, linux x64, 2 × Test CPU, memory limit 24\.0 GiB \(cgroup-v1\)\./);
+  assert.match(section, /on memtune commit `abcdef123456`, 2026-12-04:\nNode 20\.20\.2, linux x64, 4 × Test CPU, memory limit 24\.0 GiB \(cgroup\)\./);
   assert.match(section, /5 runs of each, interleaved \(reference, variant, reference, …\), 1 check at a time/);
   assert.match(section, /\*\*saves\*\* when every pair is below 1 and the median is more than 2 % below it/);
   assert.match(section, /- `skipLibCheck: true`: `skipLibCheck: false` against `skipLibCheck: true`/);
