@@ -69,7 +69,8 @@ function isHeader(value: unknown): value is JournalHeader {
     typeof options.solution === 'boolean' &&
     isPositive(options.timeoutMs) &&
     isStringOrNull(options.baseline) &&
-    isPositive(options.maxGrowth)
+    isPositive(options.maxGrowth) &&
+    (options.findMinHeap === undefined || typeof options.findMinHeap === 'boolean')
   );
 }
 
@@ -96,7 +97,8 @@ export function parseJournal(text: string, file: string): ParsedJournal {
     try {
       value = JSON.parse(line);
       if (index === 0 && isHeader(value)) {
-        options = value.options;
+        // A journal of a bench before --find-min-heap existed did not search.
+        options = { ...value.options, findMinHeap: value.options.findMinHeap ?? false };
       } else if (!isEntry(value)) {
         const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
         problem = version !== undefined && version !== SCHEMA_VERSION ? `schemaVersion ${JSON.stringify(version)}, expected ${SCHEMA_VERSION}` : 'not a memtune journal entry';
@@ -139,6 +141,8 @@ export function optionText(name: keyof RecordedOptions, options: RecordedOptions
     case 'warm':
     case 'solution':
       return options[name] ? `--${name}` : `without --${name}`;
+    case 'findMinHeap':
+      return options.findMinHeap ? '--find-min-heap' : 'without --find-min-heap';
     case 'compiler':
     case 'script':
     case 'baseline':
@@ -158,6 +162,7 @@ export const DEFAULT_OPTIONS: RecordedOptions = {
   timeoutMs: 600_000,
   baseline: null,
   maxGrowth: 0.1,
+  findMinHeap: false,
 };
 
 /** The options as the command line that starts such a bench, defaults left out. */
@@ -179,7 +184,8 @@ function sameOption(name: keyof RecordedOptions, a: RecordedOptions, b: Recorded
  */
 export function resumeOptions(recorded: RecordedOptions, given: Partial<RecordedOptions>, file: string): RecordedOptions {
   const merged: RecordedOptions = { ...recorded };
-  const flag = (name: keyof RecordedOptions) => (name === 'filters' ? '--filter' : name === 'timeoutMs' ? '--timeout' : name === 'maxGrowth' ? '--max-growth' : `--${name}`);
+  const flag = (name: keyof RecordedOptions) =>
+    name === 'filters' ? '--filter' : name === 'timeoutMs' ? '--timeout' : name === 'maxGrowth' ? '--max-growth' : name === 'findMinHeap' ? '--find-min-heap' : `--${name}`;
   for (const name of Object.keys(given) as Array<keyof RecordedOptions>) {
     const asked = { ...recorded, ...{ [name]: given[name] } } as RecordedOptions;
     if (given[name] === undefined || sameOption(name, asked, recorded)) continue;

@@ -1,15 +1,34 @@
 import { finished, worstFigure } from './stats.js';
 import type { BenchReport, ConcurrencyRecommendation, HeapRecommendation, PackageResult, Recommendations } from './types.js';
 import { MiB, formatBytes } from '../shared/size.js';
-import { HEAP_HEADROOM, HEAP_MIN_MiB, HEAP_STEP_MiB, recommendHeapMiB } from '../shared/heap-need.js';
+import { HEAP_HEADROOM, HEAP_MIN_MiB, HEAP_STEP_MiB, heapMiBWithHeadroom, recommendHeapMiB } from '../shared/heap-need.js';
+import { MIN_HEAP_SAFETY, MIN_HEAP_SAFETY_WHY, NATIVE_WALL_FACTOR } from './min-heap.js';
 import { concurrencyBasis, fitConcurrency, type TaskPeak } from '../shared/concurrency.js';
 
 export function mibText(bytes: number): string {
   return `${Math.round(bytes / MiB)} MiB`;
 }
 
+/** A --find-min-heap minimum as the basis of a heap: the smallest that completed, × MIN_HEAP_SAFETY. */
+function minHeapLine(result: PackageResult, minimum: number): HeapRecommendation {
+  const maxOldSpaceSizeMiB = heapMiBWithHeadroom(minimum, MIN_HEAP_SAFETY);
+  const rounding =
+    minimum * MIN_HEAP_SAFETY <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB ? `, raised to the ${HEAP_MIN_MiB} MiB floor` : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
+  return {
+    package: result.name,
+    dir: result.dir,
+    maxOldSpaceSizeMiB,
+    figure: 'minHeapBytes',
+    figureBytes: minimum,
+    factor: MIN_HEAP_SAFETY,
+    section: result.profile,
+    basis: `smallest heap the check completed with ${mibText(minimum)} (--find-min-heap) × ${MIN_HEAP_SAFETY}${rounding}; ${MIN_HEAP_SAFETY_WHY}`,
+  };
+}
+
 function heapLine(result: PackageResult): HeapRecommendation | null {
   if (result.compiler.native || !finished(result.status)) return null;
+  if (result.minHeap?.setting === 'max-old-space-size' && result.minHeap.bytes !== null) return minHeapLine(result, result.minHeap.bytes);
   const peak = worstFigure(result, 'peakHeapUsedBytes');
   if (peak === null) return null;
   const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
@@ -93,6 +112,18 @@ export function recommend(report: ReportWithout): Recommendations {
   const notes: string[] = [];
   if (report.packages.some((result) => result.compiler.native)) {
     notes.push('native TypeScript 7 packages: V8 heap flags do not reach the compiler; their peak RSS counts towards concurrency');
+  }
+  for (const result of report.packages) {
+    const search = result.minHeap;
+    if (search?.setting === 'GOMEMLIMIT' && search.bytes !== null) {
+      const saved =
+        search.savedRssBytes === null
+          ? ''
+          : `; its peak RSS there was ${mibText(Math.abs(search.savedRssBytes))} ${search.savedRssBytes >= 0 ? 'less' : 'more'} than unconstrained`;
+      notes.push(
+        `${result.name}: GOMEMLIMIT=${Math.round(search.bytes / MiB)}MiB is the smallest that kept the check within ${NATIVE_WALL_FACTOR} × its wall time (--find-min-heap)${saved}.`,
+      );
+    }
   }
   const solution = solutionNote(report);
   if (solution) notes.push(solution);
