@@ -1,5 +1,5 @@
 import { finished } from './stats.js';
-import type { MinHeapProbe, MinHeapSearch, RunFigures, RunStatus } from './types.js';
+import type { MinHeapProbe, MinHeapSearch, RunFigures } from './types.js';
 import { MiB } from '../shared/size.js';
 
 /**
@@ -124,48 +124,48 @@ const mib = (bytes: number) => `${Math.round(bytes / MiB)} MiB`;
 /** The search as the report shows it: what the probes found, or why it did not finish. */
 export function minHeapSearch(bounds: SearchBounds, probes: readonly ProbeResult[]): MinHeapSearch {
   const state = stateOf(bounds, probes);
-  const over = nextProbeBytes(bounds, probes) === null;
-  const what = bounds.setting === 'GOMEMLIMIT' ? 'GOMEMLIMIT' : '--max-old-space-size';
-  const lowerName = bounds.setting === 'GOMEMLIMIT' ? 'the Go live heap' : 'the retained heap';
-  const upperName = bounds.setting === 'GOMEMLIMIT' ? 'the peak RSS' : 'the peak used heap';
-  const passWord =
-    bounds.wallLimitMs === null
-      ? 'the check completed'
-      : `the check completed within ${NATIVE_WALL_FACTOR} × the unconstrained median wall time (${(bounds.wallLimitMs / 1000).toFixed(1)} s)`;
-  const passed = probes.find((probe) => state.passed !== null && probe.heapMiB * MiB === state.passed && probePassed(bounds, probe));
+  const complete = nextProbeBytes(bounds, probes) === null;
+  const native = bounds.setting === 'GOMEMLIMIT';
+  const what = native ? 'GOMEMLIMIT' : '--max-old-space-size';
+  const count = `${probes.length} probe${probes.length === 1 ? '' : 's'}`;
+  // The probe at the minimum found: its peak RSS against the unconstrained runs' is what the setting saves.
+  const found = complete && state.passed !== null ? probes.find((probe) => probe.heapMiB * MiB === state.passed && probePassed(bounds, probe)) : undefined;
+  const saved = found?.peakRssBytes != null && bounds.referencePeakRssBytes !== null ? bounds.referencePeakRssBytes - found.peakRssBytes : null;
   let basis: string;
   if (state.hopeless) {
     const top = probes.find((probe) => probe.heapMiB * MiB === bounds.upperBytes);
-    basis = `${what}=${mib(bounds.upperBytes)} (${upperName}, rounded up) did not pass (${top?.status ?? 'failed'}): not searched further; the check needs more than its measured peak`;
-  } else if (!over) {
-    basis = `unfinished after ${probes.length} probe${probes.length === 1 ? '' : 's'} (the bench was stopped); memtune bench --resume continues the search`;
+    basis = `${what}=${mib(bounds.upperBytes)} (${native ? 'the peak RSS' : 'the peak used heap'}, rounded up) did not pass (${top?.status ?? 'failed'}): not searched further; the check needs more than its measured peak`;
+  } else if (!complete) {
+    basis = `unfinished after ${count} (the bench was stopped); memtune bench --resume continues the search`;
   } else {
-    const saved = passed?.peakRssBytes != null && bounds.referencePeakRssBytes !== null ? bounds.referencePeakRssBytes - passed.peakRssBytes : null;
+    const passes = native
+      ? `the check completed within ${NATIVE_WALL_FACTOR} × the unconstrained median wall time (${(bounds.wallLimitMs! / 1000).toFixed(1)} s)`
+      : 'the check completed';
+    const range = native ? `the Go live heap (${mib(bounds.lowerBytes)}) and the peak RSS` : `the retained heap (${mib(bounds.lowerBytes)}) and the peak used heap`;
     basis =
-      `the smallest ${what} with which ${passWord}, bisected between ${lowerName} (${mib(bounds.lowerBytes)}) and ${upperName} (${mib(bounds.upperBytes)}) ` +
-      `to within ${mib(resolutionFor(state.passed!))} in ${probes.length} probe${probes.length === 1 ? '' : 's'}` +
-      (saved === null ? '' : `; peak RSS there ${mib(passed!.peakRssBytes!)}, ${saved >= 0 ? `${mib(saved)} less` : `${mib(-saved)} more`} than unconstrained`);
+      `the smallest ${what} with which ${passes}, bisected between ${range} (${mib(bounds.upperBytes)}) to within ${mib(resolutionFor(state.passed!))} in ${count}` +
+      (saved === null ? '' : `; peak RSS there ${mib(found!.peakRssBytes!)}, ${mib(Math.abs(saved))} ${saved >= 0 ? 'less' : 'more'} than unconstrained`);
   }
   return {
     setting: bounds.setting,
-    bytes: over && !state.hopeless ? state.passed : null,
+    bytes: found ? state.passed : null,
     lowerBytes: bounds.lowerBytes,
     upperBytes: bounds.upperBytes,
     resolutionBytes: resolutionFor(state.passed ?? bounds.upperBytes),
     probes: [...probes],
     basis,
+    complete,
     ...(bounds.wallLimitMs === null ? {} : { wallLimitMs: bounds.wallLimitMs }),
-    savedRssBytes: passed?.peakRssBytes != null && bounds.referencePeakRssBytes !== null && over && !state.hopeless ? bounds.referencePeakRssBytes - passed.peakRssBytes : null,
-    complete: over,
+    savedRssBytes: saved,
   };
 }
 
 /** A search that ran to its end without finding a setting that passes, not even the upper bound: as an oom, the bench does not pass. */
 export function searchFailed(search: MinHeapSearch | undefined): boolean {
-  return search !== undefined && search.complete && search.bytes === null;
+  return search?.complete === true && search.bytes === null;
 }
 
-/** The probe's status as the report keeps it: a native probe stopped at its wall-time bound is `timeout`. */
+/** A journaled probe as the search reads it (a native probe stopped at its wall-time bound has status `timeout`). */
 export function probeOf(heapBytes: number, figures: Pick<RunFigures, 'status' | 'wallMs' | 'peakRssBytes'>): ProbeResult {
-  return { heapMiB: Math.round(heapBytes / MiB), status: figures.status as RunStatus, wallMs: figures.wallMs, peakRssBytes: figures.peakRssBytes };
+  return { heapMiB: Math.round(heapBytes / MiB), status: figures.status, wallMs: figures.wallMs, peakRssBytes: figures.peakRssBytes };
 }
