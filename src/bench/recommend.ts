@@ -1,7 +1,7 @@
 import { finished, worstFigure } from './stats.js';
 import type { BenchReport, ConcurrencyRecommendation, HeapRecommendation, PackageResult, Recommendations } from './types.js';
 import { MiB, formatBytes } from '../shared/size.js';
-import { HEAP_HEADROOM, HEAP_MIN_MiB, HEAP_STEP_MiB, heapMiBWithHeadroom, recommendHeapMiB } from '../shared/heap-need.js';
+import { HEAP_HEADROOM, HEAP_MIN_MiB, HEAP_STEP_MiB, heapMiBWithHeadroom } from '../shared/heap-need.js';
 import { MIN_HEAP_SAFETY, MIN_HEAP_SAFETY_WHY, NATIVE_WALL_FACTOR } from './min-heap.js';
 import { concurrencyBasis, fitConcurrency, type TaskPeak } from '../shared/concurrency.js';
 
@@ -9,42 +9,38 @@ export function mibText(bytes: number): string {
   return `${Math.round(bytes / MiB)} MiB`;
 }
 
-/** A --find-min-heap minimum as the basis of a heap: the smallest that completed, × MIN_HEAP_SAFETY. */
-function minHeapLine(result: PackageResult, minimum: number): HeapRecommendation {
-  const maxOldSpaceSizeMiB = heapMiBWithHeadroom(minimum, MIN_HEAP_SAFETY);
-  const rounding =
-    minimum * MIN_HEAP_SAFETY <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB ? `, raised to the ${HEAP_MIN_MiB} MiB floor` : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
+/** A heap from a figure × a headroom factor, rounded up to a multiple of HEAP_STEP_MiB, at least HEAP_MIN_MiB; `what` names the figure in the basis. */
+function headroomLine(result: PackageResult, figure: HeapRecommendation['figure'], bytes: number, factor: number, what: string, why = ''): HeapRecommendation {
+  const rounding = bytes * factor <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB ? `, raised to the ${HEAP_MIN_MiB} MiB floor` : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
   return {
     package: result.name,
     dir: result.dir,
-    maxOldSpaceSizeMiB,
-    figure: 'minHeapBytes',
-    figureBytes: minimum,
-    factor: MIN_HEAP_SAFETY,
+    maxOldSpaceSizeMiB: heapMiBWithHeadroom(bytes, factor),
+    figure,
+    figureBytes: bytes,
+    factor,
     section: result.profile,
-    basis: `smallest heap the check completed with ${mibText(minimum)} (--find-min-heap) × ${MIN_HEAP_SAFETY}${rounding}; ${MIN_HEAP_SAFETY_WHY}`,
+    basis: `${what} × ${factor}${rounding}${why}`,
   };
 }
 
 function heapLine(result: PackageResult): HeapRecommendation | null {
   if (result.compiler.native || !finished(result.status)) return null;
-  if (result.minHeap?.setting === 'max-old-space-size' && result.minHeap.bytes !== null) return minHeapLine(result, result.minHeap.bytes);
+  const minimum = result.minHeap?.setting === 'max-old-space-size' ? result.minHeap.bytes : null;
+  if (minimum !== null) {
+    return headroomLine(
+      result,
+      'minHeapBytes',
+      minimum,
+      MIN_HEAP_SAFETY,
+      `smallest heap the check completed with ${mibText(minimum)} (--find-min-heap)`,
+      `; ${MIN_HEAP_SAFETY_WHY}`,
+    );
+  }
   const peak = worstFigure(result, 'peakHeapUsedBytes');
   if (peak === null) return null;
   const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
-  const maxOldSpaceSizeMiB = recommendHeapMiB(peak);
-  const rounding =
-    peak * HEAP_HEADROOM <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB ? `, raised to the ${HEAP_MIN_MiB} MiB floor` : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
-  return {
-    package: result.name,
-    dir: result.dir,
-    maxOldSpaceSizeMiB,
-    figure: 'peakHeapUsedBytes',
-    figureBytes: peak,
-    factor: HEAP_HEADROOM,
-    section: result.profile,
-    basis: `peak used heap ${mibText(peak)}${over} × ${HEAP_HEADROOM}${rounding}`,
-  };
+  return headroomLine(result, 'peakHeapUsedBytes', peak, HEAP_HEADROOM, `peak used heap ${mibText(peak)}${over}`);
 }
 
 /** The peak RSS of each check that ran to its end (the largest over its runs): a run stopped early is no basis. */
