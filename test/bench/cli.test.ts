@@ -67,7 +67,19 @@ test('bench measures each workspace package with its own compiler, skips what it
   assert.match(readFileSync(join(out, 'memtune-report.svg'), 'utf8'), /^<svg/);
   const journal = readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').trim().split('\n');
   assert.equal(journal.length, 5, 'the options it was started with, then per package an unmeasured counting run and the measured one');
-  assert.deepEqual(Object.keys(JSON.parse(journal[0]!).options).sort(), ['baseline', 'compiler', 'dir', 'filters', 'findMinHeap', 'maxGrowth', 'runs', 'script', 'solution', 'timeoutMs', 'warm']);
+  assert.deepEqual(Object.keys(JSON.parse(journal[0]!).options).sort(), [
+    'baseline',
+    'compiler',
+    'dir',
+    'filters',
+    'findMinHeap',
+    'maxGrowth',
+    'runs',
+    'script',
+    'solution',
+    'timeoutMs',
+    'warm',
+  ]);
   assert.ok(js.diagnostics.types! > 0 && js.runs[0]!.diagnostics.types === undefined, 'counts from the counting run; the measured run has no --extendedDiagnostics');
 });
 
