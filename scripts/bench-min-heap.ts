@@ -6,8 +6,8 @@
  *    fails, then the settings at the edge repeated (the edge is noisy): the true minimum is the smallest setting on
  *    the grid that completed in every one of its runs, with none failing above it;
  * 3. the wall time at the minimum × 1, 1.1, 1.25 and 1.5 against unconstrained (the evidence for the safety factor);
- * 4. `memtune bench --find-min-heap` (the real bin) several times: each search's cost (its probes' wall time over one
- *    unconstrained run's) and its result's distance above the true minimum;
+ * 4. `memtune bench --find-min-heap` (the real bin) several times: each search's cost (its probes' wall time over the
+ *    median of that bench's own unconstrained runs, measured just before) and its result's distance above the true minimum;
  * 5. the native search: `--find-min-heap --compiler` TypeScript 7.0.2 (this repo's own `typescript`) on the same
  *    package, its GOMEMLIMIT and the peak RSS it saves.
  * Progress on stderr, results on stdout. The machine must be otherwise quiet for wall times to mean much.
@@ -158,15 +158,17 @@ try {
   const distances: number[] = [];
   for (let i = 1; i <= SEARCHES; i++) {
     log(`bench-min-heap: memtune bench --find-min-heap ${i}/${SEARCHES} ...`);
-    const { report } = bench(workspace, ['--filter', '@real/zod'], join(scratch, `out-${i}`));
+    const { report } = bench(workspace, ['--filter', '@real/zod', '--runs', '2'], join(scratch, `out-${i}`));
     const pkg = report.packages[0]!;
     const search = pkg.minHeap!;
-    const cost = search.probes.reduce((sum, probe) => sum + probe.wallMs, 0) / unit;
+    // In units of the same bench's own unconstrained runs, measured just before its probes: load on the machine
+    // between the start of this script and this search moves both alike.
+    const cost = search.probes.reduce((sum, probe) => sum + probe.wallMs, 0) / pkg.wallMs;
     const found = search.bytes === null ? null : search.bytes / MiB;
     costs.push(cost);
     if (found !== null) distances.push(found / trueMin - 1);
     console.log(
-      `search ${i}: ${found === null ? 'nothing found' : `${found} MiB (+${((found / trueMin - 1) * 100).toFixed(1)} % over the true minimum)`}, ${search.probes.length} probes costing ${ratio(cost)} unconstrained runs [${probeText(pkg)}]; bounds ${Math.round(search.lowerBytes / MiB)}–${Math.round(search.upperBytes / MiB)} MiB`,
+      `search ${i}: ${found === null ? 'nothing found' : `${found} MiB (+${((found / trueMin - 1) * 100).toFixed(1)} % over the true minimum)`}, ${search.probes.length} probes costing ${ratio(cost)} of its own unconstrained runs (${(pkg.wallMs / 1000).toFixed(1)} s) [${probeText(pkg)}]; bounds ${Math.round(search.lowerBytes / MiB)}–${Math.round(search.upperBytes / MiB)} MiB`,
     );
   }
   console.log(`\nsearch cost: median ${ratio(median(costs))}, max ${ratio(Math.max(...costs))} unconstrained runs (target ≤ 6)`);
