@@ -1,6 +1,7 @@
 import { finished } from './stats.js';
 import type { MinHeapProbe, MinHeapSearch, RunFigures } from './types.js';
 import { MiB } from '../shared/size.js';
+import { HEAP_MIN_MiB } from '../shared/heap-need.js';
 
 /**
  * `--find-min-heap`, the search itself, free of processes: where to probe next from the probes so far, and
@@ -41,8 +42,13 @@ export interface SearchBounds {
   setting: MinHeapSetting;
   /** Below this nothing can work (the retained heap; the Go live heap): never probed, only bisected from. */
   lowerBytes: number;
-  /** The measured peak (heap; RSS for the native compiler), rounded up to a whole MiB: probed only when nothing below it passed. */
+  /**
+   * The measured peak (heap; RSS for the native compiler), rounded up to a whole MiB, for a JS compiler at least
+   * the recommendation's floor: probed only when nothing below it passed.
+   */
   upperBytes: number;
+  /** What set `upperBytes`, as the basis names it. */
+  upperFrom: string;
   /** Native: a probe slower than this did not pass (and is stopped there). Null for a JS compiler. */
   wallLimitMs: number | null;
   /** A probe is stopped after this long (and did not pass): the native wall-time bound, or JS_PROBE_WALL_FACTOR × the reference. */
@@ -79,10 +85,18 @@ export function searchBounds(native: boolean, runs: readonly RunFigures[]): Sear
   const upper = native ? referencePeakRssBytes : most('peakHeapUsedBytes');
   if (upper === null) return native ? 'no peak RSS was measured (it is read from /proc: Linux only)' : 'no peak heap was measured (no GC line of the compiler was read)';
   const lower = (native ? most('goHeapLiveBytes') : most('retainedHeapBytes')) ?? 0;
+  // A small check's peak used heap is no upper bound: V8 sizes its young generation from the limit, and a 22 MiB
+  // check ran out of memory under --max-old-space-size=23. Below the floor the recommendation is the floor anyway.
+  const floored = !native && roundUpMiB(upper) < HEAP_MIN_MiB * MiB;
   return {
     setting: native ? 'GOMEMLIMIT' : 'max-old-space-size',
     lowerBytes: Math.min(lower, upper),
-    upperBytes: roundUpMiB(upper),
+    upperBytes: floored ? HEAP_MIN_MiB * MiB : roundUpMiB(upper),
+    upperFrom: native
+      ? 'the peak RSS, rounded up'
+      : floored
+        ? `the ${HEAP_MIN_MiB} MiB floor of a heap recommendation, above the peak used heap`
+        : 'the peak used heap, rounded up',
     wallLimitMs: native ? Math.round(NATIVE_WALL_FACTOR * referenceWallMs) : null,
     probeTimeoutMs: native ? Math.round(NATIVE_WALL_FACTOR * referenceWallMs) : Math.max(PROBE_MIN_TIMEOUT_MS, Math.round(JS_PROBE_WALL_FACTOR * referenceWallMs)),
     referenceWallMs,
@@ -139,14 +153,14 @@ export function minHeapSearch(bounds: SearchBounds, probes: readonly ProbeResult
   let basis: string;
   if (state.hopeless) {
     const top = probes.find((probe) => probe.heapMiB * MiB === bounds.upperBytes);
-    basis = `${what}=${mib(bounds.upperBytes)} (${native ? 'the peak RSS' : 'the peak used heap'}, rounded up) did not pass (${top?.status ?? 'failed'}): not searched further; the check needs more than its measured peak`;
+    basis = `${what}=${mib(bounds.upperBytes)} (${bounds.upperFrom}) did not pass (${top?.status ?? 'failed'}): not searched further; the check needs more than that`;
   } else if (!complete) {
     basis = `unfinished after ${count} (the bench was stopped); memtune bench --resume continues the search`;
   } else {
     const passes = native
       ? `the check completed within ${NATIVE_WALL_FACTOR} × the unconstrained median wall time (${(bounds.wallLimitMs! / 1000).toFixed(1)} s)`
       : 'the check completed';
-    const range = native ? `the Go live heap (${mib(bounds.lowerBytes)}) and the peak RSS` : `the retained heap (${mib(bounds.lowerBytes)}) and the peak used heap`;
+    const range = `${native ? 'the Go live heap' : 'the retained heap'} (${mib(bounds.lowerBytes)}) and ${bounds.upperFrom.replace(/, rounded up$/, '')}`;
     basis =
       `the smallest ${what} with which ${passes}, bisected between ${range} (${mib(bounds.upperBytes)}) to within ${mib(resolutionFor(state.passed!))} in ${count}` +
       (saved === null ? '' : `; peak RSS there ${mib(found!.peakRssBytes!)}, ${mib(Math.abs(saved))} ${saved >= 0 ? 'less' : 'more'} than unconstrained`);

@@ -346,10 +346,10 @@ function minHeapLines(report: BenchReport): string[] {
     const found = search.bytes !== null ? mib(search.bytes) : search.complete ? 'none up to the peak' : 'unfinished';
     const saved = search.savedRssBytes === null ? NONE : `${search.savedRssBytes < 0 ? '−' : ''}${mib(Math.abs(search.savedRssBytes))}`;
     const probes = search.probes.map((probe) => `${probe.heapMiB} MiB: ${probe.status}, ${seconds(probe.wallMs)}`).join(' · ') || NONE;
-    lines.push(`| ${escapeCell(result.name)} | ${code(search.setting)} | ${found} | ${saved} | ${escapeCell(probes)} |`);
+    lines.push(`| ${escapeCell(shownName(result))} | ${code(search.setting)} | ${found} | ${saved} | ${escapeCell(probes)} |`);
   }
   lines.push('');
-  for (const result of searched) lines.push(`- ${escapeText(result.name)}: ${escapeText(result.minHeap!.basis)}`);
+  for (const result of searched) lines.push(`- ${escapeText(shownName(result))}: ${escapeText(result.minHeap!.basis)}`);
   lines.push('');
   return lines;
 }
