@@ -50,6 +50,7 @@ const OPTIONS = {
   force: { type: 'boolean' },
   profile: { type: 'string' },
   variant: { type: 'string', multiple: true },
+  'find-min-heap': { type: 'boolean' },
 } as const;
 
 const USAGE = [
@@ -81,11 +82,14 @@ const USAGE = [
   '  --format=FORMAT     what goes to stdout: markdown (default), json (as --json), github-action-benchmark (customSmallerIsBetter JSON)',
   "  --runner-memory=SIZE also recommend for a runner with this much memory (e.g. 7GiB); the CPUs are this machine's unless given",
   "  --runner-cpus=N     also recommend for a runner with N CPUs; the memory is this machine's unless given",
+  "  --find-min-heap     after the measured runs, bisect each package's smallest --max-old-space-size that completes the check",
+  '                      (native TS 7: the smallest GOMEMLIMIT within 1.5 × its wall time); the heap recommendation uses it',
   "  --write             put each recommended heap into its package's .node-options (diff on stderr)",
   '  --force             with --write: replace a different --max-old-space-size already there',
   '',
   'Writes memtune-report.json, .md, .svg and memtune-benchmark.json (github-action-benchmark) into --out; each finished run is appended to memtune-journal.jsonl.',
-  'Exits 1 when a run ran out of memory, timed out, was killed or crashed, or a figure regressed against --baseline;',
+  'Exits 1 when a run ran out of memory, timed out, was killed or crashed, a --find-min-heap search found no heap up to the peak,',
+  'or a figure regressed against --baseline;',
   'type errors do not fail the bench. Exits 2 on bad input or a file it cannot write, 128 + N on signal N (Ctrl-C: 130).',
   'In GitHub Actions (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT set): also the job summary, ::error annotations on stderr, step outputs.',
   'See docs/bench.md.',
@@ -151,6 +155,11 @@ class Progress {
 
   ended(job: BenchJob, figures: RunFigures): void {
     this.running.delete(job);
+    // A --find-min-heap probe is not one of the planned runs: how many a search takes is not known in advance.
+    if (job.setting !== undefined) {
+      this.line(`${job.label}: ${describeRun(figures)}`);
+      return;
+    }
     this.done++;
     this.line(`[${this.done}/${this.total}] ${job.label}: ${describeRun(figures)}`);
   }
@@ -314,6 +323,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
   }
   const variants = values.variant === undefined ? undefined : parseVariants(values.variant);
   if (variants) refuseWithVariants(values);
+  refuseMinHeapWith(values);
   if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
     throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
@@ -326,6 +336,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     ...(values.warm ? { warm: true } : {}),
     ...(values.script !== undefined ? { script: values.script } : {}),
     ...(values.solution ? { solution: true } : {}),
+    ...(values['find-min-heap'] ? { findMinHeap: true } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutMs: Math.round(timeoutSeconds * 1000) } : {}),
     ...(values.baseline !== undefined ? { baseline: resolve(cwd, values.baseline) } : {}),
     ...(values['max-growth'] !== undefined ? { maxGrowth: parseMaxGrowth(values['max-growth']) } : {}),
@@ -357,6 +368,28 @@ function refuseWithVariants(values: Values): void {
   ];
   for (const [option, given, why] of reasons) {
     if (given) throw new UsageError({ message: `--variant and ${option} cannot be combined: ${why}.`, fix: `Run ${option} in a bench of its own.` });
+  }
+}
+
+/**
+ * --find-min-heap sizes the heap of a cold type-check, which memtune starts itself. With --warm it would size a
+ * re-check that reads build info, less than the cold check the same heap must survive; with --script the heap flag
+ * would reach every node of the script (npm's own too) or none, and the script may set its own: neither means anything.
+ */
+function refuseMinHeapWith(values: Values): void {
+  if (!values['find-min-heap']) return;
+  if (values.warm) {
+    throw new UsageError({
+      message:
+        '--find-min-heap and --warm cannot be combined: the smallest heap is sized on the cold check; a warm re-check needs less, and a heap sized on it fails the first cold run.',
+      fix: 'Drop --warm.',
+    });
+  }
+  if (values.script !== undefined) {
+    throw new UsageError({
+      message: `--find-min-heap and --script cannot be combined: the heap flag of a probe would reach every node of ${quote(values.script)} (npm's own too) or none, and the script may set its own.`,
+      fix: 'Drop --script: --find-min-heap searches the type-check memtune runs itself.',
+    });
   }
 }
 
@@ -425,7 +458,7 @@ function printOutcome(outcome: BenchOutcome, format: OutputFormat, cwd: string, 
   }
   const broken = brokenPackages(report);
   // Type errors do not fail the bench, but they are shown: figures of a check that stopped early are smaller.
-  for (const pkg of [...broken, ...[...report.packages, ...(report.solution ? [report.solution] : [])].filter((p) => p.status === 'failed')]) {
+  for (const pkg of [...broken, ...[...report.packages, ...(report.solution ? [report.solution] : [])].filter((p) => p.status === 'failed' && !broken.includes(p))]) {
     process.stderr.write(`memtune: ${endedText(pkg)}\n`);
   }
   const regressed = report.baseline?.packages.filter((pkg) => pkg.deltas.some((delta) => delta.over)) ?? [];

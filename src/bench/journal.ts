@@ -86,7 +86,8 @@ function isHeader(value: unknown): value is JournalHeader {
     // Absent in a journal written before --profile: such a bench ran with node's default heap.
     (options.profile === undefined || isStringOrNull(options.profile)) &&
     // Absent in a journal written before --variant.
-    (options.variants === undefined || (Array.isArray(options.variants) && options.variants.every(isVariant)))
+    (options.variants === undefined || (Array.isArray(options.variants) && options.variants.every(isVariant))) &&
+    (options.findMinHeap === undefined || typeof options.findMinHeap === 'boolean')
   );
 }
 
@@ -113,7 +114,13 @@ export function parseJournal(text: string, file: string): ParsedJournal {
     try {
       value = JSON.parse(line);
       if (index === 0 && isHeader(value)) {
-        options = { ...value.options, profile: value.options.profile ?? null, variants: value.options.variants ?? [] };
+        options = {
+          ...value.options,
+          profile: value.options.profile ?? null,
+          variants: value.options.variants ?? [],
+          // A journal of a bench before --find-min-heap existed did not search.
+          findMinHeap: value.options.findMinHeap ?? false,
+        };
       } else if (!isEntry(value)) {
         const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
         problem = version !== undefined && version !== SCHEMA_VERSION ? `schemaVersion ${JSON.stringify(version)}, expected ${SCHEMA_VERSION}` : 'not a memtune journal entry';
@@ -156,6 +163,8 @@ export function optionText(name: keyof RecordedOptions, options: RecordedOptions
     case 'warm':
     case 'solution':
       return options[name] ? `--${name}` : `without --${name}`;
+    case 'findMinHeap':
+      return options.findMinHeap ? '--find-min-heap' : 'without --find-min-heap';
     case 'compiler':
     case 'script':
     case 'baseline':
@@ -180,6 +189,7 @@ export const DEFAULT_OPTIONS: RecordedOptions = {
   maxGrowth: 0.1,
   profile: null,
   variants: [],
+  findMinHeap: false,
 };
 
 /** The options as the command line that starts such a bench, defaults left out. */
@@ -204,7 +214,17 @@ function sameOption(name: keyof RecordedOptions, a: RecordedOptions, b: Recorded
 export function resumeOptions(recorded: RecordedOptions, given: Partial<RecordedOptions>, file: string): RecordedOptions {
   const merged: RecordedOptions = { ...recorded };
   const flag = (name: keyof RecordedOptions) =>
-    name === 'filters' ? '--filter' : name === 'variants' ? '--variant' : name === 'timeoutMs' ? '--timeout' : name === 'maxGrowth' ? '--max-growth' : `--${name}`;
+    name === 'filters'
+      ? '--filter'
+      : name === 'variants'
+        ? '--variant'
+        : name === 'timeoutMs'
+          ? '--timeout'
+          : name === 'maxGrowth'
+            ? '--max-growth'
+            : name === 'findMinHeap'
+              ? '--find-min-heap'
+              : `--${name}`;
   for (const name of Object.keys(given) as Array<keyof RecordedOptions>) {
     const asked = { ...recorded, ...{ [name]: given[name] } } as RecordedOptions;
     if (given[name] === undefined || sameOption(name, asked, recorded)) continue;

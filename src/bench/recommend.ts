@@ -1,31 +1,46 @@
 import { finished, worstFigure } from './stats.js';
 import type { BenchReport, ConcurrencyRecommendation, HeapRecommendation, PackageResult, Recommendations } from './types.js';
 import { MiB, formatBytes } from '../shared/size.js';
-import { HEAP_HEADROOM, HEAP_MIN_MiB, HEAP_STEP_MiB, recommendHeapMiB } from '../shared/heap-need.js';
+import { HEAP_HEADROOM, HEAP_MIN_MiB, HEAP_STEP_MiB, heapMiBWithHeadroom } from '../shared/heap-need.js';
+import { MIN_HEAP_SAFETY, MIN_HEAP_SAFETY_WHY, NATIVE_WALL_FACTOR } from './min-heap.js';
 import { concurrencyBasis, fitConcurrency, type TaskPeak } from '../shared/concurrency.js';
 
 export function mibText(bytes: number): string {
   return `${Math.round(bytes / MiB)} MiB`;
 }
 
-function heapLine(result: PackageResult): HeapRecommendation | null {
-  if (result.compiler.native || !finished(result.status)) return null;
-  const peak = worstFigure(result, 'peakHeapUsedBytes');
-  if (peak === null) return null;
-  const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
-  const maxOldSpaceSizeMiB = recommendHeapMiB(peak);
-  const rounding =
-    peak * HEAP_HEADROOM <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB ? `, raised to the ${HEAP_MIN_MiB} MiB floor` : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
+/** A heap from a figure × a headroom factor, rounded up to a multiple of HEAP_STEP_MiB, at least HEAP_MIN_MiB; `what` names the figure in the basis. */
+function headroomLine(result: PackageResult, figure: HeapRecommendation['figure'], bytes: number, factor: number, what: string, why = ''): HeapRecommendation {
+  const rounding = bytes * factor <= (HEAP_MIN_MiB - HEAP_STEP_MiB) * MiB ? `, raised to the ${HEAP_MIN_MiB} MiB floor` : `, rounded up to a multiple of ${HEAP_STEP_MiB} MiB`;
   return {
     package: result.name,
     dir: result.dir,
-    maxOldSpaceSizeMiB,
-    figure: 'peakHeapUsedBytes',
-    figureBytes: peak,
-    factor: HEAP_HEADROOM,
+    maxOldSpaceSizeMiB: heapMiBWithHeadroom(bytes, factor),
+    figure,
+    figureBytes: bytes,
+    factor,
     section: result.profile,
-    basis: `peak used heap ${mibText(peak)}${over} × ${HEAP_HEADROOM}${rounding}`,
+    basis: `${what} × ${factor}${rounding}${why}`,
   };
+}
+
+function heapLine(result: PackageResult): HeapRecommendation | null {
+  if (result.compiler.native || !finished(result.status)) return null;
+  const minimum = result.minHeap?.setting === 'max-old-space-size' ? result.minHeap.bytes : null;
+  if (minimum !== null) {
+    return headroomLine(
+      result,
+      'minHeapBytes',
+      minimum,
+      MIN_HEAP_SAFETY,
+      `smallest heap the check completed with ${mibText(minimum)} (--find-min-heap)`,
+      `; ${MIN_HEAP_SAFETY_WHY}`,
+    );
+  }
+  const peak = worstFigure(result, 'peakHeapUsedBytes');
+  if (peak === null) return null;
+  const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
+  return headroomLine(result, 'peakHeapUsedBytes', peak, HEAP_HEADROOM, `peak used heap ${mibText(peak)}${over}`);
 }
 
 /** The peak RSS of each check that ran to its end (the largest over its runs): a run stopped early is no basis. */
@@ -96,6 +111,18 @@ export function recommend(report: ReportWithout): Recommendations {
   const notes: string[] = [];
   if (report.packages.some((result) => result.compiler.native)) {
     notes.push('native TypeScript 7 packages: V8 heap flags do not reach the compiler; their peak RSS counts towards concurrency');
+  }
+  for (const result of report.packages) {
+    const search = result.minHeap;
+    if (search?.setting === 'GOMEMLIMIT' && search.bytes !== null) {
+      const saved =
+        search.savedRssBytes === null
+          ? ''
+          : `; its peak RSS there was ${mibText(Math.abs(search.savedRssBytes))} ${search.savedRssBytes >= 0 ? 'less' : 'more'} than unconstrained`;
+      notes.push(
+        `${result.name}: GOMEMLIMIT=${Math.round(search.bytes / MiB)}MiB is the smallest that kept the check within ${NATIVE_WALL_FACTOR} × its wall time (--find-min-heap)${saved}.`,
+      );
+    }
   }
   const solution = solutionNote(report);
   if (solution) notes.push(solution);

@@ -144,6 +144,15 @@ export interface MinHeapSearch {
   probes: MinHeapProbe[];
   /** Why the search ended as it did, in a sentence. */
   basis: string;
+  /**
+   * False while probes are still to run (the bench was stopped; --resume continues it): `bytes` is null then
+   * without meaning that nothing passed. Added beside `bytes` so a reader can tell the two nulls apart.
+   */
+  complete: boolean;
+  /** Native compiler: a probe slower than this did not pass (NATIVE_WALL_FACTOR × the unconstrained median wall time). */
+  wallLimitMs?: number;
+  /** The unconstrained runs' largest peak RSS minus that of the probe at `bytes`: what the setting saves (the native search's point). */
+  savedRssBytes: number | null;
 }
 
 /** One `--variant NAME=SPEC`: the same packages under another tsconfig overlay, compiler or profile. */
@@ -199,7 +208,7 @@ export interface BenchReport {
   generatedAt: string;
   root: string;
   environment: BenchEnvironment;
-  options: { runs: number; concurrency: number; budgetBytes: number; warm: boolean; script: string | null; timeoutMs: number };
+  options: { runs: number; concurrency: number; budgetBytes: number; warm: boolean; script: string | null; timeoutMs: number; findMinHeap?: boolean };
   packages: PackageResult[];
   skipped: SkippedPackage[];
   /** `tsc -b --force` at the root, with --solution. */
@@ -215,8 +224,8 @@ export interface HeapRecommendation {
   package: string;
   dir: string;
   maxOldSpaceSizeMiB: number;
-  /** The figure it came from (the largest over the runs) and the headroom factor applied to it. */
-  figure: 'peakHeapUsedBytes';
+  /** The figure it came from (the largest over the runs, or the smallest heap --find-min-heap saw complete) and the headroom factor applied to it. */
+  figure: 'peakHeapUsedBytes' | 'minHeapBytes';
   figureBytes: number;
   factor: number;
   /** The `.node-options` section it belongs in: the profile the measured command runs under; null when unknown. */
@@ -307,6 +316,11 @@ export interface JournalEntry {
   /** With --variant: the variant this run belongs to (its key says so too). */
   variant?: string;
   figures: RunFigures;
+  /**
+   * A --find-min-heap probe (its `run` is negative: -1, -2, … in the order they ran), not a measured run:
+   * the setting it ran under. A --resume replays a package's probes to continue its search.
+   */
+  heapProbe?: { setting: MinHeapSearch['setting']; bytes: number };
 }
 
 /**
@@ -331,6 +345,8 @@ export interface RecordedOptions {
   profile: string | null;
   /** `--variant`, each looked up (the overlay and the compiler absolute); empty: none. */
   variants: VariantSpec[];
+  /** `--find-min-heap`: after its measured runs, each package's smallest heap setting is searched. Absent in journals of older benches: false. */
+  findMinHeap: boolean;
 }
 
 /** The first line of the journal. */

@@ -10,6 +10,11 @@ export const HEAP_MIN_MiB = 128;
  * share (MEMTUNE_TASK_LIMITS) carries it to the nested run.
  */
 export function recommendHeapMiB(peakHeapUsedBytes: number): number {
-  const steps = Math.ceil((peakHeapUsedBytes * HEAP_HEADROOM) / (HEAP_STEP_MiB * MiB));
+  return heapMiBWithHeadroom(peakHeapUsedBytes, HEAP_HEADROOM);
+}
+
+/** `bytes` × `factor`, rounded up to a multiple of HEAP_STEP_MiB, at least HEAP_MIN_MiB. */
+export function heapMiBWithHeadroom(bytes: number, factor: number): number {
+  const steps = Math.ceil((bytes * factor) / (HEAP_STEP_MiB * MiB));
   return Math.max(HEAP_MIN_MiB, steps * HEAP_STEP_MiB);
 }

@@ -72,6 +72,7 @@ test('bench measures each workspace package with its own compiler, skips what it
     'compiler',
     'dir',
     'filters',
+    'findMinHeap',
     'maxGrowth',
     'profile',
     'runs',

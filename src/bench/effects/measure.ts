@@ -19,6 +19,8 @@ export interface MeasureSpec {
    * turns on --trace-gc where stdout is our pipe (node refuses the flag in NODE_OPTIONS). `none`: native.
    */
   probe: 'argv' | 'node-options' | 'none';
+  /** Flags for node itself, before the script (`--max-old-space-size=N` of a --find-min-heap probe); only with probe `argv`. */
+  nodeArgs?: string[];
   signal?: AbortSignal;
 }
 
@@ -92,10 +94,10 @@ const heapLimits = new Map<string, number | null>();
  * The V8 heap limit the measured node runs with, asked from the same binary with the same NODE_OPTIONS
  * in a process of its own (once per bench): the measured process itself is left alone.
  */
-function heapLimitOf(node: string, env: NodeJS.ProcessEnv): number | null {
-  const key = `${node}\0${env.NODE_OPTIONS ?? ''}`;
+function heapLimitOf(node: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[]): number | null {
+  const key = `${node}\0${env.NODE_OPTIONS ?? ''}\0${nodeArgs.join(' ')}`;
   if (!heapLimits.has(key)) {
-    const result = spawnSync(node, ['-p', 'require("node:v8").getHeapStatistics().heap_size_limit'], { env, encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(node, [...nodeArgs, '-p', 'require("node:v8").getHeapStatistics().heap_size_limit'], { env, encoding: 'utf8', timeout: 30_000 });
     const bytes = Number(result.stdout.trim());
     heapLimits.set(key, result.status === 0 && bytes > 0 ? bytes : null);
   }
@@ -107,7 +109,7 @@ function measuredCommand(spec: MeasureSpec): { args: string[]; env: NodeJS.Proce
   const env: NodeJS.ProcessEnv = { ...spec.env };
   delete env.MEMTUNE_PROBE_STDOUT;
   // On node's own argv --trace-gc is allowed (NODE_OPTIONS refuses it): the peak heap and the GC-thrash guard.
-  if (spec.probe === 'argv') return { args: ['--trace-gc', ...spec.args], env };
+  if (spec.probe === 'argv') return { args: ['--trace-gc', ...(spec.nodeArgs ?? []), ...spec.args], env };
   if (spec.probe === 'node-options') env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PROBE_PATH)}`.trim();
   return { args: spec.args, env };
 }
@@ -142,7 +144,7 @@ function runFigures(spec: MeasureSpec, ending: Ending, output: RunOutput, sample
     // Without its GC lines a process's heap peak is unknown.
     peakHeapUsedBytes: traced?.peakUsedBytes ?? null,
     retainedHeapBytes: traced?.retainedBytes ?? null,
-    heapLimitBytes: spec.probe === 'argv' ? heapLimitOf(spec.command, spec.env) : null,
+    heapLimitBytes: spec.probe === 'argv' ? heapLimitOf(spec.command, spec.env, spec.nodeArgs ?? []) : null,
     gcCount: traced?.gcCount ?? go?.gcCount ?? null,
     gcMs: traced ? Math.round(traced.gcMs) : null,
     goHeapPeakBytes: go?.peakBytes ?? null,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fitsBudget } from '../schedule.js';
 import { unmeasuredFigures } from '../stats.js';
 import type { BenchTask } from '../task.js';
-import type { RunFigures } from '../types.js';
+import type { JournalEntry, RunFigures } from '../types.js';
 import { measureRun } from './measure.js';
 
 export interface BenchJob {
@@ -14,6 +14,20 @@ export interface BenchJob {
   /** 1-based, among this package's runs; 0 is the unmeasured run that takes the compiler's counts. */
   run: number;
   task: BenchTask;
+  /** A --find-min-heap probe: the task under one heap setting. */
+  setting?: ProbeSetting;
+}
+
+/** What a probe adds to its task's run. */
+export interface ProbeSetting {
+  /** The setting searched and its value: the journal keeps it with the probe's figures. */
+  heap: NonNullable<JournalEntry['heapProbe']>;
+  /** Flags for node before the compiler: a JS compiler's `--max-old-space-size=N`. */
+  nodeArgs: string[];
+  /** Added to the task's environment: the native compiler's GOMEMLIMIT. */
+  env: Record<string, string>;
+  /** Instead of the bench's --timeout: a native probe slower than its bound has failed already, and is stopped there. */
+  timeoutMs?: number;
 }
 
 export interface RunJobsOptions {
@@ -29,6 +43,8 @@ export interface RunJobsOptions {
   onStart: (job: BenchJob, running: readonly BenchJob[]) => void;
   /** Called for each run that ended on its own (not one we stopped because the bench was interrupted). */
   onEnd: (job: BenchJob, figures: RunFigures) => void;
+  /** After `onEnd`: jobs that follow from this one (a search's next probe), queued before the rest. */
+  next?: (job: BenchJob, figures: RunFigures) => BenchJob[];
 }
 
 interface Active {
@@ -76,16 +92,17 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
         job,
         [...active].map((other) => other.job),
       );
-      const { task } = job;
+      const { task, setting } = job;
       const buildInfo = task.coldBuildInfo ? join(options.scratch, `${++started}.tsbuildinfo`) : undefined;
       const args = job.run === 0 && task.countArgs ? task.countArgs : task.args;
       measureRun({
         command: task.command,
         args: buildInfo === undefined ? args : [...args, '--tsBuildInfoFile', buildInfo],
         cwd: task.cwd,
-        env: { ...process.env, ...task.env },
-        timeoutMs: options.timeoutMs,
+        env: { ...process.env, ...task.env, ...setting?.env },
+        timeoutMs: setting?.timeoutMs ?? options.timeoutMs,
         probe: task.probe,
+        ...(setting ? { nodeArgs: setting.nodeArgs } : {}),
         signal: options.signal,
       })
         .then(
@@ -99,6 +116,7 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
             const result: RunFigures = { ...figures, parallel: entry.parallel };
             if (result.peakRssBytes !== null) measured.set(job.key, Math.max(measured.get(job.key) ?? 0, result.peakRssBytes));
             options.onEnd(job, result);
+            queue.unshift(...(options.next?.(job, result) ?? []));
           }
           pump();
         });

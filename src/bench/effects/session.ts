@@ -6,7 +6,7 @@ import { baselineKey, baselinePeaks, comparableBaseline, compareWithBaseline, pa
 import { JOURNAL_FILE, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey, type ParsedJournal } from '../journal.js';
 import { expandSolutionTargets, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
-import { buildReport, missingRuns, type MeasuredTarget } from '../report/report.js';
+import { buildReport, missingRuns, shownName, type MeasuredTarget } from '../report/report.js';
 import { renderMarkdownReport } from '../report/markdown.js';
 import { renderSvgReport } from '../report/svg.js';
 import { benchmarkActionEntries } from '../report/benchmark-action.js';
@@ -29,6 +29,9 @@ import { UsageError, quote } from '../../shared/errors.js';
 import type { MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { readManifest } from '../../shared/effects/workspace.js';
 import { runJobs, type BenchJob } from './run-jobs.js';
+import { MinHeapJobs } from './min-heap-jobs.js';
+import { NATIVE_WALL_FACTOR } from '../min-heap.js';
+import { MiB } from '../../shared/size.js';
 import { buildProjects, isUnreadable, readProjectConfig, type ProjectConfig, type UnreadableConfig } from './compiler-project.js';
 import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { writeFileAtomic } from '../../shared/effects/write-file-atomic.js';
@@ -407,6 +410,31 @@ async function prepareVariantConfigs(targets: BenchTarget[], variants: VariantSp
 }
 
 /**
+ * --find-min-heap: the searches of the packages that check (not the solution), each ending with a line on stderr.
+ * V8 heap flags do not reach the native compiler: its packages get the GOMEMLIMIT search instead, and the bench says so.
+ */
+function minHeapJobs(measured: Planned[], journal: Journal, bench: RecordedOptions, notice: (text: string) => void): MinHeapJobs {
+  const targets = measured.filter((target) => target.unreadable === undefined);
+  const native = targets.filter((target) => target.compiler.native);
+  if (native.length > 0) {
+    const which = native.length === targets.length ? 'every package here runs on' : `${native.map(shownName).join(', ')} ${native.length === 1 ? 'runs' : 'run'} on`;
+    notice(
+      `--find-min-heap: ${which} the native compiler (TypeScript 7), which V8 heap flags do not reach; for ${native.length === 1 ? 'it' : 'them'} it searches instead the smallest GOMEMLIMIT that keeps the check within ${NATIVE_WALL_FACTOR} × its unconstrained wall time (each probe alone).`,
+    );
+  }
+  return new MinHeapJobs(
+    targets.map((target) => ({ key: target.key, name: shownName(target), native: target.compiler.native, spec: target.spec })),
+    () => journal.entries,
+    { runs: bench.runs, timeoutMs: bench.timeoutMs },
+    (target, search) => {
+      if (typeof search === 'string') notice(`--find-min-heap: ${target.name}: no search (${search}).`);
+      else if (search.complete)
+        notice(`--find-min-heap: ${target.name}: ${search.bytes === null ? 'nothing passed' : `${search.setting} ${Math.round(search.bytes / MiB)} MiB`}: ${search.basis}.`);
+    },
+  );
+}
+
+/**
  * The runs still to do (each package's counting run first): packages largest expected first (they bound how long
  * the bench takes and how tightly the budget packs), the solution apart. The variants of a package share its lane
  * (never two of its runs at once) and take turns: run i of each before run i + 1 of any.
@@ -417,7 +445,7 @@ function plannedJobs(all: Planned[], previous: JournalEntry[], runs: number, sol
     // The counting run goes first: it also takes the cold start of the package's files off run 1.
     const counting = target.spec.countArgs !== undefined && !previous.some((entry) => entry.key === target.key && entry.run === 0);
     const measured = missingRuns(target.key, previous, runs);
-    const name = target.variant === undefined ? target.name : `${target.name} [${target.variant}]`;
+    const name = shownName(target);
     return [...(counting ? [0] : []), ...measured].map((runNumber) => ({
       key: target.key,
       lane: target.lane,
@@ -467,11 +495,11 @@ class Journal {
     }
   }
 
-  add(target: Planned, run: number, figures: RunFigures): void {
+  add(target: Planned, run: number, figures: RunFigures, heapProbe?: JournalEntry['heapProbe']): void {
     if (this.failure !== undefined) return;
     const { key, name, dir, compiler, task } = target;
     const variant = target.variant === undefined ? {} : { variant: target.variant };
-    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key, name, dir, run, compiler, task, ...variant, figures };
+    const entry: JournalEntry = { schemaVersion: SCHEMA_VERSION, key, name, dir, run, compiler, task, ...variant, figures, ...(heapProbe ? { heapProbe } : {}) };
     try {
       appendFileSync(this.path, formatJournalLine(entry));
     } catch (error) {
@@ -587,8 +615,11 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
   const journal = new Journal(journalPath, journalName, bench, previous, () => stop.abort());
   const done = previous?.entries ?? [];
   const { packageJobs, solutionJobs } = plannedJobs(all, done, runs, solution);
-  // Only what still has runs to do is prepared: a --resume with everything measured just writes the report.
-  const pending = new Set(signal.aborted ? [] : [...packageJobs, ...solutionJobs].map((job) => job.key));
+  const searches = bench.findMinHeap ? minHeapJobs(measured, journal, bench, hooks.notice) : undefined;
+  // Only what still has runs (or probes) to do is prepared: a --resume with everything measured just writes the report.
+  const pending = new Set(
+    signal.aborted ? [] : [...packageJobs, ...solutionJobs].map((job) => job.key).concat(measured.filter((target) => searches?.searching(target.key)).map((target) => target.key)),
+  );
   if (script === undefined) {
     await buildReferences(
       targets.filter((_, index) => pending.has(measured[index]!.key)),
@@ -614,14 +645,14 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
   hooks.planned(packageJobs.length + solutionJobs.length);
   // Stopped by Ctrl-C, or by a journal that stopped taking writes.
   const limits = { budgetBytes, concurrency, timeoutMs: bench.timeoutMs, signal: AbortSignal.any([signal, stop.signal]) };
-  await measureJobs(all, packageJobs, solutionJobs, journal, limits, hooks);
+  await measureJobs(all, packageJobs, solutionJobs, journal, limits, hooks, searches);
   if (journal.failure !== undefined) throw journalFailed();
 
   const report = buildReport({
     generatedAt: new Date().toISOString(),
     root: plan.root,
     environment,
-    options: { runs, concurrency, budgetBytes, warm: bench.warm, script: script ?? null, timeoutMs: bench.timeoutMs },
+    options: { runs, concurrency, budgetBytes, warm: bench.warm, script: script ?? null, timeoutMs: bench.timeoutMs, ...(bench.findMinHeap ? { findMinHeap: true } : {}) },
     targets: measured,
     entries: journal.entries,
     skipped: plan.skipped,
@@ -649,6 +680,7 @@ async function measureJobs(
   journal: Journal,
   limits: { budgetBytes: number; concurrency: number; timeoutMs: number; signal: AbortSignal },
   hooks: BenchHooks,
+  searches?: MinHeapJobs,
 ): Promise<void> {
   const byKey = new Map(all.map((target) => [target.key, target]));
   const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
@@ -656,16 +688,22 @@ async function measureJobs(
     scratch,
     budgetBytes: limits.budgetBytes,
     timeoutMs: limits.timeoutMs,
-    estimate: (key: string) => byKey.get(key)!.estimate,
+    estimate: (key: string) => searches?.expectedRss(key) ?? byKey.get(key)!.estimate,
     signal: limits.signal,
     onStart: hooks.started,
     onEnd: (job: BenchJob, figures: RunFigures) => {
-      journal.add(byKey.get(job.key)!, job.run, figures);
+      journal.add(byKey.get(job.key)!, job.run, figures, job.setting?.heap);
       hooks.ended(job, figures);
     },
   };
   try {
     await runJobs({ ...common, jobs: packageJobs, concurrency: limits.concurrency });
+    if (searches) {
+      // Each package's probes one after another, several packages side by side like the measured runs; the native
+      // compiler's probes are judged by their wall time, so each runs alone.
+      await runJobs({ ...common, jobs: searches.start(false), concurrency: limits.concurrency, next: searches.next });
+      await runJobs({ ...common, jobs: searches.start(true), concurrency: 1, next: searches.next });
+    }
     // The root rebuild competes with every package for memory and cores: measure it alone, last.
     await runJobs({ ...common, jobs: solutionJobs, concurrency: 1 });
   } finally {

@@ -331,6 +331,29 @@ function variantLines(report: BenchReport, variants: VariantsReport): string[] {
   return lines;
 }
 
+/** --find-min-heap: each package's search, its probes in the order they ran. */
+function minHeapLines(report: BenchReport): string[] {
+  const searched = report.packages.filter((result) => result.minHeap !== undefined);
+  if (searched.length === 0) return [];
+  const lines = [
+    '## Smallest heap (`--find-min-heap`)',
+    '',
+    '| Package | Setting | Smallest that passed | Peak RSS saved | Probes (setting: status, wall) |',
+    '| --- | --- | ---: | ---: | --- |',
+  ];
+  for (const result of searched) {
+    const search = result.minHeap!;
+    const found = search.bytes !== null ? mib(search.bytes) : search.complete ? 'none up to the peak' : 'unfinished';
+    const saved = search.savedRssBytes === null ? NONE : `${search.savedRssBytes < 0 ? '−' : ''}${mib(Math.abs(search.savedRssBytes))}`;
+    const probes = search.probes.map((probe) => `${probe.heapMiB} MiB: ${probe.status}, ${seconds(probe.wallMs)}`).join(' · ') || NONE;
+    lines.push(`| ${escapeCell(shownName(result))} | ${code(search.setting)} | ${found} | ${saved} | ${escapeCell(probes)} |`);
+  }
+  lines.push('');
+  for (const result of searched) lines.push(`- ${escapeText(shownName(result))}: ${escapeText(result.minHeap!.basis)}`);
+  lines.push('');
+  return lines;
+}
+
 /** What the compiler said in every run that was not ok: its first errors, or why it stopped. */
 function messageLines(report: BenchReport): string[] {
   const lines: string[] = [];
@@ -387,6 +410,7 @@ export function renderMarkdownReport(report: BenchReport): string {
   if (report.packages.length === 0 && report.solution) lines.push(...runCountLines(report));
   if (report.variants) lines.push(...variantLines(report, report.variants));
   lines.push(...appliedLines(report));
+  lines.push(...minHeapLines(report));
   lines.push(...messageLines(report));
   if (report.baseline) lines.push(...baselineLines(report.baseline));
   if (report.skipped.length > 0) {

@@ -2,9 +2,13 @@ import { recommend } from '../recommend.js';
 import { recommendForRunner } from '../runner-fit.js';
 import type { Profiles } from '../../shared/profiles.js';
 import { finished, markUncheckedRuns, summarizeRuns } from '../stats.js';
+import { minHeapSearch, probeOf, searchBounds, searchFailed } from '../min-heap.js';
 import {
   SCHEMA_VERSION,
   type AppliedProfile,
+  type MinHeapProbe,
+  type MinHeapSearch,
+  type RunFigures,
   type BenchEnvironment,
   type BenchReport,
   type CompilerInfo,
@@ -45,21 +49,45 @@ export interface ReportInput {
   variants?: VariantSpec[];
 }
 
-function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], options: ReportInput['options']): PackageResult | undefined {
-  const own = entries.filter((entry) => entry.key === target.key).sort((a, b) => a.run - b.run);
+/** A target's measured runs as the report counts them (runs that checked nothing marked), and its unmeasured counting run. */
+export function measuredRuns(
+  key: string,
+  entries: readonly JournalEntry[],
+  options: Pick<ReportInput['options'], 'runs' | 'warm'>,
+): { figures: RunFigures[]; counting: RunFigures | undefined } {
+  const own = entries.filter((entry) => entry.key === key).sort((a, b) => a.run - b.run);
   const counting = own.find((entry) => entry.run === 0)?.figures;
   const measured = own
     .filter((entry) => entry.run > 0)
     .slice(0, options.runs)
     .map((entry) => entry.figures);
-  if (measured.length === 0) return undefined;
   // --warm measures the re-check that checks nothing new on purpose.
-  const figures = options.warm ? measured : markUncheckedRuns(measured, counting);
+  return { figures: options.warm ? measured : markUncheckedRuns(measured, counting), counting };
+}
+
+/** A target's --find-min-heap probes from the journal, in the order they ran. */
+export function heapProbes(key: string, entries: readonly JournalEntry[]): MinHeapProbe[] {
+  return entries
+    .filter((entry) => entry.key === key && entry.heapProbe !== undefined)
+    .sort((a, b) => b.run - a.run)
+    .map((entry) => probeOf(entry.heapProbe!.bytes, entry.figures));
+}
+
+/** With --find-min-heap: the package's search, from its measured runs and its probes; undefined where no search could start. */
+function minHeapOf(target: MeasuredTarget, figures: readonly RunFigures[], entries: readonly JournalEntry[]): MinHeapSearch | undefined {
+  const bounds = searchBounds(target.compiler.native, figures);
+  return typeof bounds === 'string' ? undefined : minHeapSearch(bounds, heapProbes(target.key, entries));
+}
+
+function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], options: ReportInput['options']): PackageResult | undefined {
+  const { figures, counting } = measuredRuns(target.key, entries, options);
+  if (figures.length === 0) return undefined;
   const summary = summarizeRuns(figures);
   // The counts come from the unmeasured counting run: measured runs go without --extendedDiagnostics.
   const diagnostics = counting && finished(counting.status) ? counting.diagnostics : summary.diagnostics;
   const applied = target.applied ? { applied: target.applied } : {};
   const variant = target.variant === undefined ? {} : { variant: target.variant };
+  const minHeap = options.findMinHeap ? minHeapOf(target, figures, entries) : undefined;
   return {
     name: target.name,
     dir: target.dir,
@@ -71,6 +99,7 @@ function resultOf(target: MeasuredTarget, entries: readonly JournalEntry[], opti
     runs: figures,
     ...applied,
     ...variant,
+    ...(minHeap ? { minHeap } : {}),
   };
 }
 
@@ -103,18 +132,22 @@ export function missingRuns(key: string, entries: readonly JournalEntry[], runs:
   return Array.from({ length: runs }, (_, index) => index + 1).filter((run) => !done.has(run));
 }
 
-/** Runs that ended badly enough that the bench must not pass: not type errors, but the compiler not finishing. */
+/**
+ * Runs that ended badly enough that the bench must not pass: not type errors, but the compiler not finishing, or
+ * (--find-min-heap) not finishing even under its measured peak, as an oom would.
+ */
 export function brokenPackages(report: BenchReport): PackageResult[] {
-  return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => !finished(pkg.status));
+  return [...report.packages, ...(report.solution ? [report.solution] : [])].filter((pkg) => !finished(pkg.status) || searchFailed(pkg.minHeap));
 }
 
 /** A package's name, with its variant in a bench of variants: `@acme/api [ts7]`. */
-export function shownName(result: Pick<PackageResult, 'name' | 'variant'>): string {
+export function shownName(result: { name: string; variant?: string | undefined }): string {
   return result.variant === undefined ? result.name : `${result.name} [${result.variant}]`;
 }
 
 /** How a package's task ended, with the compiler's first messages of the run that ended so: the terminal and GitHub say the same. */
 export function endedText(pkg: PackageResult): string {
+  if (finished(pkg.status) && searchFailed(pkg.minHeap)) return `${pkg.name} (${pkg.dir}): --find-min-heap: ${pkg.minHeap!.basis}`;
   const messages = pkg.runs.find((figures) => figures.status === pkg.status)?.messages?.trim();
   return `${shownName(pkg)} (${pkg.dir}): ${pkg.task} ended ${pkg.status}${pkg.exitCode !== null ? ` (exit ${pkg.exitCode})` : ''}${messages ? `:\n${messages}` : ''}`;
 }
