@@ -324,7 +324,7 @@ function variantLines(report: BenchReport, variants: VariantsReport): string[] {
   lines.push('');
   if (others.length > 0 && report.packages.some((result) => result.parallel)) {
     lines.push(
-      `${DAGGER} Some runs were measured while other packages ran: their wall and CPU ratios are not clean (--concurrency 1 makes them so); memory figures are per process.`,
+      `${DAGGER} Some runs were measured while other packages ran: their wall and CPU ratios are not clean (--concurrency 1 makes them so); memory figures are each run's own.`,
       '',
     );
   }
