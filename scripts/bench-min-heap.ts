@@ -5,14 +5,15 @@
  * 2. the true minimum, once, by a sweep: --max-old-space-size in STEP MiB steps down from the peak heap until a run
  *    fails, then the settings at the edge repeated (the edge is noisy): the true minimum is the smallest setting on
  *    the grid that completed in every one of its runs, with none failing above it;
- * 3. the wall time at the minimum × 1, 1.1, 1.25 and 1.5 against unconstrained (the evidence for the safety factor);
+ * 3. the wall time at the minimum × 1, 1.1, 1.25 and 1.5 against unconstrained, interleaved in rounds (the evidence
+ *    for the safety factor);
  * 4. `memtune bench --find-min-heap` (the real bin) several times: each search's cost (its probes' wall time over the
  *    median of that bench's own unconstrained runs, measured just before) and its result's distance above the true minimum;
  * 5. the native search: `--find-min-heap --compiler` TypeScript 7.0.2 (this repo's own `typescript`) on the same
  *    package, its GOMEMLIMIT and the peak RSS it saves.
  * Progress on stderr, results on stdout. The machine must be otherwise quiet for wall times to mean much.
  *
- * Usage: npm run build && node --import tsx scripts/bench-min-heap.ts [--runs 3] [--searches 3] [--step 8] [--repeats 3] [--native-searches 1]
+ * Usage: npm run build && node --import tsx scripts/bench-min-heap.ts [--runs 3] [--searches 3] [--step 8] [--repeats 3] [--native-searches 1] [--factor-rounds 3]
  * MEMTUNE_REAL_SOURCES_CACHE moves the real-sources cache (default node_modules/.cache).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     step: { type: 'string', default: '8' },
     repeats: { type: 'string', default: '3' },
     'native-searches': { type: 'string', default: '1' },
+    'factor-rounds': { type: 'string', default: '3' },
   },
 });
 const RUNS = Number(values.runs);
@@ -40,6 +42,7 @@ const SEARCHES = Number(values.searches);
 const STEP = Number(values.step);
 const REPEATS = Number(values.repeats);
 const NATIVE_SEARCHES = Number(values['native-searches']);
+const FACTOR_ROUNDS = Number(values['factor-rounds']);
 const log = (text: string) => process.stderr.write(`${text}\n`);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -141,17 +144,29 @@ try {
   console.log(`sweep (MiB: completed/runs): ${sweepLine}`);
   console.log(`true minimum: ${trueMin} MiB (the smallest setting on a ${STEP} MiB grid that completed in all its runs, none failing above it)`);
 
-  // The safety factor's evidence: wall time at the minimum × f against unconstrained (2 runs each, medians).
-  const factorLines: string[] = [];
-  for (const factor of [1, 1.1, 1.25, 1.5]) {
-    const mib = Math.ceil(trueMin * factor);
-    const runs: Check[] = [];
-    for (let i = 0; i < 2; i++) runs.push(await check(zod, tsc, mib, 10 * unit));
-    log(`bench-min-heap: --max-old-space-size=${mib} (minimum × ${factor}): ${runs.map((r) => `${r.how} ${(r.wallMs / 1000).toFixed(1)} s`).join(', ')}`);
-    factorLines.push(
-      `minimum × ${factor} (${mib} MiB): wall ${ratio(median(runs.map((r) => r.wallMs)) / unit)} × unconstrained, ${runs.filter((r) => r.ok).length}/${runs.length} completed`,
-    );
+  // The safety factor's evidence: wall time at the minimum × f against unconstrained, interleaved in rounds (the
+  // order reversed every other round) so that load on the machine moves both sides of each ratio alike: per round
+  // the run at a factor over that round's unconstrained run, then median (min–max) over the rounds.
+  const FACTORS = [1, 1.1, 1.25, 1.5];
+  const ratios = new Map<number, number[]>(FACTORS.map((factor) => [factor, []]));
+  const completed = new Map<number, number>(FACTORS.map((factor) => [factor, 0]));
+  for (let round = 0; round < FACTOR_ROUNDS; round++) {
+    const order: Array<number | null> = [null, ...FACTORS];
+    if (round % 2 === 1) order.reverse();
+    const walls = new Map<number | null, Check>();
+    for (const factor of order) walls.set(factor, await check(zod, tsc, factor === null ? null : Math.ceil(trueMin * factor), 10 * unit));
+    const free = walls.get(null)!;
+    for (const factor of FACTORS) {
+      const at = walls.get(factor)!;
+      if (at.ok) completed.set(factor, completed.get(factor)! + 1);
+      ratios.get(factor)!.push(at.wallMs / free.wallMs);
+    }
+    log(`bench-min-heap: factors, round ${round + 1}/${FACTOR_ROUNDS}: ${[...walls].map(([f, r]) => `${f ?? 'free'} ${r.how} ${(r.wallMs / 1000).toFixed(1)} s`).join(', ')}`);
   }
+  const factorLines = FACTORS.map((factor) => {
+    const all = ratios.get(factor)!;
+    return `minimum × ${factor} (${Math.ceil(trueMin * factor)} MiB): wall ${ratio(median(all))} (${ratio(Math.min(...all))}–${ratio(Math.max(...all))}) × unconstrained over ${all.length} interleaved rounds, ${completed.get(factor)}/${all.length} completed`;
+  });
   console.log(factorLines.join('\n'));
 
   const costs: number[] = [];

@@ -147,7 +147,7 @@ test('--find-min-heap on a native-only workspace says that it searches GOMEMLIMI
   assert.ok(limits.length > 0);
 });
 
-test('--find-min-heap with a real tsc 5.9.3 finds a heap with which a small check completes, below its measured peak', (t) => {
+test("--find-min-heap with a real tsc 5.9.3 finds a heap with which a small check completes, searching up to the recommendation's floor", (t) => {
   const root = tempDir(t);
   writeTree(root, {
     'package.json': { name: 'small' },
@@ -161,5 +161,6 @@ test('--find-min-heap with a real tsc 5.9.3 finds a heap with which a small chec
   const search = pkg!.minHeap!;
   assert.equal(search.complete, true);
   assert.ok(search.bytes !== null && search.bytes <= search.upperBytes);
+  assert.equal(search.upperBytes, 128 * MiB, 'a check this small peaks far below the floor');
   assert.ok(search.probes.some((probe) => probe.status === 'ok' && probe.heapMiB * MiB === search.bytes));
 });
