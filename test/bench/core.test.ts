@@ -16,7 +16,7 @@ import {
   type RunFigures,
   type RunStatus,
 } from '../../src/bench/types.js';
-import { GcThrashDetector, TraceGcHeaps, parseTraceGcLine, withoutTraceGc, type GcEvent } from '../../src/bench/gc-trace.js';
+import { GcThrashDetector, PROBE_THRASH, TraceGcHeaps, parseTraceGcLine, withoutTraceGc, type GcEvent } from '../../src/bench/gc-trace.js';
 import { UsageError, formatError } from '../../src/shared/errors.js';
 
 const MiB = 1024 * 1024;
@@ -213,7 +213,11 @@ test('parseTraceGcLine reads the GC lines of Node 20 and Node 26, with the used 
     ],
     [
       '[6327:0x376cefe0]      708 ms: Mark-Compact 111.4 (144.8) -> 86.3 (119.9) MB, 145.43 / 0.01 ms  (average mu = 0.226, current mu = 0.226) testing; GC in old space requested',
-      { beforeBytes: Math.round(111.4 * MiB), afterBytes: Math.round(86.3 * MiB), full: true },
+      { beforeBytes: Math.round(111.4 * MiB), afterBytes: Math.round(86.3 * MiB), full: true, incrementalMs: 0 },
+    ],
+    [
+      '[10033:0xad49f00]    17106 ms: Mark-Compact (reduce) 322.3 (341.8) -> 316.5 (326.3) MB, 13.06 / 0.00 ms  (+ 366.5 ms in 50 steps since start of marking, biggest step 55.9 ms, walltime since start of marking 493 ms) (average mu = 0.687, current mu = 0.573) finalize incremental marking via stack guard; GC in old space requested',
+      { atMs: 17106, pauseMs: 13.06, incrementalMs: 366.5, afterBytes: Math.round(316.5 * MiB), full: true },
     ],
     ['Files:                        168', undefined],
   ];
@@ -228,7 +232,7 @@ test('parseTraceGcLine reads the GC lines of Node 20 and Node 26, with the used 
 test("TraceGcHeaps takes each process's largest heap before a GC, its GCs, and the largest heap left after a full GC", () => {
   const heaps = new TraceGcHeaps();
   const gc = (pid: number, before: number, after: number, pauseMs: number, full = false) =>
-    heaps.observe({ pid, atMs: 0, pauseMs, beforeBytes: before * MiB, afterBytes: after * MiB, full });
+    heaps.observe({ pid, atMs: 0, pauseMs, incrementalMs: 0, beforeBytes: before * MiB, afterBytes: after * MiB, full });
   gc(1, 50, 45, 2);
   gc(1, 120, 60, 10, true);
   gc(1, 90, 40, 30, true);
@@ -343,6 +347,18 @@ test('GcThrashDetector reports thrash only once GC filled 70 % of a whole 4 s wi
   for (let at = 0; at <= 60_000; at += 100) assert.equal(healthy.observe({ atMs: at, pauseMs: 60 }), undefined);
   const early = new GcThrashDetector();
   for (let at = 0; at < 4000; at += 10) assert.equal(early.observe({ atMs: at, pauseMs: 10 }), undefined, 'not before a whole window');
+  const marking = new GcThrashDetector();
+  for (let at = 0; at <= 60_000; at += 100) assert.equal(marking.observe({ atMs: at, pauseMs: 5, incrementalMs: 90 }), undefined, 'a run: marking is not counted');
+});
+
+test("a --find-min-heap probe's guard counts incremental marking: half of the last 2 s in GC stops it", () => {
+  const crawling = new GcThrashDetector(PROBE_THRASH);
+  let verdict: ReturnType<GcThrashDetector['observe']>;
+  // A near-limit Mark-Compact every 600 ms: a short pause after 300 ms of incremental marking, as zod's at 330 MiB.
+  for (let at = 0; at <= 10_000 && !verdict; at += 600) verdict = crawling.observe({ atMs: at, pauseMs: 15, incrementalMs: 300 });
+  assert.ok(verdict && verdict.windowMs === 2000 && verdict.gcMs >= 1000, JSON.stringify(verdict));
+  const working = new GcThrashDetector(PROBE_THRASH);
+  for (let at = 0; at <= 60_000; at += 600) assert.equal(working.observe({ atMs: at, pauseMs: 15, incrementalMs: 150 }), undefined, 'a third of the time in GC goes on');
 });
 
 test('withoutDiagnostics leaves the compiler messages and drops the --extendedDiagnostics block', () => {

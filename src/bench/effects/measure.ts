@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readTextIfExists } from '../../shared/effects/read-text.js';
 import { RunOutput, classifyExit } from '../parse.js';
 import type { RunFigures } from '../types.js';
-import { GcThrashDetector, type Thrash, type TracedHeap } from '../gc-trace.js';
+import { GcThrashDetector, type Thrash, type ThrashRule, type TracedHeap } from '../gc-trace.js';
 
 export interface MeasureSpec {
   command: string;
@@ -21,6 +21,8 @@ export interface MeasureSpec {
   probe: 'argv' | 'node-options' | 'none';
   /** Flags for node itself, before the script (`--max-old-space-size=N` of a --find-min-heap probe); only with probe `argv`. */
   nodeArgs?: string[];
+  /** When GC thrash stops the run (default: the measured runs' rule). */
+  thrash?: ThrashRule;
   signal?: AbortSignal;
 }
 
@@ -196,7 +198,7 @@ export function measureRun(spec: MeasureSpec): Promise<Omit<RunFigures, 'paralle
     const detectors = new Map<number, GcThrashDetector>();
     const output = new RunOutput((event) => {
       if (ending.thrash) return;
-      const detector = detectors.get(event.pid) ?? new GcThrashDetector();
+      const detector = detectors.get(event.pid) ?? new GcThrashDetector(spec.thrash);
       detectors.set(event.pid, detector);
       ending.thrash = detector.observe(event);
       if (ending.thrash) killGroup();

@@ -4,6 +4,7 @@ import type { BenchTask } from '../task.js';
 import type { JournalEntry, MinHeapSearch, RunFigures } from '../types.js';
 import { MiB } from '../../shared/size.js';
 import type { BenchJob } from './run-jobs.js';
+import { PROBE_THRASH } from '../gc-trace.js';
 
 export interface SearchTarget {
   key: string;
@@ -85,6 +86,7 @@ export class MinHeapJobs {
           nodeArgs: native ? [] : [`--max-old-space-size=${mib}`],
           env: native ? { GOMEMLIMIT: `${mib}MiB` } : {},
           timeoutMs: Math.min(this.options.timeoutMs, bounds.probeTimeoutMs),
+          ...(native ? {} : { thrash: PROBE_THRASH }),
         },
       },
     ];

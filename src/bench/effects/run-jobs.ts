@@ -5,6 +5,7 @@ import { unmeasuredFigures } from '../stats.js';
 import type { BenchTask } from '../task.js';
 import type { JournalEntry, RunFigures } from '../types.js';
 import { measureRun } from './measure.js';
+import type { ThrashRule } from '../gc-trace.js';
 
 export interface BenchJob {
   key: string;
@@ -28,6 +29,8 @@ export interface ProbeSetting {
   env: Record<string, string>;
   /** Instead of the bench's --timeout: a native probe slower than its bound has failed already, and is stopped there. */
   timeoutMs?: number;
+  /** Instead of the measured runs' GC-thrash rule. */
+  thrash?: ThrashRule;
 }
 
 export interface RunJobsOptions {
@@ -103,6 +106,7 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
         timeoutMs: setting?.timeoutMs ?? options.timeoutMs,
         probe: task.probe,
         ...(setting ? { nodeArgs: setting.nodeArgs } : {}),
+        ...(setting?.thrash ? { thrash: setting.thrash } : {}),
         signal: options.signal,
       })
         .then(
