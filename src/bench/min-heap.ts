@@ -33,8 +33,7 @@ export const PROBE_MIN_TIMEOUT_MS = 10_000;
  * itself 0–9 % above the smallest that completes (the probe guard stops crawling checks). 1.25, as the peak rule.
  */
 export const MIN_HEAP_SAFETY = 1.25;
-export const MIN_HEAP_SAFETY_WHY =
-  'at its minimum a check crawls in GC; from 1.1 × on it ran near its unconstrained speed (zod, npm run bench:min-heap: 1.44–1.50 × its wall time at the minimum, 1.09–1.10 × at 1.1 ×, 0.97–1.15 × at 1.25 ×)';
+export const MIN_HEAP_SAFETY_WHY = 'at its minimum a check crawls in GC, from about 1.1 × on it runs at its usual speed (docs/bench.md)';
 
 export function resolutionFor(bytes: number): number {
   return Math.max(RESOLUTION_MIN_BYTES, Math.ceil(RESOLUTION_SHARE * bytes));

@@ -39,6 +39,21 @@ function heapLine(result: PackageResult): HeapRecommendation | null {
   }
   const peak = worstFigure(result, 'peakHeapUsedBytes');
   if (peak === null) return null;
+  // --profile: a heap the user set (a .node-options line, NODE_OPTIONS) that every run completed under is kept. Its
+  // peak was shaped by that limit, so the peak × 1.25 would ask for more than what just worked.
+  const applied = result.applied;
+  if (applied?.heapMiB != null && applied.heapFrom !== null && !applied.heapFrom.startsWith('preset ') && result.runs.every((run) => finished(run.status))) {
+    return {
+      package: result.name,
+      dir: result.dir,
+      maxOldSpaceSizeMiB: applied.heapMiB,
+      figure: 'appliedHeapBytes',
+      figureBytes: applied.heapMiB * MiB,
+      factor: 1,
+      section: result.profile,
+      basis: `the --max-old-space-size=${applied.heapMiB} it ran under (${applied.heapFrom}): every run completed with it, peak used heap ${mibText(peak)}; --find-min-heap says how far below it could go`,
+    };
+  }
   const over = result.runs.length > 1 && result.spread.peakHeapUsedBytes ? ` (the largest of ${result.runs.length} runs)` : '';
   return headroomLine(result, 'peakHeapUsedBytes', peak, HEAP_HEADROOM, `peak used heap ${mibText(peak)}${over}`);
 }

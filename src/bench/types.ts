@@ -225,7 +225,7 @@ export interface HeapRecommendation {
   dir: string;
   maxOldSpaceSizeMiB: number;
   /** The figure it came from (the largest over the runs, or the smallest heap --find-min-heap saw complete) and the headroom factor applied to it. */
-  figure: 'peakHeapUsedBytes' | 'minHeapBytes';
+  figure: 'peakHeapUsedBytes' | 'minHeapBytes' | 'appliedHeapBytes';
   figureBytes: number;
   factor: number;
   /** The `.node-options` section it belongs in: the profile the measured command runs under; null when unknown. */

@@ -40,6 +40,9 @@ test("bench --profile typecheck runs each check under the heap its package's .no
   const markdown = readFileSync(join(out, 'memtune-report.md'), 'utf8');
   assert.match(markdown, /Each check ran under what `memtune run typecheck` gives it in its package:/);
   assert.match(markdown, /- @m\/js: --max-old-space-size=200 \(packages\/js\/\.node-options:3\): ok/);
+  const heap = report.recommendations.heap.find((line) => line.package === '@m/js');
+  assert.deepEqual([heap?.maxOldSpaceSizeMiB, heap?.figure], [200, 'appliedHeapBytes'], 'a heap the check completed under is kept, not raised to its peak × 1.25');
+  assert.match(heap?.basis ?? '', /^the --max-old-space-size=200 it ran under \(packages\/js\/\.node-options:3\): every run completed with it/);
   const journal = JSON.parse(readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').split('\n')[0]!);
   assert.equal(journal.options.profile, 'typecheck', 'a --resume continues under the same profile');
 });
@@ -52,6 +55,7 @@ test("bench --profile typecheck without a package's own line gives the check the
   assert.equal(result.status, 0, result.stderr);
   const js = named(benchReport(out), '@m/js');
   assert.match(js.applied?.heapFrom ?? '', /^preset typecheck: \d+% of 2 GiB/);
+  assert.equal(benchReport(out).recommendations.heap[0]?.figure, 'peakHeapUsedBytes', "the profile's share is no setting of the user's: the peak rule recommends");
   assert.ok(js.applied!.heapMiB! < 2048 && js.heapLimitBytes! < 2048 * MiB, `heap ${js.applied?.heapMiB} MiB, limit ${js.heapLimitBytes! / MiB} MiB`);
 });
 
