@@ -275,7 +275,8 @@ test("an overlay is laid over the package tsconfig by a real tsc: its option win
 });
 
 /** Two packages checked by a fake compiler that logs each run: which config, whether it counts, when it started and ended. */
-function loggedWorkspace(root: string): { log: string; compiler: string } {
+/** `needMiB`: the check also prints a GC line (peak 300, retained 60 MiB) and aborts as out of memory under a smaller --max-old-space-size. */
+function loggedWorkspace(root: string, needMiB?: number): { log: string; compiler: string } {
   const log = join(root, 'runs.jsonl');
   writeTree(root, {
     ...WORKSPACE_ROOT,
@@ -291,6 +292,13 @@ function loggedWorkspace(root: string): { log: string; compiler: string } {
     'const start = Date.now();',
     'const until = start + 150; while (Date.now() < until);',
     `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ config, text: fs.readFileSync(config, 'utf8'), nodeOptions: process.env.NODE_OPTIONS ?? '', counts: process.argv.includes('--extendedDiagnostics'), start, end: Date.now() }) + '\\n');`,
+    ...(needMiB === undefined
+      ? []
+      : [
+          "const flag = process.execArgv.find((arg) => arg.startsWith('--max-old-space-size='));",
+          `if (flag !== undefined && Number(flag.split('=')[1]) < ${needMiB}) process.abort();`,
+          'console.log(`[${process.pid}:0x1a2b]      5 ms: Mark-Compact 300.0 (310.0) -> 60.0 (310.0) MB, 1.50 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;`);',
+        ]),
   ].join('\n');
   return { log, compiler: fakeCompiler(root, body) };
 }
@@ -334,6 +342,29 @@ test('bench --variant runs each package under every variant in turns, never two 
   const resumed = runMemtune(['bench', '--resume', '--variant', 'base=', '--variant', 'skip=tsconfig:overlay.json'], { cwd: root });
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, runs.length, 'a --resume with every run measured measures nothing');
+});
+
+test('--find-min-heap with variants searches each variant, and never runs two runs or probes of one package at once', (t) => {
+  const root = tempDir(t);
+  const { log, compiler } = loggedWorkspace(root, 150);
+  const result = runMemtune(['bench', '--find-min-heap', '--concurrency', '2', '--compiler', compiler, '--variant', 'base=', '--variant', 'skip=tsconfig:overlay.json'], {
+    cwd: root,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const runs = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { config: string; start: number; end: number });
+  for (const pkg of ['a', 'b']) {
+    const own = runs.filter((entry) => entry.config.includes(`/packages/${pkg}/`)).sort((x, y) => x.start - y.start);
+    assert.ok(own.length > 6, `${pkg}: probes after the runs (${own.length})`);
+    for (let index = 1; index < own.length; index++) assert.ok(own[index]!.start >= own[index - 1]!.end, `${pkg}: its runs and probes never overlap`);
+  }
+  const report = JSON.parse(readFileSync(join(root, '.memtune/memtune-report.json'), 'utf8')) as BenchReport;
+  for (const pkg of report.packages) {
+    const found = pkg.minHeap?.bytes;
+    assert.ok(found != null && found >= 150 * 1024 * 1024 && found <= 166 * 1024 * 1024, `${pkg.name} [${pkg.variant}]: ${found}`);
+  }
 });
 
 test('a profile:NAME variant runs its checks under what memtune run NAME gives them, the other variant under the default heap', (t) => {

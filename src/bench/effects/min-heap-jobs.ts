@@ -8,6 +8,8 @@ import { PROBE_THRASH } from '../gc-trace.js';
 
 export interface SearchTarget {
   key: string;
+  /** The package's lane: probes of its variants' searches never run beside each other either. */
+  lane: string;
   name: string;
   native: boolean;
   spec: BenchTask;
@@ -78,6 +80,7 @@ export class MinHeapJobs {
     return [
       {
         key: target.key,
+        lane: target.lane,
         label: `${target.name} (min heap, probe ${probes.length + 1}: ${shown})`,
         run: -(probes.length + 1),
         task: target.spec,

@@ -423,7 +423,7 @@ function minHeapJobs(measured: Planned[], journal: Journal, bench: RecordedOptio
     );
   }
   return new MinHeapJobs(
-    targets.map((target) => ({ key: target.key, name: shownName(target), native: target.compiler.native, spec: target.spec })),
+    targets.map((target) => ({ key: target.key, lane: target.lane, name: shownName(target), native: target.compiler.native, spec: target.spec })),
     () => journal.entries,
     { runs: bench.runs, timeoutMs: bench.timeoutMs },
     (target, search) => {
