@@ -18,7 +18,7 @@ import { planHeapWrites, writeHeapFiles } from './effects/node-options-write.js'
 import { loadProfiles } from '../shared/effects/load-profiles.js';
 import { resolveProfile } from '../shared/profiles.js';
 import { unifiedDiff } from '../shared/unified-diff.js';
-import { UsageError, formatError, quote } from '../shared/errors.js';
+import { UsageError, errorCode, formatError, quote } from '../shared/errors.js';
 import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
 import { DEFAULT_BUDGET_PERCENT } from '../shared/concurrency.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
@@ -253,7 +253,7 @@ function updateBaseline(report: BenchReport, given: string, cwd: string, code: n
     mkdirSync(dirname(file), { recursive: true });
     writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`, true);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const reason = errorCode(error);
     process.stderr.write(
       `${formatError(new UsageError({ where: `--update-baseline ${quote(given)}`, message: `cannot be written (${reason}).`, fix: 'Pass a file you can write to; the report is in --out.' }))}\n`,
     );

@@ -44,6 +44,11 @@ export function formatWarning(notice: Notice): string {
   return [`memtune: warning: ${problemText(notice)}`, ...(notice.fix ? [notice.fix] : [])].join('\n');
 }
 
+/** What a failed file operation says in a message: its code (ENOENT, EACCES), else its message. */
+export function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
 export function quote(value: string): string {
   return JSON.stringify(value);
 }

@@ -25,7 +25,7 @@ import {
   type SkippedPackage,
   type VariantSpec,
 } from '../types.js';
-import { UsageError, quote } from '../../shared/errors.js';
+import { UsageError, errorCode, quote } from '../../shared/errors.js';
 import type { MemoryLimit } from '../../shared/effects/memory-limit.js';
 import { readManifest } from '../../shared/effects/workspace.js';
 import { runJobs, type BenchJob } from './run-jobs.js';
@@ -84,10 +84,6 @@ export interface BenchOutcome {
 function shownPath(cwd: string, path: string): string {
   const shown = relative(cwd, path);
   return shown.startsWith('..') || shown === '' ? path : shown;
-}
-
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
 /** Kernel file systems: no place for files. (/dev/shm is a real tmpfs.) */

@@ -1,16 +1,12 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { UsageError, quote } from '../../shared/errors.js';
+import { UsageError, errorCode, quote } from '../../shared/errors.js';
 import { loadProfiles } from '../../shared/effects/load-profiles.js';
 import { compilerAt, compilerFromOverride } from '../../shared/effects/typescript-compiler.js';
 import { parseJsonc } from '../../shared/jsonc.js';
 import { listWorkspacePackages, readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
 import type { CompilerInfo, VariantSpec } from '../types.js';
 import { compilerByVersion, isGeneratedConfig, variantConfigName, variantConfigText } from '../variants.js';
-
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-}
 
 /**
  * Every compiler package directly in these directories' node_modules (npm aliases such as node_modules/typescript-6
