@@ -190,6 +190,11 @@ function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
 }
 
 /** A target as this bench will measure it. */
+/** A package's project: its variants' runs share it as their lane. */
+function laneOf(target: BenchTarget): string {
+  return JSON.stringify([target.relDir, target.tsconfig]);
+}
+
 /** A target as this bench will measure it; runs of one lane (a package's variants) never overlap. */
 type Planned = MeasuredTarget & { lane: string; estimate: number; spec: BenchTask; unreadable?: string | undefined };
 
@@ -360,7 +365,7 @@ function planTargets(root: string, targets: BenchTarget[], configs: Configs, opt
       const { task, applied } = profile === null ? { task: named, applied: undefined } : applyProfile(named, checked, profile, profiles!, root);
       return {
         key: runKey(target.relDir, task.task, compiler.path, variant?.name),
-        lane: JSON.stringify([target.relDir, target.tsconfig]),
+        lane: laneOf(target),
         name: target.name,
         dir: target.relDir,
         task: task.task,
@@ -617,8 +622,10 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
     signal.aborted ? [] : [...packageJobs, ...solutionJobs].map((job) => job.key).concat(measured.filter((target) => searches?.searching(target.key)).map((target) => target.key)),
   );
   if (script === undefined) {
+    // By lane: with --variant a package has a target per variant, any of which may still have runs to do.
+    const pendingLanes = new Set(measured.filter((target) => pending.has(target.key)).map((target) => target.lane));
     await buildReferences(
-      targets.filter((_, index) => pending.has(measured[index]!.key)),
+      targets.filter((target) => pendingLanes.has(laneOf(target))),
       plan.root,
       configs,
       hooks.notice,
