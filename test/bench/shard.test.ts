@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assignShards, baselineCosts, parseShard, type ShardUnit } from '../../src/bench/shard.js';
-import type { BenchReport, PackageResult } from '../../src/bench/types.js';
+import { DEFAULT_OPTIONS, parseJournal } from '../../src/bench/journal.js';
+import { SCHEMA_VERSION, type BenchReport, type PackageResult } from '../../src/bench/types.js';
 import { UsageError, formatError } from '../../src/shared/errors.js';
 import { runMemtune, tempDir, writeTree } from '../helpers.js';
 import { fakeCompiler } from './fake-compiler.js';
@@ -90,6 +91,12 @@ test("a package's cost in the baseline is its median wall time × its largest pe
     }) as unknown as PackageResult;
   const costs = baselineCosts({ packages: [pkg('@m/a', 200, 300), pkg('@m/b', null), pkg('@m/c', 50)] } as BenchReport);
   assert.deepEqual([...costs.values()], [2000 * 300, 2000 * 50]);
+});
+
+test('a journal written before --shard reads as a bench of every package', () => {
+  const { shard: _shard, ...older } = DEFAULT_OPTIONS;
+  const parsed = parseJournal(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, options: older })}\n`, 'j.jsonl');
+  assert.equal(parsed.options?.shard, null);
 });
 
 /** A workspace of four packages of different sizes, checked by a fake compiler that ends at once. */
