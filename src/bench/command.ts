@@ -7,6 +7,7 @@ import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
 import { parseMaxGrowth } from './baseline.js';
 import { parseVariants } from './variants.js';
+import { parseShard } from './shard.js';
 import { DEFAULT_OPTIONS } from './journal.js';
 import { brokenPackages, endedText } from './report/report.js';
 import { deltaText, renderMarkdownReport } from './report/markdown.js';
@@ -51,6 +52,7 @@ const OPTIONS = {
   profile: { type: 'string' },
   variant: { type: 'string', multiple: true },
   'find-min-heap': { type: 'boolean' },
+  shard: { type: 'string' },
 } as const;
 
 const USAGE = [
@@ -73,6 +75,8 @@ const USAGE = [
   '                      SPEC: empty, or tsconfig:FILE, compiler:typescript@X.Y.Z or compiler:PATH, profile:NAME joined by commas',
   "  --script=NAME       measure the package's npm script NAME instead of a type-check (e.g. build, test)",
   '  --solution          also measure `tsc -b --force` at the root as one process',
+  '  --shard=I/N         measure only shard I of N: the packages split over N CI jobs, balanced by their cost in --baseline,',
+  '                      the same split on every machine; the report records the shard',
   '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
   '  --resume            continue an interrupted bench from its journal, with its options, measuring only what is missing',
   '  --json              print the report JSON on stdout instead of the table',
@@ -324,6 +328,15 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
   const variants = values.variant === undefined ? undefined : parseVariants(values.variant);
   if (variants) refuseWithVariants(values);
   refuseMinHeapWith(values);
+  if (values.shard !== undefined) {
+    parseShard(values.shard);
+    if (values.solution) {
+      throw new UsageError({
+        message: '--shard and --solution cannot be combined: the root build is one process over every package, not split over shards.',
+        fix: 'Measure --solution in a CI job of its own, without --shard.',
+      });
+    }
+  }
   if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
     throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
   }
@@ -342,6 +355,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     ...(values['max-growth'] !== undefined ? { maxGrowth: parseMaxGrowth(values['max-growth']) } : {}),
     ...(values.profile !== undefined ? { profile: values.profile } : {}),
     ...(variants ? { variants } : {}),
+    ...(values.shard !== undefined ? { shard: values.shard } : {}),
   };
   const { dir: _started, ...defaults } = DEFAULT_OPTIONS;
   return {

@@ -87,7 +87,9 @@ function isHeader(value: unknown): value is JournalHeader {
     (options.profile === undefined || isStringOrNull(options.profile)) &&
     // Absent in a journal written before --variant.
     (options.variants === undefined || (Array.isArray(options.variants) && options.variants.every(isVariant))) &&
-    (options.findMinHeap === undefined || typeof options.findMinHeap === 'boolean')
+    (options.findMinHeap === undefined || typeof options.findMinHeap === 'boolean') &&
+    // Absent in a journal written before --shard: such a bench measured every package.
+    (options.shard === undefined || isStringOrNull(options.shard))
   );
 }
 
@@ -120,6 +122,7 @@ export function parseJournal(text: string, file: string): ParsedJournal {
           variants: value.options.variants ?? [],
           // A journal of a bench before --find-min-heap existed did not search.
           findMinHeap: value.options.findMinHeap ?? false,
+          shard: value.options.shard ?? null,
         };
       } else if (!isEntry(value)) {
         const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
@@ -169,6 +172,7 @@ export function optionText(name: keyof RecordedOptions, options: RecordedOptions
     case 'script':
     case 'baseline':
     case 'profile':
+    case 'shard':
       return options[name] === null ? `without --${name}` : `--${name} ${options[name]}`;
     case 'variants':
       return options.variants.length === 0 ? 'without --variant' : options.variants.map((variant) => `--variant ${variant.name}=${variant.spec}`).join(' ');
@@ -190,6 +194,7 @@ export const DEFAULT_OPTIONS: RecordedOptions = {
   profile: null,
   variants: [],
   findMinHeap: false,
+  shard: null,
 };
 
 /** The options as the command line that starts such a bench, defaults left out. */

@@ -217,6 +217,8 @@ export interface BenchReport {
   baseline?: BaselineComparison;
   /** With --variant: each variant's figures against the first's. */
   variants?: VariantsReport;
+  /** With --shard: which shard of how many this report is, and the directories of its packages. */
+  shard?: { index: number; count: number; packages: string[] };
   recommendations: Recommendations;
 }
 
@@ -347,6 +349,8 @@ export interface RecordedOptions {
   variants: VariantSpec[];
   /** `--find-min-heap`: after its measured runs, each package's smallest heap setting is searched. Absent in journals of older benches: false. */
   findMinHeap: boolean;
+  /** `--shard i/n` as given; null: every package. Absent in journals of older benches: null. */
+  shard: string | null;
 }
 
 /** The first line of the journal. */

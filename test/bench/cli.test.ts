@@ -77,6 +77,7 @@ test('bench measures each workspace package with its own compiler, skips what it
     'profile',
     'runs',
     'script',
+    'shard',
     'solution',
     'timeoutMs',
     'variants',

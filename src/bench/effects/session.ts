@@ -39,6 +39,7 @@ import { findPackageDirs, type PackageDirs } from '../../shared/effects/package-
 import { applyProfile } from './applied-profile.js';
 import { removeVariantConfigs, resolveVariants, variantConfigPath, writeVariantConfigs } from './variants.js';
 import { interleaved } from '../variants.js';
+import { assignShards, baselineCosts, parseShard, type Shard, type ShardUnit } from '../shard.js';
 
 /** What `memtune bench` was asked to do, parsed and checked by the command. */
 export interface BenchOptions {
@@ -189,14 +190,52 @@ function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
   );
 }
 
-/** A target as this bench will measure it. */
-/** A package's project: its variants' runs share it as their lane. */
+/** A target as this bench will measure it; runs of one lane (a package's variants) never overlap. */
+type Planned = MeasuredTarget & { lane: string; estimate: number; spec: BenchTask; unreadable?: string | undefined };
+
+/** The lane of a target: its project, all its variants in it. */
 function laneOf(target: BenchTarget): string {
   return JSON.stringify([target.relDir, target.tsconfig]);
 }
 
-/** A target as this bench will measure it; runs of one lane (a package's variants) never overlap. */
-type Planned = MeasuredTarget & { lane: string; estimate: number; spec: BenchTask; unreadable?: string | undefined };
+/**
+ * `--shard`: this shard's lanes, split by their cost in the baseline (source size when unknown), never by the local
+ * report, which differs between CI machines and would drop or double packages. `baseline` keeps the baseline's
+ * packages this shard compares with: not those of another shard's targets (they are not gone); those no shard
+ * measures, in shard 1 only.
+ */
+function shardOf(
+  planned: Planned[],
+  shard: Shard,
+  root: string,
+  baseline: BenchReport | undefined,
+  notice: (text: string) => void,
+): Shard & { lanes: Set<string>; packages: string[]; baseline: (report: BenchReport) => BenchReport } {
+  const costs = baseline ? baselineCosts(baseline) : new Map<string, number>();
+  const bytes = new Map<string, number>();
+  const units = new Map<string, ShardUnit>();
+  for (const target of planned) {
+    if (!bytes.has(target.dir)) bytes.set(target.dir, sourceBytes(join(root, target.dir)));
+    const unit = units.get(target.lane) ?? { lane: target.lane, dir: target.dir, name: target.name, targets: [] };
+    unit.targets.push({ cost: costs.get(baselineKey(target.name, target.task)) ?? null, sourceBytes: bytes.get(target.dir)! });
+    units.set(target.lane, unit);
+  }
+  const mine = assignShards([...units.values()], shard.count)[shard.index - 1]!;
+  const lanes = new Set(mine.map((unit) => unit.lane));
+  const packages = [...new Set(mine.map((unit) => unit.dir))].sort();
+  const named = `shard ${shard.index}/${shard.count}`;
+  if (mine.length === 0) notice(`${named} has no package: ${units.size} package${units.size === 1 ? '' : 's'} over ${shard.count} shards`);
+  else notice(`${named}: ${mine.length} of ${units.size} packages (${packages.join(', ')})`);
+  const others = new Set(planned.filter((target) => !lanes.has(target.lane)).map((target) => baselineKey(target.name, target.task)));
+  const ours = new Set(planned.filter((target) => lanes.has(target.lane)).map((target) => baselineKey(target.name, target.task)));
+  const keep = (key: string) => ours.has(key) || (!others.has(key) && shard.index === 1);
+  return {
+    ...shard,
+    lanes,
+    packages,
+    baseline: (report) => ({ ...report, packages: report.packages.filter((pkg) => keep(baselineKey(pkg.name, pkg.task))), solution: null }),
+  };
+}
 
 type Configs = Map<string, ProjectConfig | UnreadableConfig>;
 
@@ -601,7 +640,11 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
   await prepareVariantConfigs(targets, bench.variants, plan.root, configs, generated);
 
-  const measured = planTargets(plan.root, targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
+  const planned = planTargets(plan.root, targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
+  // --shard: only this shard's targets from here on; the others are another job's, not skipped.
+  const shard = bench.shard === null ? undefined : shardOf(planned, parseShard(bench.shard), plan.root, baseline, hooks.notice);
+  const measured = shard ? planned.filter((target) => shard.lanes.has(target.lane)) : planned;
+  if (shard) targets = targets.filter((target) => shard.lanes.has(laneOf(target)));
   const all = solution ? [...measured, solution] : measured;
   const environment = environmentOf(
     plan.root,
@@ -609,7 +652,8 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
     options.memoryLimit,
   );
   // Refused here, before anything is built or measured: a baseline that cannot judge this bench.
-  const baselineWarnings = baseline ? comparableBaseline(baseline, baselineShown!, all, { environment, runs }) : [];
+  // Judged on the whole bench, not the shard: every shard of one bench takes the same baseline or refuses it.
+  const baselineWarnings = baseline ? comparableBaseline(baseline, baselineShown!, solution ? [...planned, solution] : planned, { environment, runs }) : [];
   for (const warning of baselineWarnings) hooks.notice(`warning: ${warning}`);
   // Before anything is built or measured, and after a refused baseline (which leaves no journal behind):
   // a journal that cannot be written stops the bench now.
@@ -663,7 +707,8 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
     ...(options.runner ? { runner: { spec: options.runner, profiles: loadProfiles() } } : {}),
     ...(bench.variants.length > 0 ? { variants: bench.variants } : {}),
   });
-  if (baseline) report.baseline = compareWithBaseline(report, baseline, baselineShown!, bench.maxGrowth, baselineWarnings);
+  if (shard) report.shard = { index: shard.index, count: shard.count, packages: shard.packages };
+  if (baseline) report.baseline = compareWithBaseline(report, shard ? shard.baseline(baseline) : baseline, baselineShown!, bench.maxGrowth, baselineWarnings);
   writeReport(out, report, (file, error) => {
     return new UsageError({
       where: shownPath(cwd, file),
