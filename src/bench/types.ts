@@ -218,6 +218,15 @@ export interface BenchReport {
   /** With --variant: each variant's figures against the first's. */
   variants?: VariantsReport;
   recommendations: Recommendations;
+  /** Made by `memtune bench merge`: the reports it was merged from, and what differed between them (with --allow-mixed). */
+  merged?: MergedFrom;
+}
+
+export interface MergedFrom {
+  /** The input reports, as given. */
+  from: string[];
+  /** What differed between them that --allow-mixed let through (Node majors, a package's compiler versions); empty: nothing. */
+  mixed: string[];
 }
 
 export interface HeapRecommendation {
