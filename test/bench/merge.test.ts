@@ -3,32 +3,13 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { mergeReports, type MergeInput } from '../../src/bench/merge.js';
-import type { BenchReport, PackageResult } from '../../src/bench/types.js';
+import type { BenchReport } from '../../src/bench/types.js';
 import { UsageError } from '../../src/shared/errors.js';
 import { runMemtune, tempDir } from '../helpers.js';
-import { reportOf } from './report-fixture.js';
+import { packageOf as pkg, reportOf } from './report-fixture.js';
 
 const MiB = 1024 * 1024;
-const TS5 = { name: 'typescript', version: '5.9.3', native: false, path: '/x/typescript-5/bin/tsc' } as const;
 const TS6 = { name: 'typescript', version: '6.0.3', native: false, path: '/x/typescript-6/bin/tsc' } as const;
-
-function pkg(name: string, overrides: Partial<PackageResult> = {}): PackageResult {
-  const figures = { peakRssBytes: 300 * MiB, peakHeapUsedBytes: 200 * MiB, retainedHeapBytes: 120 * MiB, heapLimitBytes: 2048 * MiB, wallMs: 1000, cpuMs: 1200 };
-  const base = { ...figures, gcCount: 10, gcMs: 50, goHeapPeakBytes: null, goHeapLiveBytes: null, diagnostics: {}, parallel: false };
-  return {
-    name,
-    dir: `packages/${name}`,
-    task: 'tsc -p tsconfig.json --noEmit',
-    compiler: TS5,
-    profile: 'typecheck',
-    status: 'ok',
-    exitCode: 0,
-    ...base,
-    spread: {},
-    runs: [{ status: 'ok', exitCode: 0, signal: null, ...base }],
-    ...overrides,
-  };
-}
 
 const input = (file: string, report: BenchReport, real = `/abs/${file}`): MergeInput => ({ file, real, report });
 const merge = (inputs: MergeInput[], allowMixed = false) => mergeReports(inputs, { allowMixed, generatedAt: '2026-12-04T00:00:00.000Z' });
