@@ -72,8 +72,7 @@ class BaselineShape {
 }
 
 /** Reads an earlier memtune-report.json; anything else is refused before a run starts, naming the field that is wrong. */
-export function parseBaseline(text: string, given: string): BenchReport {
-  const where = `--baseline ${quote(given)}`;
+export function parseBaseline(text: string, given: string, where = `--baseline ${quote(given)}`): BenchReport {
   const fix = 'Pass the memtune-report.json of an earlier memtune bench, as it wrote it.';
   let value: unknown;
   try {

@@ -96,6 +96,7 @@ const USAGE = [
   'or a figure regressed against --baseline;',
   'type errors do not fail the bench. Exits 2 on bad input or a file it cannot write, 128 + N on signal N (Ctrl-C: 130).',
   'In GitHub Actions (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT set): also the job summary, ::error annotations on stderr, step outputs.',
+  'memtune bench merge REPORT... --out DIR merges shard or per-package reports into one (memtune bench merge --help).',
   'See docs/bench.md.',
 ].join('\n');
 
@@ -190,6 +191,7 @@ class Progress {
 type Values = ReturnType<typeof parseCommandArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'merge') return (await import('./merge-command.js')).run(argv.slice(1));
   const { values } = parseCommandArgs({ args: argv, options: OPTIONS, strict: true }, 'Run memtune bench --help for the options.');
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -232,7 +234,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 const FORMATS = ['markdown', 'json', 'github-action-benchmark'] as const;
-type OutputFormat = (typeof FORMATS)[number];
+export type OutputFormat = (typeof FORMATS)[number];
 
 /** `--format`, with `--json` as its old spelling of `--format=json`. */
 function outputFormat(values: Values): OutputFormat {
@@ -451,7 +453,7 @@ function reportToGitHub(report: BenchReport, out: string, shownReport: string): 
 }
 
 /** The report on stdout, what failed or regressed on stderr; the exit code. */
-function printOutcome(outcome: BenchOutcome, format: OutputFormat, cwd: string, signal: NodeJS.Signals | undefined): number {
+export function printOutcome(outcome: BenchOutcome, format: OutputFormat, cwd: string, signal: NodeJS.Signals | undefined): number {
   const { report, out } = outcome;
 
   const shownReport: Record<OutputFormat, () => string> = {

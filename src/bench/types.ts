@@ -220,6 +220,15 @@ export interface BenchReport {
   /** With --shard: which shard of how many this report is, and the directories of its packages. */
   shard?: { index: number; count: number; packages: string[] };
   recommendations: Recommendations;
+  /** Made by `memtune bench merge`: the reports it was merged from, and what differed between them (with --allow-mixed). */
+  merged?: MergedFrom;
+}
+
+export interface MergedFrom {
+  /** The input reports, as given. */
+  from: string[];
+  /** What differed between them that --allow-mixed let through (Node majors, a package's compiler versions); empty: nothing. */
+  mixed: string[];
 }
 
 export interface HeapRecommendation {

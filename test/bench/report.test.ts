@@ -4,60 +4,11 @@ import { recommend } from '../../src/bench/recommend.js';
 import { recommendHeapMiB } from '../../src/shared/heap-need.js';
 import { renderMarkdownReport } from '../../src/bench/report/markdown.js';
 import { renderSvgReport } from '../../src/bench/report/svg.js';
-import type { PackageResult, RunFigures } from '../../src/bench/types.js';
-import { reportOf } from './report-fixture.js';
+import type { PackageResult } from '../../src/bench/types.js';
+import { packageOf as pkg, reportOf, runOf } from './report-fixture.js';
 
 const MiB = 1024 * 1024;
-const TS5 = { name: 'typescript', version: '5.9.3', native: false, path: '/x/typescript-5/bin/tsc' } as const;
 const TS7 = { name: 'typescript', version: '7.0.2', native: true, path: '/x/typescript/bin/tsc' } as const;
-
-function runOf(result: Omit<PackageResult, 'runs'>, overrides: Partial<RunFigures> = {}): RunFigures {
-  return {
-    status: result.status,
-    exitCode: result.exitCode,
-    signal: null,
-    wallMs: result.wallMs,
-    cpuMs: result.cpuMs,
-    peakRssBytes: result.peakRssBytes,
-    peakHeapUsedBytes: result.peakHeapUsedBytes,
-    retainedHeapBytes: result.retainedHeapBytes,
-    heapLimitBytes: result.heapLimitBytes,
-    gcCount: result.gcCount,
-    gcMs: result.gcMs,
-    goHeapPeakBytes: result.goHeapPeakBytes,
-    goHeapLiveBytes: result.goHeapLiveBytes,
-    diagnostics: result.diagnostics,
-    parallel: result.parallel,
-    ...overrides,
-  };
-}
-
-function pkg(name: string, overrides: Partial<PackageResult> = {}): PackageResult {
-  const base: Omit<PackageResult, 'runs'> = {
-    name,
-    dir: `packages/${name}`,
-    task: 'tsc -p tsconfig.json --noEmit',
-    compiler: TS5,
-    profile: 'typecheck',
-    status: 'ok',
-    exitCode: 0,
-    peakRssBytes: 300 * MiB,
-    peakHeapUsedBytes: 200 * MiB,
-    retainedHeapBytes: 120 * MiB,
-    heapLimitBytes: 2048 * MiB,
-    wallMs: 1234,
-    cpuMs: 1500,
-    gcCount: 10,
-    gcMs: 50,
-    goHeapPeakBytes: null,
-    goHeapLiveBytes: null,
-    diagnostics: { files: 168, types: 12345 },
-    spread: {},
-    parallel: false,
-    ...overrides,
-  };
-  return { ...base, runs: overrides.runs ?? [runOf(base)] };
-}
 
 function native(name: string, overrides: Partial<PackageResult> = {}): PackageResult {
   return pkg(name, {

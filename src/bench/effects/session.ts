@@ -82,7 +82,7 @@ export interface BenchOutcome {
 }
 
 /** A path as a message shows it: relative to where memtune was started when it is inside it. */
-function shownPath(cwd: string, path: string): string {
+export function shownPath(cwd: string, path: string): string {
   const shown = relative(cwd, path);
   return shown.startsWith('..') || shown === '' ? path : shown;
 }
@@ -94,7 +94,7 @@ const PSEUDO_FILESYSTEMS = ['/proc', '/sys', '/dev'];
  * Refuses an --out on /proc, /sys or /dev, as given or through a symlink: nothing belongs there, and Node's
  * recursive mkdir of /proc/x spins forever at full CPU, deaf to SIGTERM.
  */
-function refusePseudoFilesystem(out: string, given: string): void {
+export function refusePseudoFilesystem(out: string, given: string): void {
   let existing = out;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   let real = existing;
@@ -131,7 +131,7 @@ function makeDirectory(dir: string): void {
 }
 
 /** Fails before anything runs when --out cannot take our files. */
-function ensureWritable(out: string, given: string): void {
+export function ensureWritable(out: string, given: string): void {
   try {
     makeDirectory(out);
     const probe = join(out, `.memtune-write-check-${process.pid}`);
@@ -147,7 +147,7 @@ function ensureWritable(out: string, given: string): void {
 }
 
 /** `path` is absolute; `shown` is how messages and the report name it. */
-function readBaseline(path: string, shown: string): BenchReport {
+export function readBaseline(path: string, shown: string): BenchReport {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -760,7 +760,7 @@ async function measureJobs(
 }
 
 /** The three reports, each atomically; `failed` makes the error for the first that cannot be written. */
-function writeReport(out: string, report: BenchReport, failed: (file: string, error: unknown) => UsageError): void {
+export function writeReport(out: string, report: BenchReport, failed: (file: string, error: unknown) => UsageError): void {
   const files: Array<[string, () => string]> = [
     ['memtune-report.json', () => `${JSON.stringify(report, null, 2)}\n`],
     ['memtune-report.md', () => `${renderMarkdownReport(report)}\n`],

@@ -116,14 +116,23 @@ export function buildReport(input: ReportInput): BenchReport {
     skipped: input.skipped,
     solution: input.solution ? (resultOf(input.solution, input.entries, input.options) ?? null) : null,
   };
+  return recommendedReport(report, input.variants, input.runner);
+}
+
+/**
+ * A report's recommendations (and with variants, their comparisons) from its packages: a bench's, or the
+ * packages of several reports merged into one (memtune bench merge).
+ */
+export function recommendedReport(report: Omit<BenchReport, 'recommendations' | 'variants'>, variants?: VariantSpec[], runner?: ReportInput['runner']): BenchReport {
+  const { packages } = report;
   // With variants, what to set comes from the first (one heap per package, not one per variant); the others are compared with it.
-  const first = input.variants?.[0]?.name;
+  const first = variants?.[0]?.name;
   const basis = first === undefined ? report : { ...report, packages: packages.filter((pkg) => pkg.variant === first) };
   const recommendations = recommend(basis);
   if (first !== undefined) recommendations.notes.unshift(`with --variant, these come from the first variant (${first}) only; the others are compared with it under Variants`);
-  if (input.runner) recommendations.runner = recommendForRunner(basis, recommendations.heap, input.runner.spec, input.runner.profiles);
-  const variants = input.variants ? { variants: { list: input.variants, comparisons: compareVariants(packages, input.variants) } } : {};
-  return { ...report, ...variants, recommendations };
+  if (runner) recommendations.runner = recommendForRunner(basis, recommendations.heap, runner.spec, runner.profiles);
+  const compared = variants ? { variants: { list: variants, comparisons: compareVariants(packages, variants) } } : {};
+  return { ...report, ...compared, recommendations };
 }
 
 /** Runs still to do per key: all of them, or with --resume those the journal does not have yet. */
