@@ -191,7 +191,7 @@ class Progress {
 type Values = ReturnType<typeof parseCommandArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv[0] === 'merge') return (await import('./merge-command.js')).run(argv.slice(1));
+  if (argv[0] === 'merge') return (await import('./merge/command.js')).run(argv.slice(1));
   const { values } = parseCommandArgs({ args: argv, options: OPTIONS, strict: true }, 'Run memtune bench --help for the options.');
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
-import { parseCommandArgs } from '../shared/parse-command-args.js';
-import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
-import { UsageError, errorCode } from '../shared/errors.js';
-import { comparableBaseline, compareWithBaseline, parseMaxGrowth } from './baseline.js';
-import { DEFAULT_OPTIONS } from './journal.js';
-import { mergeReports } from './merge.js';
-import { readMergeInput } from './effects/merge-inputs.js';
-import { ensureWritable, readBaseline, refusePseudoFilesystem, shownPath, writeReport } from './effects/session.js';
-import { printOutcome } from './command.js';
+import { parseCommandArgs } from '../../shared/parse-command-args.js';
+import { endQuietlyWhenStdoutCloses } from '../../shared/effects/stdout.js';
+import { UsageError, errorCode } from '../../shared/errors.js';
+import { comparableBaseline, compareWithBaseline, parseMaxGrowth } from '../baseline.js';
+import { DEFAULT_OPTIONS } from '../journal.js';
+import { mergeReports } from '../merge.js';
+import { readMergeInput } from '../effects/merge-inputs.js';
+import { ensureWritable, readBaseline, refusePseudoFilesystem, shownPath, writeReport } from '../effects/session.js';
+import { printOutcome } from '../command.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
