@@ -114,6 +114,11 @@ export function parseBaseline(text: string, given: string, where = `--baseline $
   return report as unknown as BenchReport;
 }
 
+/** `--max-growth` given without a baseline to grow over: refused (bench, its --resume, bench merge). */
+export function maxGrowthWithoutBaseline(): UsageError {
+  return new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
+}
+
 /** `--max-growth 10%` (or `10`) as a share. */
 export function parseMaxGrowth(text: string): number {
   const percent = parsePercent(text, { signOptional: true }) ?? Number.NaN;

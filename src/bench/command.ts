@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../shared/effects/write-file-atomic.js';
 import { benchmarkActionEntries } from './report/benchmark-action.js';
 import { parseCommandArgs } from '../shared/parse-command-args.js';
 import { endQuietlyWhenStdoutCloses } from '../shared/effects/stdout.js';
-import { parseMaxGrowth } from './baseline.js';
+import { maxGrowthWithoutBaseline, parseMaxGrowth } from './baseline.js';
 import { parseVariants } from './variants.js';
 import { parseShard } from './shard.js';
 import { DEFAULT_OPTIONS } from './journal.js';
@@ -340,7 +340,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     }
   }
   if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
-    throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
+    throw maxGrowthWithoutBaseline();
   }
   // What was given, as the journal records it (the baseline's path absolute; the session makes the compiler's so, keeping
   // the text as given for its messages): with --resume, each is checked against the journal.

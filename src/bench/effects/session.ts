@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { baselineKey, baselinePeaks, comparableBaseline, compareWithBaseline, parseBaseline } from '../baseline.js';
+import { baselineKey, baselinePeaks, comparableBaseline, compareWithBaseline, maxGrowthWithoutBaseline, parseBaseline } from '../baseline.js';
 import { JOURNAL_FILE, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey, type ParsedJournal } from '../journal.js';
 import { expandSolutionTargets, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
@@ -621,7 +621,7 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
   const resume = resumeCommand(options.out);
   const { bench, previous, compiler, planCwd } = benchToRun(options, hooks, dirs, journalPath, journalName);
   if (options.given.maxGrowth !== undefined && bench.baseline === null) {
-    throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
+    throw maxGrowthWithoutBaseline();
   }
   const { runs, script: scriptOrNull } = bench;
   const script = scriptOrNull ?? undefined;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseCommandArgs } from '../../shared/parse-command-args.js';
 import { endQuietlyWhenStdoutCloses } from '../../shared/effects/stdout.js';
 import { UsageError, errorCode } from '../../shared/errors.js';
-import { comparableBaseline, compareWithBaseline, parseMaxGrowth } from '../baseline.js';
+import { comparableBaseline, compareWithBaseline, maxGrowthWithoutBaseline, parseMaxGrowth } from '../baseline.js';
 import { DEFAULT_OPTIONS } from '../journal.js';
 import { mergeReports } from '../merge.js';
 import { readMergeInput } from '../effects/merge-inputs.js';
@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   endQuietlyWhenStdoutCloses();
   const cwd = process.cwd();
   if (values['max-growth'] !== undefined && values.baseline === undefined) {
-    throw new UsageError({ message: '--max-growth needs --baseline: it is the growth allowed over an earlier report.', fix: 'Add --baseline=path/to/memtune-report.json' });
+    throw maxGrowthWithoutBaseline();
   }
   const maxGrowth = values['max-growth'] === undefined ? DEFAULT_OPTIONS.maxGrowth : parseMaxGrowth(values['max-growth']);
   const inputs = positionals.map((given) => readMergeInput(given, cwd));
