@@ -53,6 +53,7 @@ const OPTIONS = {
   variant: { type: 'string', multiple: true },
   'find-min-heap': { type: 'boolean' },
   shard: { type: 'string' },
+  package: { type: 'boolean' },
 } as const;
 
 const USAGE = [
@@ -77,7 +78,9 @@ const USAGE = [
   '  --solution          also measure `tsc -b --force` at the root as one process',
   '  --shard=I/N         measure only shard I of N: the packages split over N CI jobs, balanced by their cost in --baseline,',
   '                      the same split on every machine; the report records the shard',
-  '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root)',
+  "  --package           measure only the package memtune runs in, its reports in the package's own .memtune: a turbo task",
+  '                      per package that turbo can cache and run side by side (docs/bench.md, "One turbo task per package")',
+  '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root; with --package, in the package)',
   '  --resume            continue an interrupted bench from its journal, with its options, measuring only what is missing',
   '  --json              print the report JSON on stdout instead of the table',
   '  --baseline=FILE     compare with an earlier memtune-report.json; exit 1 when a memory figure regressed',
@@ -339,6 +342,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
       });
     }
   }
+  if (values.package) refuseWithPackage(values);
   if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
     throw maxGrowthWithoutBaseline();
   }
@@ -368,9 +372,22 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     budgetBytes,
     memoryLimit: limit,
     out: values.out,
+    package: values.package === true,
     resume: values.resume === true,
     runner: runnerSpec(values, limit.bytes),
   };
+}
+
+/** --package measures one package, the one it runs in: options that choose packages or span the workspace cannot mean anything beside it. */
+function refuseWithPackage(values: Values): void {
+  const reasons: Array<[string, boolean, string]> = [
+    ['--filter', values.filter !== undefined, 'the package is the one memtune runs in'],
+    ['--shard', values.shard !== undefined, 'one package is not split over CI jobs (turbo spreads the packages\' tasks itself)'],
+    ['--solution', values.solution === true, 'the root build spans every package'],
+  ];
+  for (const [option, given, why] of reasons) {
+    if (given) throw new UsageError({ message: `--package and ${option} cannot be combined: ${why}.`, fix: `Drop ${option}, or run it at the workspace root without --package.` });
+  }
 }
 
 /** The options that cannot mean anything beside --variant, each with the reason. */

@@ -189,8 +189,20 @@ export function tasksOfDryRun(json: unknown): TurboTask[] {
 const CHECK_TASKS = new Set(['typecheck', 'type-check', 'check', 'tsc', 'check-types', 'types']);
 const CHECKER = /(?<![\w.@/-])(tsc|tsgo|vue-tsc)(?![\w.-])/;
 
-/** Whether the type-check report (the bench without --script) measures this task: its name, or a script that runs a compiler. */
+/**
+ * What a task that runs `memtune bench` (a per-package bench task, `memtune bench --package`) measures, so its peak is
+ * that one: the npm script of its `--script`, else the type-check (null). Undefined for any other command.
+ */
+export function benchedScript(command: string | undefined): string | null | undefined {
+  const bench = /(?<![\w.@/-])memtune bench(?! merge)\b(.*)/.exec(command ?? '');
+  if (!bench) return undefined;
+  return /--script(?:=|\s+)['"]?([^\s'"]+)/.exec(bench[1]!)?.[1] ?? null;
+}
+
+/** Whether the type-check report (the bench without --script) measures this task: its name, a script that runs a compiler, or a bench of the type-check. */
 export function runsTypeCheck(task: string, command: string | undefined): boolean {
+  const benched = benchedScript(command);
+  if (benched !== undefined) return benched === null;
   return CHECK_TASKS.has(task) || (command !== undefined && CHECKER.test(command));
 }
 
@@ -261,7 +273,8 @@ export interface PickedPeak {
  */
 export function pickPeaks(tasks: TurboTask[], reports: ReportPeaks[], estimate: (task: TurboTask) => { bytes: number; what: string }): PickedPeak[] {
   return tasks.map((task) => {
-    const byScript = reports.filter((report) => report.script === task.task);
+    const benched = benchedScript(task.command);
+    const byScript = reports.filter((report) => report.script === (typeof benched === 'string' ? benched : task.task));
     const applicable = byScript.length > 0 ? byScript : runsTypeCheck(task.task, task.command) ? reports.filter((report) => report.script === null) : [];
     const measured = applicable.filter((report) => report.peaks.has(task.dir));
     if (measured.length > 0) {

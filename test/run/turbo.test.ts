@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dryRunArgs, parseTurboCommand, pickPeaks, reportPeaksOf, runsTypeCheck, sizeTurbo, type TurboTask } from '../../src/run/turbo.js';
+import { benchedScript, dryRunArgs, parseTurboCommand, pickPeaks, reportPeaksOf, runsTypeCheck, sizeTurbo, type TurboTask } from '../../src/run/turbo.js';
 import type { UsageError } from '../../src/shared/errors.js';
 import { MiB } from '../../src/shared/size.js';
 import { parseTaskLimits, taskLimitOf } from '../../src/shared/task-limits.js';
@@ -43,6 +43,29 @@ test('type-check tasks are named so or run a compiler', () => {
   assert.ok(runsTypeCheck('verify', 'memtune run typecheck -- vue-tsc --noEmit'));
   assert.ok(!runsTypeCheck('build', 'tsc-alias -p .'));
   assert.ok(!runsTypeCheck('lint', 'eslint .'));
+});
+
+test("a per-package bench task is sized by what it measures: the type-check, or its --script's report", () => {
+  assert.equal(benchedScript('memtune bench --package --runs 3'), null);
+  assert.equal(benchedScript('npx memtune bench --package --script build'), 'build');
+  assert.equal(benchedScript("memtune bench --package --script='test'"), 'test');
+  assert.equal(benchedScript('memtune bench merge packages/a/.memtune --out .memtune'), undefined);
+  assert.equal(benchedScript('node bench.js'), undefined);
+  assert.ok(runsTypeCheck('bench', 'memtune bench --package'));
+  assert.ok(!runsTypeCheck('bench', 'memtune bench --package --script build'));
+  const check = reportPeaksOf({ options: { script: null }, packages: [result('a', 500)] }, 'check.json');
+  const build = reportPeaksOf({ options: { script: 'build' }, packages: [result('a', 800)] }, 'build.json');
+  const picked = pickPeaks([task('a', 'bench', 'memtune bench --package'), task('a', 'bench:build', 'memtune bench --package --script build')], [check, build], () => ({
+    bytes: 42,
+    what: 'from 1 KiB of source',
+  }));
+  assert.deepEqual(
+    picked.map((peak) => [peak.task.id, peak.bytes, peak.from.join(',')]),
+    [
+      ['a#bench', 500 * MiB, 'check.json'],
+      ['a#bench:build', 800 * MiB, 'build.json'],
+    ],
+  );
 });
 
 const task = (dir: string, name = 'typecheck', command = 'tsc'): TurboTask => ({ id: `${dir}#${name}`, package: dir, dir: `packages/${dir}`, task: name, command });

@@ -27,7 +27,7 @@ import {
 } from '../types.js';
 import { UsageError, errorCode, quote } from '../../shared/errors.js';
 import type { MemoryLimit } from '../../shared/effects/memory-limit.js';
-import { readManifest } from '../../shared/effects/workspace.js';
+import { readManifest, workspacePatterns } from '../../shared/effects/workspace.js';
 import { runJobs, type BenchJob } from './run-jobs.js';
 import { MinHeapJobs } from './min-heap-jobs.js';
 import { NATIVE_WALL_FACTOR } from '../min-heap.js';
@@ -55,8 +55,10 @@ export interface BenchOptions {
   budgetBytes: number;
   /** The limit the budget was sized from; the report's environment shows it. */
   memoryLimit: MemoryLimit;
-  /** `--out` as given; default `.memtune` at the workspace root. */
+  /** `--out` as given; default `.memtune` at the workspace root, or in the package with `package`. */
   out?: string | undefined;
+  /** `--package`: the package memtune runs in, alone, its reports in its own `.memtune` (a per-package turbo task). */
+  package?: boolean;
   resume: boolean;
   /** --runner-memory/--runner-cpus: also recommend for that runner. */
   runner?: RunnerSpec | undefined;
@@ -188,6 +190,17 @@ function nothingToMeasure(root: string, skipped: SkippedPackage[]): UsageError {
     },
     1,
   );
+}
+
+/** --package at a workspace root: the root is not a package of its own to measure (a repository without workspaces is). */
+function refuseWorkspaceRoot(dirs: PackageDirs): void {
+  const manifest = readManifest(dirs.repoRoot);
+  if (dirs.packageDir !== dirs.repoRoot || !manifest || workspacePatterns(dirs.repoRoot, manifest) === undefined) return;
+  throw new UsageError({
+    where: '--package',
+    message: `measures the package memtune runs in, and ${dirs.repoRoot} is the workspace root, not one of its packages.`,
+    fix: "Run it in a package (turbo runs each package's bench script there), or drop --package to measure every package.",
+  });
 }
 
 /** A target as this bench will measure it; runs of one lane (a package's variants) never overlap. */
@@ -555,10 +568,11 @@ class Journal {
   }
 }
 
-/** `memtune bench --resume`, with the --out the bench was given: the journal is there. */
-function resumeCommand(out: string | undefined): string {
-  if (out === undefined) return 'memtune bench --resume';
-  return `memtune bench --resume --out ${/^[\w./@:+-]+$/.test(out) ? out : `'${out.replaceAll("'", "'\\''")}'`}`;
+/** `memtune bench --resume`, with the --out the bench was given (and --package, whose journal is in the package): the journal is there. */
+function resumeCommand(out: string | undefined, inPackage: boolean): string {
+  const command = inPackage ? 'memtune bench --package --resume' : 'memtune bench --resume';
+  if (out === undefined) return command;
+  return `${command} --out ${/^[\w./@:+-]+$/.test(out) ? out : `'${out.replaceAll("'", "'\\''")}'`}`;
 }
 
 /**
@@ -613,12 +627,13 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
 async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal, generated: string[]): Promise<BenchOutcome> {
   const { cwd, concurrency, budgetBytes } = options;
   const dirs = findPackageDirs(cwd);
-  const outGiven = options.out ?? join(relative(cwd, dirs.repoRoot) || '.', '.memtune');
+  if (options.package) refuseWorkspaceRoot(dirs);
+  const outGiven = options.out ?? join(relative(cwd, options.package ? dirs.packageDir : dirs.repoRoot) || '.', '.memtune');
   const out = resolve(cwd, outGiven);
   refusePseudoFilesystem(out, outGiven);
   const journalPath = join(out, JOURNAL_FILE);
   const journalName = shownPath(cwd, journalPath);
-  const resume = resumeCommand(options.out);
+  const resume = resumeCommand(options.out, options.package === true);
   const { bench, previous, compiler, planCwd } = benchToRun(options, hooks, dirs, journalPath, journalName);
   if (options.given.maxGrowth !== undefined && bench.baseline === null) {
     throw maxGrowthWithoutBaseline();

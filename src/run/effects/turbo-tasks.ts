@@ -101,12 +101,16 @@ function scannedTasks(request: TurboRequest): TurboTask[] {
   );
 }
 
-/** The reports to read: --report, else MEMTUNE_REPORT, else .memtune/memtune-report.json and .memtune/<dir>/memtune-report.json at the root. */
-function reportFiles(request: TurboRequest): string[] {
+/**
+ * The reports to read: --report, else MEMTUNE_REPORT, else .memtune/memtune-report.json and .memtune/<dir>/memtune-report.json
+ * at the root, and the .memtune/memtune-report.json of each package a task runs in (what `memtune bench --package` writes).
+ */
+function reportFiles(request: TurboRequest, tasks: TurboTask[]): string[] {
   if (request.reports.length > 0) return request.reports.map((file) => resolve(request.cwd, file));
   const fromEnv = (request.env.MEMTUNE_REPORT ?? '').split(delimiter).filter(Boolean);
   if (fromEnv.length > 0) return fromEnv.map((file) => resolve(request.cwd, file));
-  const dir = join(request.dirs.repoRoot, '.memtune');
+  const root = request.dirs.repoRoot;
+  const dir = join(root, '.memtune');
   let subdirs: string[] = [];
   try {
     subdirs = readdirSync(dir, { withFileTypes: true })
@@ -114,9 +118,13 @@ function reportFiles(request: TurboRequest): string[] {
       .map((entry) => join(dir, entry.name, 'memtune-report.json'))
       .sort();
   } catch {
-    return [];
+    // No report at the root: the packages may have their own.
   }
-  return [join(dir, 'memtune-report.json'), ...subdirs].filter((file) => readTextIfExists(file) !== undefined);
+  const packages = [...new Set(tasks.map((task) => task.dir))]
+    .filter((taskDir) => taskDir !== '.')
+    .sort()
+    .map((taskDir) => join(root, taskDir, '.memtune', 'memtune-report.json'));
+  return [join(dir, 'memtune-report.json'), ...subdirs, ...packages].filter((file) => readTextIfExists(file) !== undefined);
 }
 
 function readReport(file: string, named: boolean): ReportPeaks {
@@ -158,9 +166,9 @@ export function planTurbo(request: TurboRequest): TurboPlan {
   const winner = userConcurrency(turbo, env, configuredConcurrency(turboJson?.config), turboJson ? relative(request.cwd, turboJson.file) || 'turbo.json' : 'turbo.json');
   // The user's concurrency stands: the reports and turbo's dry run (one more turbo start) would change nothing.
   if (winner !== undefined && !request.explain) return { env: [], explain: [], warnings };
-  const reports = reportFiles(request).map((file) => readReport(file, request.reports.length > 0));
   const dry = dryRunTasks(request);
   const tasks = 'tasks' in dry ? dry.tasks : scannedTasks(request);
+  const reports = reportFiles(request, tasks).map((file) => readReport(file, request.reports.length > 0));
   const source =
     'tasks' in dry
       ? `turbo run ${dryRunArgs(turbo).slice(1).join(' ')}`
@@ -177,7 +185,7 @@ export function planTurbo(request: TurboRequest): TurboPlan {
   if (reports.length === 0) {
     warnings.push({
       where: what,
-      message: 'no memtune bench report (--report, MEMTUNE_REPORT or .memtune/memtune-report.json): every peak is estimated from source size.',
+      message: "no memtune bench report (--report, MEMTUNE_REPORT, .memtune/memtune-report.json or a package's own): every peak is estimated from source size.",
       fix: 'Measure the packages once: memtune bench (and memtune bench --script <task> for tasks other than the type-check).',
     });
   }
