@@ -135,6 +135,7 @@ test('bench merge through the bin writes one report, Markdown and SVG with the p
   for (const file of ['memtune-report.md', 'memtune-report.svg', 'memtune-benchmark.json']) assert.ok(existsSync(join(dir, 'merged', file)), file);
   assert.match(result.stdout, /api/);
   assert.match(result.stdout, /web/);
+  assert.ok(result.stdout.includes(`Merged by memtune bench merge from 2 reports: \`shard-1\`, \`${second}\``), 'the Markdown names its inputs');
 });
 
 test('bench merge --baseline gates the merged report as bench --baseline does (exit 1 on a regression)', (t) => {

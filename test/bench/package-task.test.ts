@@ -47,9 +47,13 @@ test("bench --package measures only the package it runs in and writes its report
     report.packages.map((pkg) => [pkg.dir, pkg.status]),
     [['packages/a', 'ok']],
   );
+  assert.equal(report.packages[0]!.parallel, false, 'alone: timings clean');
   for (const file of ['memtune-report.md', 'memtune-report.svg', 'memtune-journal.jsonl']) assert.ok(existsSync(join(root, 'packages', 'a', '.memtune', file)), file);
   assert.ok(!existsSync(join(root, '.memtune')), 'nothing at the root');
   assert.ok(!existsSync(join(root, 'packages', 'b', '.memtune')), 'nothing in the other package');
+  const resumed = runMemtune(['bench', '--package', '--resume'], { cwd: join(root, 'packages', 'a'), env: env() });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming the bench in \.memtune\/memtune-journal\.jsonl/, "the package's own journal");
 });
 
 test('bench --package at the workspace root, or with --filter, --shard or --solution, is refused before anything is written', (t) => {
@@ -76,6 +80,8 @@ test('turbo run bench measures each package once: a second run replays every rep
   };
   assert.match(turbo(), /Cached: {4}0 cached, 2 total/);
   const first = reportAt(join(root, 'packages', 'a')).generatedAt;
+  // memtune run sized turbo to run both benches at once: their timings are marked as taken beside other tasks.
+  assert.equal(reportAt(join(root, 'packages', 'a')).packages[0]!.parallel, true);
 
   rmSync(join(root, 'packages', 'a', '.memtune'), { recursive: true });
   const second = turbo();

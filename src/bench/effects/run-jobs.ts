@@ -46,6 +46,8 @@ export interface RunJobsOptions {
   onStart: (job: BenchJob, running: readonly BenchJob[]) => void;
   /** Called for each run that ended on its own (not one we stopped because the bench was interrupted). */
   onEnd: (job: BenchJob, figures: RunFigures) => void;
+  /** Other processes run beside every run (a bench that is one of turbo's tasks): each run's timings are marked as taken in parallel. */
+  besideOthers?: boolean;
   /** After `onEnd`: jobs that follow from this one (a search's next probe), queued before the rest. */
   next?: (job: BenchJob, figures: RunFigures) => BenchJob[];
 }
@@ -87,7 +89,7 @@ export function runJobs(options: RunJobsOptions): Promise<void> {
     };
 
     const start = (job: BenchJob) => {
-      const entry: Active = { job, expected: expected(job), parallel: active.size > 0 };
+      const entry: Active = { job, expected: expected(job), parallel: options.besideOthers === true || active.size > 0 };
       // Whatever was running now overlaps this run too: its timings are no longer clean either.
       for (const other of active) other.parallel = true;
       active.add(entry);

@@ -39,6 +39,7 @@ import { findPackageDirs, type PackageDirs } from '../../shared/effects/package-
 import { applyProfile } from './applied-profile.js';
 import { removeVariantConfigs, resolveVariants, variantConfigPath, writeVariantConfigs } from './variants.js';
 import { interleaved } from '../variants.js';
+import { TASK_LIMITS_VAR, parseTaskLimits } from '../../shared/task-limits.js';
 import { assignShards, baselineCosts, parseShard, type Shard, type ShardUnit } from '../shard.js';
 
 /** What `memtune bench` was asked to do, parsed and checked by the command. */
@@ -735,6 +736,21 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
   return { report, out, interrupted: signal.aborted, plannedRuns, finishedRuns: journal.entries.length - done.length, resumeCommand: resume };
 }
 
+/**
+ * A bench that is one of turbo's tasks (turbo sets TURBO_HASH in each) shares the machine with the other tasks turbo
+ * runs beside it, unless the outer `memtune run` sized turbo to one task at a time: its timings are not clean then.
+ */
+function besideTurboTasks(env: NodeJS.ProcessEnv): boolean {
+  if (env.TURBO_HASH === undefined) return false;
+  const limits = env[TASK_LIMITS_VAR];
+  if (limits === undefined || limits === '') return true;
+  try {
+    return parseTaskLimits(limits).concurrency > 1;
+  } catch {
+    return true;
+  }
+}
+
 /** Runs the jobs in a scratch directory removed after, each run journaled as it ends: the packages side by side, the solution alone. */
 async function measureJobs(
   all: Planned[],
@@ -749,6 +765,7 @@ async function measureJobs(
   const scratch = mkdtempSync(join(tmpdir(), 'memtune-bench-'));
   const common = {
     scratch,
+    besideOthers: besideTurboTasks(process.env),
     budgetBytes: limits.budgetBytes,
     timeoutMs: limits.timeoutMs,
     estimate: (key: string) => searches?.expectedRss(key) ?? byKey.get(key)!.estimate,

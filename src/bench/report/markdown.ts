@@ -389,6 +389,10 @@ function runCountLines(report: BenchReport): string[] {
 /** The bench report as a Markdown document for a PR or a job summary. Same report, same text. */
 export function renderMarkdownReport(report: BenchReport): string {
   const lines: string[] = ['# memtune bench', '', `Generated ${escapeText(report.generatedAt)} · ${environmentLine(report)}`, '', optionsLine(report), ''];
+  if (report.merged) {
+    const from = report.merged.from;
+    lines.push(`Merged by memtune bench merge from ${from.length} report${from.length === 1 ? '' : 's'}: ${from.map((file) => `\`${file}\``).join(', ')}`, '');
+  }
   if (report.packages.length > 0) {
     lines.push(
       '| Package | Compiler | Status | Peak RSS | Peak heap | Retained heap | Heap limit | Wall | Files | Types |',
