@@ -291,7 +291,7 @@ export function pickPeaks(tasks: TurboTask[], reports: ReportPeaks[], estimate: 
     const guess = estimate(task);
     const why =
       applicable.length === 0
-        ? `no report measured ${quote(task.task)}`
+        ? `no report measured ${typeof benched === 'string' ? `the ${quote(benched)} script it benches` : runsTypeCheck(task.task, task.command) ? 'the type-check' : quote(task.task)}`
         : applicable.map((report) => `${report.unmeasured.get(task.dir) ?? `not in the report of ${report.generatedAt} (added since)`}: ${report.file}`).join('; ');
     return { task, bytes: guess.bytes, from: [], estimate: `estimated ${guess.what}; ${why}` };
   });

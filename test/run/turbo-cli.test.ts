@@ -121,7 +121,7 @@ test('no report at all: every peak is estimated and a hint names memtune bench; 
   const estimated = runMemtune(['run', 'typecheck', '--explain', '--', 'turbo', 'run', 'typecheck'], { cwd: dir, env: env() });
   assert.equal(estimated.status, 0, estimated.stderr);
   assert.match(estimated.stderr, /no memtune bench report .*every peak is estimated from source size\.\nMeasure the packages once: memtune bench/);
-  assert.match(estimated.stdout, /a#typecheck {2}packages\/a {2}\d+ MiB {2}estimated from 0 B of source; no report measured "typecheck"/);
+  assert.match(estimated.stdout, /a#typecheck {2}packages\/a {2}\d+ MiB {2}estimated from 0 B of source; no report measured the type-check/);
   const missing = runMemtune(['run', 'typecheck', '--explain', '--', 'turbo', 'run', 'typecheck'], { cwd: dir, env: env({ MEMTUNE_REPORT: join(dir, 'none.json') }) });
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /none\.json: cannot be read \(named in MEMTUNE_REPORT\)/);
