@@ -69,6 +69,14 @@ const FIDELITY = {
     },
     bare: { cwd: sources.root, args: () => [tsc(sources), '-b', 'tsconfig.json', '--force'] },
   }),
+  // --package: the bench a per-package turbo task runs, started in the package itself.
+  'fidelity-package': (sources, runs) => ({
+    subject: 'zod 4.6.7 src/, TypeScript 5.9.3, memtune bench --package started in the package',
+    runsPerRound: 1,
+    rounds: runs,
+    memtune: { cwd: sources.zod, args: ['bench', '--package', '--runs', '1'], pick: byName('@real/zod') },
+    bare: { cwd: sources.zod, args: () => [tsc(sources), '-p', 'tsconfig.json', '--noEmit'] },
+  }),
   // --profile: the check under the heap `memtune run typecheck` gives it, here from NODE_OPTIONS (below zod's
   // default-heap peak of ~400 MiB, so the cap shapes the run), against the user's `memtune run typecheck -- tsc`.
   'fidelity-profile': (sources, runs) => ({

@@ -57,6 +57,19 @@ test("bench --package measures only the package it runs in and writes its report
   assert.match(resumed.stderr, /resuming the bench in \.memtune\/memtune-journal\.jsonl/, "the package's own journal");
 });
 
+test('a bench of some packages compares only those with the baseline: the others are not gone, just not measured', (t) => {
+  const root = workspace(t);
+  const base = runMemtune(['bench', '--out', 'base'], { cwd: root, env: env() });
+  assert.equal(base.status, 0, base.stderr);
+  const compared = (cwd: string, args: string[]) => {
+    const result = runMemtune(['bench', ...args, '--baseline', join(root, 'base', 'memtune-report.json'), '--out', join(root, 'out'), '--json'], { cwd, env: env() });
+    assert.equal(result.status, 0, result.stderr);
+    return (JSON.parse(result.stdout) as BenchReport).baseline!.packages.map((pkg) => [pkg.name, pkg.state]);
+  };
+  assert.deepEqual(compared(root, ['--filter', 'a']), [['a', 'compared']]);
+  assert.deepEqual(compared(join(root, 'packages', 'b'), ['--package']), [['b', 'compared']]);
+});
+
 test('bench --package at the workspace root, or with --filter, --shard or --solution, is refused before anything is written', (t) => {
   const root = workspace(t);
   const atRoot = runMemtune(['bench', '--package'], { cwd: root, env: env() });

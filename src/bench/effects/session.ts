@@ -4,7 +4,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { baselineKey, baselinePeaks, comparableBaseline, compareWithBaseline, maxGrowthWithoutBaseline, parseBaseline } from '../baseline.js';
 import { JOURNAL_FILE, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey, type ParsedJournal } from '../journal.js';
-import { expandSolutionTargets, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
+import { expandSolutionTargets, matchesFilter, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
 import { buildReport, missingRuns, shownName, type MeasuredTarget } from '../report/report.js';
 import { renderMarkdownReport } from '../report/markdown.js';
@@ -249,6 +249,18 @@ function shardOf(
     packages,
     baseline: (report) => ({ ...report, packages: report.packages.filter((pkg) => keep(baselineKey(pkg.name, pkg.task))), solution: null }),
   };
+}
+
+/**
+ * The baseline's packages this bench selected: with --filter those it matches, run inside a package (--package) that
+ * package's. The others are not `gone` from the workspace, just not measured here.
+ */
+function withinSelection(baseline: BenchReport, filters: string[], packageDir: string | undefined): BenchReport {
+  if (filters.length === 0 && packageDir === undefined) return baseline;
+  // A project of a solution-style package is named `name (tsconfig.app.json)`: --filter matched the package's name.
+  const selected = (pkg: { name: string; dir: string }) =>
+    (packageDir === undefined || pkg.dir === packageDir) && (filters.length === 0 || filters.some((filter) => matchesFilter(filter, pkg.name.replace(/ \(.*\)$/, ''), pkg.dir)));
+  return { ...baseline, packages: baseline.packages.filter(selected) };
 }
 
 type Configs = Map<string, ProjectConfig | UnreadableConfig>;
@@ -724,7 +736,10 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
     ...(bench.variants.length > 0 ? { variants: bench.variants } : {}),
   });
   if (shard) report.shard = { index: shard.index, count: shard.count, packages: shard.packages };
-  if (baseline) report.baseline = compareWithBaseline(report, shard ? shard.baseline(baseline) : baseline, baselineShown!, bench.maxGrowth, baselineWarnings);
+  if (baseline) {
+    const selected = withinSelection(baseline, bench.filters, plan.mode === 'package' ? plan.targets[0]?.relDir : undefined);
+    report.baseline = compareWithBaseline(report, shard ? shard.baseline(selected) : selected, baselineShown!, bench.maxGrowth, baselineWarnings);
+  }
   writeReport(out, report, (file, error) => {
     return new UsageError({
       where: shownPath(cwd, file),
