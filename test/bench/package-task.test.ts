@@ -34,7 +34,8 @@ function workspace(t: TestContext): string {
   return root;
 }
 
-const env = () => cleanEnv({ MEMTUNE_MEMORY_LIMIT: '4GiB', TURBO_TELEMETRY_DISABLED: '1', TURBO_CONCURRENCY: undefined, MEMTUNE_REPORT: undefined, MEMTUNE_TASK_LIMITS: undefined });
+const env = () =>
+  cleanEnv({ MEMTUNE_MEMORY_LIMIT: '4GiB', TURBO_TELEMETRY_DISABLED: '1', TURBO_CONCURRENCY: undefined, MEMTUNE_REPORT: undefined, MEMTUNE_TASK_LIMITS: undefined });
 
 const reportAt = (dir: string): BenchReport => JSON.parse(readFileSync(join(dir, '.memtune', 'memtune-report.json'), 'utf8')) as BenchReport;
 
@@ -61,7 +62,10 @@ test('bench --package at the workspace root, or with --filter, --shard or --solu
   for (const [option, ...rest] of [['--filter', 'b'], ['--shard', '1/2'], ['--solution']] as const) {
     const refused = runMemtune(['bench', '--package', option, ...rest], { cwd: inPackage, env: env() });
     assert.equal(refused.status, 2, `${option}: ${refused.stderr}`);
-    assert.match(refused.stderr, new RegExp(`^memtune: --package and ${option} cannot be combined: .*\\.\\nDrop ${option}, or run it at the workspace root without --package\\.$`, 'm'));
+    assert.match(
+      refused.stderr,
+      new RegExp(`^memtune: --package and ${option} cannot be combined: .*\\.\\nDrop ${option}, or run it at the workspace root without --package\\.$`, 'm'),
+    );
   }
   assert.ok(!existsSync(join(root, '.memtune')));
   assert.ok(!existsSync(join(inPackage, '.memtune')));
