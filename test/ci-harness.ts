@@ -192,7 +192,11 @@ export function runJob(runner: Runner, name: string, event: Event): JobRun {
         }
         case 'actions/download-artifact': {
           // With `pattern` and several artifacts, each goes into a directory of its name under `path`.
-          const pattern = new RegExp(`^${input('pattern').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+          const pattern = new RegExp(
+            `^${input('pattern')
+              .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+              .replaceAll('*', '.*')}$`,
+          );
           const names = existsSync(runner.artifacts) ? readdirSync(runner.artifacts).filter((artifact) => pattern.test(artifact)) : [];
           for (const artifact of names) cpSync(join(runner.artifacts, artifact), join(checkout, input('path'), artifact), { recursive: true });
           break;
@@ -214,7 +218,7 @@ export function runJob(runner: Runner, name: string, event: Event): JobRun {
     logs.set(title, log);
     if (result.status !== 0 && failed === undefined) failed = `${name}: ${title} failed (exit ${result.status}):\n${log}`;
   }
-  return { logs, summary: readFileSync(summary, 'utf8'), outputs: readFileSync(outputs, 'utf8'), checkout, failed };
+  return { logs, summary: readFileSync(summary, 'utf8'), outputs: readFileSync(outputs, 'utf8'), checkout, ...(failed === undefined ? {} : { failed }) };
 }
 
 /** runJob for a job that must pass. */

@@ -55,14 +55,15 @@ test('the matrix workflow on an npm + turbo monorepo: the shards measure every p
     const merged = readReport(join(main.merge.checkout, '.memtune', 'memtune-report.json'));
     const names = merged.packages.map((pkg) => pkg.name);
     assert.deepEqual(names, PACKAGES);
-    assert.deepEqual(
-      readdirSync(main.runner.artifacts).sort(),
-      ['memtune-report', ...shards().map((shard) => `memtune-shard-${shard}`)].sort(),
-    );
+    assert.deepEqual(readdirSync(main.runner.artifacts).sort(), ['memtune-report', ...shards().map((shard) => `memtune-shard-${shard}`)].sort());
     const single = spawnSync('npx', ['memtune', 'bench', '--out', '.memtune/single', '--json'], { cwd: main.merge.checkout, env: cleanEnv(), encoding: 'utf8' });
     assert.equal(single.status, 0, single.stderr);
     assert.deepEqual(names, (JSON.parse(single.stdout) as BenchReport).packages.map((pkg) => pkg.name).sort());
-    assert.deepEqual(readReport(baseline).packages.map((pkg) => pkg.name), PACKAGES, 'the merged report is the next baseline');
+    assert.deepEqual(
+      readReport(baseline).packages.map((pkg) => pkg.name),
+      PACKAGES,
+      'the merged report is the next baseline',
+    );
     assert.match(main.merge.summary, /^# memtune bench/m);
     for (const job of main.shardJobs) assert.equal(job.summary, '', 'a shard leaves the summary to the merge job');
   });

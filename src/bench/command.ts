@@ -382,7 +382,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
 function refuseWithPackage(values: Values): void {
   const reasons: Array<[string, boolean, string]> = [
     ['--filter', values.filter !== undefined, 'the package is the one memtune runs in'],
-    ['--shard', values.shard !== undefined, 'one package is not split over CI jobs (turbo spreads the packages\' tasks itself)'],
+    ['--shard', values.shard !== undefined, "one package is not split over CI jobs (turbo spreads the packages' tasks itself)"],
     ['--solution', values.solution === true, 'the root build spans every package'],
   ];
   for (const [option, given, why] of reasons) {

@@ -16,7 +16,10 @@ const merge = (inputs: MergeInput[], allowMixed = false, allowMissingShards = fa
   mergeReports(inputs, { allowMixed, allowMissingShards, generatedAt: '2026-12-04T00:00:00.000Z' });
 /** The report of shard `index` of `count` holding `names`. */
 const shardOf = (index: number, count: number, names: string[]) =>
-  reportOf(names.map((name) => pkg(name)), { shard: { index, count, packages: names.map((name) => `packages/${name}`) } });
+  reportOf(
+    names.map((name) => pkg(name)),
+    { shard: { index, count, packages: names.map((name) => `packages/${name}`) } },
+  );
 
 function refusal(fn: () => unknown): string {
   try {
@@ -119,21 +122,32 @@ test('merge keeps variants the inputs share and drops them with a note when thei
 
 test('merge refuses shard reports that are not one whole split, naming the missing shards', () => {
   const cases: Array<[string, MergeInput[], RegExp]> = [
-    ['one shard of three missing', [input('s1', shardOf(1, 3, ['a'])), input('s3', shardOf(3, 3, ['c']))], /merge: shard 2 of 3 is missing: the merged report would lack its packages/],
-    ['two shards of four missing', [input('s2', shardOf(2, 4, ['b'])), input('s4', shardOf(4, 4, []))], /merge: shards 1 and 3 of 4 are missing/],
     [
-      'shards of two different splits',
-      [input('s1', shardOf(1, 2, ['a'])), input('t2', shardOf(2, 3, ['a']))],
-      /different splits: shard 1\/2 \(s1\), shard 2\/3 \(t2\)/,
+      'one shard of three missing',
+      [input('s1', shardOf(1, 3, ['a'])), input('s3', shardOf(3, 3, ['c']))],
+      /merge: shard 2 of 3 is missing: the merged report would lack its packages/,
     ],
-    ['one shard twice (both empty, so no package is shared)', [input('s1', shardOf(1, 2, ['a'])), input('x', shardOf(2, 2, [])), input('y', shardOf(2, 2, []))], /merge "y": is shard 2\/2, and so is "x"/],
+    ['two shards of four missing', [input('s2', shardOf(2, 4, ['b'])), input('s4', shardOf(4, 4, []))], /merge: shards 1 and 3 of 4 are missing/],
+    ['shards of two different splits', [input('s1', shardOf(1, 2, ['a'])), input('t2', shardOf(2, 3, ['a']))], /different splits: shard 1\/2 \(s1\), shard 2\/3 \(t2\)/],
+    [
+      'one shard twice (both empty, so no package is shared)',
+      [input('s1', shardOf(1, 2, ['a'])), input('x', shardOf(2, 2, [])), input('y', shardOf(2, 2, []))],
+      /merge "y": is shard 2\/2, and so is "x"/,
+    ],
   ];
   for (const [name, inputs, expected] of cases) {
     const message = refusal(() => merge(inputs));
     assert.match(message, expected, name);
   }
-  assert.match(refusal(() => merge([input('s1', shardOf(1, 3, ['a']))])), /--allow-missing-shards/);
-  assert.match(refusal(() => merge([input('s1', shardOf(1, 2, ['a'])), input('t2', shardOf(2, 3, ['b']))], false, true)), /different splits/, 'the flag lets missing shards through, not mixed splits');
+  assert.match(
+    refusal(() => merge([input('s1', shardOf(1, 3, ['a']))])),
+    /--allow-missing-shards/,
+  );
+  assert.match(
+    refusal(() => merge([input('s1', shardOf(1, 2, ['a'])), input('t2', shardOf(2, 3, ['b']))], false, true)),
+    /different splits/,
+    'the flag lets missing shards through, not mixed splits',
+  );
 });
 
 test('merge takes a whole split, also beside reports made without --shard, and --allow-missing-shards names what is missing in the notes', () => {
@@ -149,7 +163,10 @@ test('merge takes a whole split, also beside reports made without --shard, and -
     partial.packages.map((p) => p.name),
     ['a', 'c'],
   );
-  assert.ok(partial.recommendations.notes.includes('merged with --allow-missing-shards: shard 2 of 3 is missing; its packages are not in this report'), partial.recommendations.notes.join('\n'));
+  assert.ok(
+    partial.recommendations.notes.includes('merged with --allow-missing-shards: shard 2 of 3 is missing; its packages are not in this report'),
+    partial.recommendations.notes.join('\n'),
+  );
 });
 
 function writeReportFile(dir: string, name: string, report: BenchReport): string {
@@ -221,7 +238,9 @@ test('bench merge --update-baseline writes the merged report as the next baselin
   writeReportFile(dir, 'shard-1', shardOf(1, 2, ['api']));
   writeReportFile(dir, 'shard-2', reportOf([pkg('web', { peakRssBytes: 900 * MiB })], { shard: { index: 2, count: 2, packages: ['packages/web'] } }));
   writeReportFile(dir, 'main', reportOf([pkg('api'), pkg('web')]));
-  const result = runMemtune(['bench', 'merge', 'shard-1', 'shard-2', '--out', 'merged', '--baseline', 'main/memtune-report.json', '--update-baseline', 'next/baseline.json'], { cwd: dir });
+  const result = runMemtune(['bench', 'merge', 'shard-1', 'shard-2', '--out', 'merged', '--baseline', 'main/memtune-report.json', '--update-baseline', 'next/baseline.json'], {
+    cwd: dir,
+  });
   assert.equal(result.status, 1, result.stderr);
   assert.match(result.stderr, /web \(packages\/web\) regressed/);
   assert.match(result.stderr, /wrote baseline next\/baseline.json/);
@@ -232,7 +251,9 @@ test('bench merge --update-baseline writes the merged report as the next baselin
     ['api', 'web'],
   );
   // The merged report as the baseline of the next merge: the same figures do not regress.
-  const again = runMemtune(['bench', 'merge', 'shard-1', 'shard-2', '--out', 'merged', '--baseline', 'next/baseline.json', '--update-baseline', 'next/baseline.json'], { cwd: dir });
+  const again = runMemtune(['bench', 'merge', 'shard-1', 'shard-2', '--out', 'merged', '--baseline', 'next/baseline.json', '--update-baseline', 'next/baseline.json'], {
+    cwd: dir,
+  });
   assert.equal(again.status, 0, again.stderr);
 });
 

@@ -59,7 +59,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const maxGrowth = values['max-growth'] === undefined ? DEFAULT_OPTIONS.maxGrowth : parseMaxGrowth(values['max-growth']);
   const inputs = positionals.map((given) => readMergeInput(given, cwd));
-  const report = mergeReports(inputs, { allowMixed: values['allow-mixed'] === true, allowMissingShards: values['allow-missing-shards'] === true, generatedAt: new Date().toISOString() });
+  const report = mergeReports(inputs, {
+    allowMixed: values['allow-mixed'] === true,
+    allowMissingShards: values['allow-missing-shards'] === true,
+    generatedAt: new Date().toISOString(),
+  });
   if (values.out === undefined) {
     throw new UsageError({ message: 'bench merge needs --out: the directory the merged report goes to.', fix: 'Add e.g. --out .memtune-merged' });
   }
