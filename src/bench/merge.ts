@@ -118,9 +118,9 @@ function solutionOf(inputs: readonly MergeInput[]): PackageResult | null {
 const plural = (numbers: number[]) => (numbers.length === 1 ? `shard ${numbers[0]}` : `shards ${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}`);
 
 /**
- * The shard reports (those with `shard`) must be the whole of one `--shard i/n` split: one n, each i once. A shard whose CI
- * job failed made no report, and merging without it would pass for a bench of fewer packages. Refuses mixed n and a
- * repeated i always, missing shards unless `allowMissing`; then returns the note that names them.
+ * The shard reports (those with `shard`) must be the whole of one `--shard i/n` split: one n, balanced by one baseline, each i once. A shard whose CI
+ * job failed made no report, and merging without it would pass for a bench of fewer packages. Refuses mixed n, mixed
+ * baselines and a repeated i always, missing shards unless `allowMissing`; then returns the note that names them.
  */
 function missingShardsNote(inputs: readonly MergeInput[], allowMissing: boolean): string | undefined {
   const shards = inputs.flatMap((input) => (input.report.shard ? [{ input, ...input.report.shard }] : []));
@@ -131,6 +131,21 @@ function missingShardsNote(inputs: readonly MergeInput[], allowMissing: boolean)
       where: 'merge',
       message: `the shard reports come from different splits: ${shards.map((shard) => `shard ${shard.index}/${shard.count} (${shard.input.file})`).join(', ')}.`,
       fix: 'Merge the shards of one split: the reports of --shard 1/n to n/n with one n.',
+    });
+  }
+  // Shards split by different baselines (a cache restored by some shard jobs and not others, or a newer one) split
+  // differently: some packages measured twice, others by no shard.
+  const balanced = new Map<string, string[]>();
+  for (const shard of shards) {
+    if (shard.balancedBy === undefined) continue;
+    const by = shard.balancedBy === null ? 'source sizes (no --baseline)' : `the baseline of ${shard.balancedBy}`;
+    balanced.set(by, [...(balanced.get(by) ?? []), `${shard.index}/${shard.count}`]);
+  }
+  if (balanced.size > 1) {
+    throw new UsageError({
+      where: 'merge',
+      message: `the shards were split by different costs: ${[...balanced].map(([by, list]) => `shard ${list.join(', ')} by ${by}`).join('; ')}; their splits differ, and a package may be measured twice or by no shard.`,
+      fix: 'Give every shard of the split the same --baseline file (or none), then measure them again.',
     });
   }
   const count = shards[0]!.count;

@@ -722,7 +722,7 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
     ...(options.runner ? { runner: { spec: options.runner, profiles: loadProfiles() } } : {}),
     ...(bench.variants.length > 0 ? { variants: bench.variants } : {}),
   });
-  if (shard) report.shard = { index: shard.index, count: shard.count, packages: shard.packages };
+  if (shard) report.shard = { index: shard.index, count: shard.count, packages: shard.packages, balancedBy: baseline?.generatedAt ?? null };
   if (baseline) report.baseline = compareWithBaseline(report, shard ? shard.baseline(baseline) : baseline, baselineShown!, bench.maxGrowth, baselineWarnings);
   writeReport(out, report, (file, error) => {
     return new UsageError({
