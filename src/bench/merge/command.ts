@@ -41,9 +41,9 @@ const USAGE = [
   '',
   'Refuses (exit 2, nothing written): no input, an input that is not a report, one report given twice, two reports',
   'holding the same package (directory, task and variant), two --solution builds, different schema versions, shard',
-  'reports of different --shard splits, and without --allow-missing-shards a shard of a split missing, without',
-  '--allow-mixed different Node majors or compilers. Exits 1 when a merged package ran out of memory, timed',
-  'out, was killed or crashed, or a figure regressed against --baseline. See docs/bench.md.',
+  'reports of different --shard splits or split by different baselines, and without --allow-missing-shards a shard',
+  'of a split missing, without --allow-mixed different Node majors or compilers. Exits 1 when a merged package ran',
+  'out of memory, timed out, was killed or crashed, or a figure regressed against --baseline. See docs/bench.md.',
 ].join('\n');
 
 export async function run(argv: string[]): Promise<number> {
