@@ -256,7 +256,7 @@ function outputFormat(values: Values): OutputFormat {
  * half a file), its directory made when missing. Written whatever the gate said; a file that cannot be
  * written exits 2 (the report in --out is already there).
  */
-function updateBaseline(report: BenchReport, given: string, cwd: string, code: number): number {
+export function updateBaseline(report: BenchReport, given: string, cwd: string, code: number): number {
   const file = resolve(cwd, given);
   try {
     mkdirSync(dirname(file), { recursive: true });

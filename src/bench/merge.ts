@@ -31,6 +31,16 @@ function refuseRepeats(inputs: readonly MergeInput[]): void {
     }
     seen.set(input.real, input);
   }
+  const schemas = new Set(inputs.map((input) => input.report.schemaVersion));
+  if (schemas.size > 1) {
+    throw new UsageError({
+      message: `the reports have different schemaVersion: ${inputs.map((input) => `${input.file} ${input.report.schemaVersion}`).join(', ')}; this memtune writes ${SCHEMA_VERSION}.`,
+      fix: 'Measure them again with one version of memtune.',
+    });
+  }
+}
+
+function refuseSharedPackages(inputs: readonly MergeInput[]): void {
   const owner = new Map<string, MergeInput>();
   for (const input of inputs) {
     for (const pkg of input.report.packages) {
@@ -45,13 +55,6 @@ function refuseRepeats(inputs: readonly MergeInput[]): void {
       }
       owner.set(packageKey(pkg), input);
     }
-  }
-  const schemas = new Set(inputs.map((input) => input.report.schemaVersion));
-  if (schemas.size > 1) {
-    throw new UsageError({
-      message: `the reports have different schemaVersion: ${inputs.map((input) => `${input.file} ${input.report.schemaVersion}`).join(', ')}; this memtune writes ${SCHEMA_VERSION}.`,
-      fix: 'Measure them again with one version of memtune.',
-    });
   }
 }
 
@@ -112,6 +115,61 @@ function solutionOf(inputs: readonly MergeInput[]): PackageResult | null {
   return withSolution[0]?.report.solution ?? null;
 }
 
+const plural = (numbers: number[]) => (numbers.length === 1 ? `shard ${numbers[0]}` : `shards ${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}`);
+
+/**
+ * The shard reports (those with `shard`) must be the whole of one `--shard i/n` split: one n, balanced by one baseline, each i once. A shard whose CI
+ * job failed made no report, and merging without it would pass for a bench of fewer packages. Refuses mixed n, mixed
+ * baselines and a repeated i always, missing shards unless `allowMissing`; then returns the note that names them.
+ */
+function missingShardsNote(inputs: readonly MergeInput[], allowMissing: boolean): string | undefined {
+  const shards = inputs.flatMap((input) => (input.report.shard ? [{ input, ...input.report.shard }] : []));
+  if (shards.length === 0) return undefined;
+  const counts = new Set(shards.map((shard) => shard.count));
+  if (counts.size > 1) {
+    throw new UsageError({
+      where: 'merge',
+      message: `the shard reports come from different splits: ${shards.map((shard) => `shard ${shard.index}/${shard.count} (${shard.input.file})`).join(', ')}.`,
+      fix: 'Merge the shards of one split: the reports of --shard 1/n to n/n with one n.',
+    });
+  }
+  // Shards split by different baselines (a cache restored by some shard jobs and not others, or a newer one) split
+  // differently: some packages measured twice, others by no shard.
+  const balanced = new Map<string, string[]>();
+  for (const shard of shards) {
+    if (shard.balancedBy === undefined) continue;
+    const by = shard.balancedBy === null ? 'source sizes (no --baseline)' : `the baseline of ${shard.balancedBy}`;
+    balanced.set(by, [...(balanced.get(by) ?? []), `${shard.index}/${shard.count}`]);
+  }
+  if (balanced.size > 1) {
+    throw new UsageError({
+      where: 'merge',
+      message: `the shards were split by different costs: ${[...balanced].map(([by, list]) => `shard ${list.join(', ')} by ${by}`).join('; ')}; their splits differ, and a package may be measured twice or by no shard.`,
+      fix: 'Give every shard of the split the same --baseline file (or none), then measure them again.',
+    });
+  }
+  const count = shards[0]!.count;
+  const byIndex = new Map<number, MergeInput>();
+  for (const shard of shards) {
+    const earlier = byIndex.get(shard.index);
+    if (earlier !== undefined) {
+      throw new UsageError({ where: `merge ${quote(shard.input.file)}`, message: `is shard ${shard.index}/${count}, and so is ${quote(earlier.file)}.`, fix: FIX_SAME });
+    }
+    byIndex.set(shard.index, shard.input);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((index) => !byIndex.has(index));
+  if (missing.length === 0) return undefined;
+  const text = `${plural(missing)} of ${count} ${missing.length === 1 ? 'is' : 'are'} missing`;
+  if (!allowMissing) {
+    throw new UsageError({
+      where: 'merge',
+      message: `${text}: the merged report would lack ${missing.length === 1 ? 'its' : 'their'} packages and pass for a bench of fewer.`,
+      fix: "Pass every shard's report (a CI job that failed made none: see its log), or --allow-missing-shards to merge what there is.",
+    });
+  }
+  return `merged with --allow-missing-shards: ${text}; ${missing.length === 1 ? 'its' : 'their'} packages are not in this report`;
+}
+
 /** The variants when every input has the same list; otherwise none, with why. */
 function variantsOf(inputs: readonly MergeInput[]): { list: VariantSpec[]; note?: string } | undefined {
   const lists = inputs.map((input) => JSON.stringify(input.report.variants?.list ?? null));
@@ -124,10 +182,11 @@ function variantsOf(inputs: readonly MergeInput[]): { list: VariantSpec[]; note?
  * One report from several (the shards of one bench, or per-package reports): packages and skipped together,
  * sorted by directory; the environment and options of the first (its runs the fewest of any, its compilers
  * all of theirs); recommendations made again over every package. Refuses a report given twice, a package
- * in two reports and a second --solution build; reports from different Node majors or a package measured
+ * in two reports, a second --solution build, shard reports of different splits or of one split with a shard
+ * missing (unless `allowMissingShards`, which says so in the notes); reports from different Node majors or a package measured
  * with different compilers unless `allowMixed`, which lists them under `merged.mixed`.
  */
-export function mergeReports(inputs: readonly MergeInput[], options: { allowMixed: boolean; generatedAt: string }): BenchReport {
+export function mergeReports(inputs: readonly MergeInput[], options: { allowMixed: boolean; allowMissingShards?: boolean; generatedAt: string }): BenchReport {
   if (inputs.length === 0) {
     throw new UsageError({
       message: 'bench merge needs at least one report to merge.',
@@ -135,6 +194,9 @@ export function mergeReports(inputs: readonly MergeInput[], options: { allowMixe
     });
   }
   refuseRepeats(inputs);
+  // Before the packages: shards of two different splits share packages, and the split is what to fix.
+  const missingShards = missingShardsNote(inputs, options.allowMissingShards === true);
+  refuseSharedPackages(inputs);
   const mixed = mixedFacts(inputs);
   if (mixed.length > 0 && !options.allowMixed) {
     throw new UsageError({
@@ -161,5 +223,6 @@ export function mergeReports(inputs: readonly MergeInput[], options: { allowMixe
   );
   if (variants?.note !== undefined) report.recommendations.notes.push(variants.note);
   for (const fact of mixed) report.recommendations.notes.push(`merged with --allow-mixed: ${fact}`);
+  if (missingShards !== undefined) report.recommendations.notes.push(missingShards);
   return report;
 }

@@ -217,8 +217,12 @@ export interface BenchReport {
   baseline?: BaselineComparison;
   /** With --variant: each variant's figures against the first's. */
   variants?: VariantsReport;
-  /** With --shard: which shard of how many this report is, and the directories of its packages. */
-  shard?: { index: number; count: number; packages: string[] };
+  /**
+   * With --shard: which shard of how many this report is, and the directories of its packages. `balancedBy`: the
+   * `generatedAt` of the --baseline report whose costs split the packages, null when their source sizes did (no
+   * baseline); absent in reports of older benches.
+   */
+  shard?: { index: number; count: number; packages: string[]; balancedBy?: string | null };
   recommendations: Recommendations;
   /** Made by `memtune bench merge`: the reports it was merged from, and what differed between them (with --allow-mixed). */
   merged?: MergedFrom;

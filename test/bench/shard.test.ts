@@ -129,7 +129,7 @@ test('bench --shard 1/2 and --shard 2/2 measure disjoint sets of packages whose 
     assert.equal(result.status, 0, result.stderr);
     const report = reportOf(out);
     const names = report.packages.map((pkg) => pkg.dir).sort();
-    assert.deepEqual(report.shard, { index: Number(shard[0]), count: 2, packages: names });
+    assert.deepEqual(report.shard, { index: Number(shard[0]), count: 2, packages: names, balancedBy: null }, 'split by source sizes');
     assert.deepEqual(report.skipped, [], "another shard's packages are not skipped");
     const journal = JSON.parse(readFileSync(join(out, 'memtune-journal.jsonl'), 'utf8').split('\n')[0]!);
     assert.equal(journal.options.shard, shard, 'a --resume continues the same shard');
@@ -153,6 +153,7 @@ test('with --baseline, a shard compares only its own packages (none of another s
   const report = reportOf(out);
   assert.ok(report.packages.length > 0 && report.packages.length < 4);
   assert.deepEqual(report.baseline?.packages.map((pkg) => [pkg.dir, pkg.state]).sort(), report.packages.map((pkg) => [pkg.dir, 'compared']).sort());
+  assert.equal(report.shard?.balancedBy, reportOf(full).generatedAt, 'the shard records the baseline that split it');
 });
 
 test('a shard with no package (more shards than packages) succeeds, says so and writes a report with no packages', (t) => {
@@ -163,7 +164,7 @@ test('a shard with no package (more shards than packages) succeeds, says so and 
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stderr, /memtune: shard 6\/6 has no package: 4 packages over 6 shards/);
   const report = reportOf(out);
-  assert.deepEqual([report.packages, report.shard], [[], { index: 6, count: 6, packages: [] }]);
+  assert.deepEqual([report.packages, report.shard], [[], { index: 6, count: 6, packages: [], balancedBy: null }]);
 });
 
 test('bad --shard values and --shard with --solution exit 2 before anything runs or is written', (t) => {

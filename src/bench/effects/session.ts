@@ -735,7 +735,7 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
     ...(options.runner ? { runner: { spec: options.runner, profiles: loadProfiles() } } : {}),
     ...(bench.variants.length > 0 ? { variants: bench.variants } : {}),
   });
-  if (shard) report.shard = { index: shard.index, count: shard.count, packages: shard.packages };
+  if (shard) report.shard = { index: shard.index, count: shard.count, packages: shard.packages, balancedBy: baseline?.generatedAt ?? null };
   if (baseline) {
     const selected = withinSelection(baseline, bench.filters, plan.mode === 'package' ? plan.targets[0]?.relDir : undefined);
     report.baseline = compareWithBaseline(report, shard ? shard.baseline(selected) : selected, baselineShown!, bench.maxGrowth, baselineWarnings);
