@@ -179,12 +179,19 @@ export interface PlannedPackage {
   compiler: Pick<CompilerInfo, 'version'>;
 }
 
+/** The package a result belongs to: a project of a solution-style package is named `name (tsconfig.app.json)`. */
+export function packageNameOf(resultName: string): string {
+  return resultName.replace(/ \(.*\)$/, '');
+}
+
 const major = (version: string) => version.replace(/^v/, '').split('.')[0] ?? version;
 
 /**
  * Refuses a baseline that cannot say anything about this bench, before any run starts: no package (by
  * name and task) in common, or a package whose compiler major differs (another compiler, another
  * figure). The workspace root path is not compared: it differs between a laptop and a CI runner.
+ * With `wholeBench` (a --shard, which reads only its own packages' tsconfigs) the whole bench's packages are
+ * matched by package name instead, so that every shard of one bench takes the same baseline or refuses it.
  * Returns the differences that only weaken the comparison, as warnings.
  */
 export function comparableBaseline(
@@ -192,26 +199,31 @@ export function comparableBaseline(
   file: string,
   planned: readonly PlannedPackage[],
   current: { environment: Pick<BenchEnvironment, 'node' | 'cpu' | 'memoryLimit'>; runs: number },
+  wholeBench?: ReadonlyArray<{ name: string; compiler: Pick<CompilerInfo, 'version'> }>,
 ): string[] {
   const where = `--baseline ${quote(file)}`;
   const before = byKey(baseline);
-  const common = planned.filter((pkg) => before.has(baselineKey(pkg.name, pkg.task)));
-  if (common.length === 0) {
+  const pairs = wholeBench
+    ? wholeBench.flatMap((pkg) => [...before.values()].filter((old) => packageNameOf(old.name) === pkg.name).map((old) => ({ pkg, old })))
+    : planned.flatMap((pkg) => {
+        const old = before.get(baselineKey(pkg.name, pkg.task));
+        return old === undefined ? [] : [{ pkg, old }];
+      });
+  if (pairs.length === 0) {
     const list = (names: string[]) => (names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', ') || 'none');
     throw new UsageError({
       where,
       message:
         `has no package in common with this run (by name and task): the baseline measured ${list([...before.values()].map((pkg) => `${pkg.name} (${pkg.task})`))}; ` +
-        `this run plans ${list(planned.map((pkg) => `${pkg.name} (${pkg.task})`))}.`,
+        `this run plans ${list(wholeBench ? wholeBench.map((pkg) => pkg.name) : planned.map((pkg) => `${pkg.name} (${pkg.task})`))}.`,
       fix: 'Pass the baseline of this workspace and task (same --script, --filter), or measure a new one with --update-baseline.',
     });
   }
-  const changed = common.flatMap((pkg) => {
-    const old = before.get(baselineKey(pkg.name, pkg.task))!;
-    return major(old.compiler.version) === major(pkg.compiler.version)
+  const changed = pairs.flatMap(({ pkg, old }) =>
+    major(old.compiler.version) === major(pkg.compiler.version)
       ? []
-      : [{ where, message: `${pkg.name}: the baseline measured TypeScript ${old.compiler.version}, this run uses ${pkg.compiler.version} (another major).` }];
-  });
+      : [{ where, message: `${old.name}: the baseline measured TypeScript ${old.compiler.version}, this run uses ${pkg.compiler.version} (another major).` }],
+  );
   if (changed.length > 0) {
     throw new UsageError({ problems: changed, fix: 'Another compiler major is another figure: measure a new baseline with --update-baseline.' });
   }
@@ -221,7 +233,8 @@ export function comparableBaseline(
     warnings.push(`the baseline ran on Node ${env.node}, this run on ${current.environment.node}: V8's heap sizing differs between majors.`);
   if (env.cpu.count !== current.environment.cpu.count)
     warnings.push(`the baseline had ${env.cpu.count} CPUs, this run ${current.environment.cpu.count}: parallel runs and GC timing differ.`);
-  if (env.memoryLimit.bytes !== current.environment.memoryLimit.bytes) {
+  // Machines of one kind report their memory a few MiB apart: only a real difference changes V8's sizing.
+  if (Math.abs(env.memoryLimit.bytes - current.environment.memoryLimit.bytes) > 0.01 * Math.max(env.memoryLimit.bytes, current.environment.memoryLimit.bytes)) {
     warnings.push(
       `the baseline had a memory limit of ${(env.memoryLimit.bytes / MiB).toFixed(0)} MiB, this run ${(current.environment.memoryLimit.bytes / MiB).toFixed(0)} MiB: V8 sizes its heap from it.`,
     );

@@ -10,7 +10,7 @@ import { parseVariants } from './variants.js';
 import { parseShard } from './shard.js';
 import { DEFAULT_OPTIONS } from './journal.js';
 import { brokenPackages, endedText } from './report/report.js';
-import { deltaText, renderMarkdownReport } from './report/markdown.js';
+import { deltaText, renderDryRun, renderMarkdownReport } from './report/markdown.js';
 import { errorCommand, githubAnnotations, githubOutputs } from './report/github.js';
 import { appendToGitHubFile } from './effects/github.js';
 import type { BenchReport, RecordedOptions, RunFigures } from './types.js';
@@ -24,7 +24,7 @@ import { detectMemoryLimit } from '../shared/effects/memory-limit.js';
 import { DEFAULT_BUDGET_PERCENT } from '../shared/concurrency.js';
 import { formatBytes, parseByteSize, parsePercent } from '../shared/size.js';
 import type { BenchJob } from './effects/run-jobs.js';
-import { runBench, type BenchOptions, type BenchOutcome } from './effects/session.js';
+import { dryRunBench, runBench, type BenchOptions, type BenchOutcome } from './effects/session.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -54,6 +54,7 @@ const OPTIONS = {
   'find-min-heap': { type: 'boolean' },
   shard: { type: 'string' },
   package: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 const USAGE = [
@@ -82,6 +83,8 @@ const USAGE = [
   '                      per package that turbo can cache and run side by side (docs/bench.md, "One turbo task per package")',
   '  --out=DIR           where the journal and reports go (default: .memtune at the workspace root; with --package, in the package)',
   '  --resume            continue an interrupted bench from its journal, with its options, measuring only what is missing',
+  "  --dry-run           print what would be measured (packages, tasks, compilers, expected peaks, this shard's share)",
+  '                      after reading each tsconfig with its compiler; nothing is built, measured or written',
   '  --json              print the report JSON on stdout instead of the table',
   '  --baseline=FILE     compare with an earlier memtune-report.json; exit 1 when a memory figure regressed',
   "  --max-growth=N%     how much a figure may grow over the baseline (default 10%; growth under 8 MiB or within the baseline's own spread never counts)",
@@ -203,6 +206,7 @@ export async function run(argv: string[]): Promise<number> {
   endQuietlyWhenStdoutCloses();
   const format = outputFormat(values);
   const options = benchOptions(values, process.cwd());
+  if (values['dry-run']) return printDryRun(options, format);
   const controller = new AbortController();
   let caught: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -343,6 +347,7 @@ function benchOptions(values: Values, cwd: string): BenchOptions {
     }
   }
   if (values.package) refuseWithPackage(values);
+  if (values['dry-run']) refuseWithDryRun(values);
   if (values['max-growth'] !== undefined && values.baseline === undefined && !values.resume) {
     throw maxGrowthWithoutBaseline();
   }
@@ -388,6 +393,29 @@ function refuseWithPackage(values: Values): void {
   for (const [option, given, why] of reasons) {
     if (given) throw new UsageError({ message: `--package and ${option} cannot be combined: ${why}.`, fix: `Drop ${option}, or run it at the workspace root without --package.` });
   }
+}
+
+/** --dry-run measures nothing: the options about what happens after the runs, or that continue runs, have nothing to act on. */
+function refuseWithDryRun(values: Values): void {
+  const reasons: Array<[string, boolean, string]> = [
+    ['--resume', values.resume === true, 'a resumed bench is planned from its journal, and only measuring continues it'],
+    ['--write', values.write === true, 'there is no measured heap to write'],
+    ['--update-baseline', values['update-baseline'] !== undefined, 'there is no report to keep as a baseline'],
+    ['--find-min-heap', values['find-min-heap'] === true, 'the search is runs of its own'],
+  ];
+  for (const [option, given, why] of reasons) {
+    if (given) throw new UsageError({ message: `--dry-run and ${option} cannot be combined: ${why}.`, fix: `Drop ${option} to see the plan, or --dry-run to measure.` });
+  }
+  if (values.format === 'github-action-benchmark') {
+    throw new UsageError({ message: '--dry-run has no figures for github-action-benchmark.', fix: 'Drop --format, or use --format=json.' });
+  }
+}
+
+/** `--dry-run`: the plan on stdout (Markdown, or JSON with --json), the shard and baseline notices on stderr. */
+async function printDryRun(options: BenchOptions, format: OutputFormat): Promise<number> {
+  const plan = await dryRunBench(options, { notice: (text) => process.stderr.write(`memtune: ${text}\n`), planned: () => {}, started: () => {}, ended: () => {} });
+  process.stdout.write(`${format === 'json' ? JSON.stringify(plan, null, 2) : renderDryRun(plan)}\n`);
+  return 0;
 }
 
 /** The options that cannot mean anything beside --variant, each with the reason. */

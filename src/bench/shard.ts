@@ -1,4 +1,3 @@
-import { baselineKey } from './baseline.js';
 import { worstFigure } from './stats.js';
 import type { BenchReport } from './types.js';
 import { UsageError, quote } from '../shared/errors.js';
@@ -23,25 +22,28 @@ export function parseShard(text: string): Shard {
 }
 
 /**
- * Each package's last known cost in an earlier report: its median wall time × its largest peak RSS over the
- * runs, by name and task. A package without both figures has none.
+ * Each package directory's last known cost in an earlier report: the sum over its projects (and tasks) of the median
+ * wall time × the largest peak RSS over the runs. A directory with no such figure has none.
  */
 export function baselineCosts(baseline: BenchReport): Map<string, number> {
   const costs = new Map<string, number>();
   for (const pkg of baseline.packages) {
     const peak = worstFigure(pkg, 'peakRssBytes');
-    if (peak !== null && pkg.wallMs > 0) costs.set(baselineKey(pkg.name, pkg.task), pkg.wallMs * peak);
+    if (peak !== null && pkg.wallMs > 0) costs.set(pkg.dir, (costs.get(pkg.dir) ?? 0) + pkg.wallMs * peak);
   }
   return costs;
 }
 
-/** What is split: one lane (a package's project with all its variants), whose targets never go to different shards. */
+/**
+ * What is split: one package directory, with every project and variant measured in it. Split before any tsconfig is
+ * read, so that a shard reads only its own packages' configs.
+ */
 export interface ShardUnit {
-  lane: string;
   dir: string;
   name: string;
-  /** Each target of the lane: its cost in the baseline (null: unknown) and its source size. */
-  targets: Array<{ cost: number | null; sourceBytes: number }>;
+  /** Its cost in the baseline (null: unknown), and the size of its sources. */
+  cost: number | null;
+  sourceBytes: number;
 }
 
 function median(values: number[]): number {
@@ -51,17 +53,17 @@ function median(values: number[]): number {
 }
 
 /**
- * The lanes of each shard, first shard first. Greedy longest-processing-time: lanes by cost descending (ties by dir, then
- * name), each to the shard with the smallest total so far (ties: the lowest). A target of unknown cost costs its source
+ * The packages of each shard, first shard first. Greedy longest-processing-time: packages by cost descending (ties by
+ * dir), each to the shard with the smallest total so far (ties: the lowest). A package of unknown cost costs its source
  * bytes × the median cost per byte of the known ones (plain bytes when none is known). Only the units and the baseline
  * decide: the same on every machine.
  */
 export function assignShards(units: ShardUnit[], count: number): ShardUnit[][] {
-  const ratios = units.flatMap((unit) => unit.targets.flatMap((target) => (target.cost !== null && target.sourceBytes > 0 ? [target.cost / target.sourceBytes] : [])));
+  const ratios = units.flatMap((unit) => (unit.cost !== null && unit.sourceBytes > 0 ? [unit.cost / unit.sourceBytes] : []));
   const perByte = ratios.length === 0 ? 1 : median(ratios);
-  const costed = units.map((unit) => ({ unit, cost: unit.targets.reduce((sum, target) => sum + (target.cost ?? target.sourceBytes * perByte), 0) }));
+  const costed = units.map((unit) => ({ unit, cost: unit.cost ?? unit.sourceBytes * perByte }));
   const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  costed.sort((a, b) => b.cost - a.cost || order(a.unit.dir, b.unit.dir) || order(a.unit.name, b.unit.name) || order(a.unit.lane, b.unit.lane));
+  costed.sort((a, b) => b.cost - a.cost || order(a.unit.dir, b.unit.dir) || order(a.unit.name, b.unit.name));
   const shards = Array.from({ length: count }, () => ({ total: 0, units: [] as ShardUnit[] }));
   for (const { unit, cost } of costed) {
     const smallest = shards.reduce((best, shard) => (shard.total < best.total ? shard : best));

@@ -193,6 +193,29 @@ export interface SkippedPackage {
   reason: string;
 }
 
+/** What `memtune bench --dry-run` shows: the bench as planned, nothing built, measured or written. */
+export interface DryRun {
+  root: string;
+  shard: { index: number; count: number; packages: string[] } | null;
+  runs: number;
+  targets: Array<{
+    name: string;
+    dir: string;
+    task: string;
+    /** Its version, `(native)` after it for TypeScript 7. */
+    compiler: string;
+    profile: string | null;
+    variant?: string;
+    /** The baseline's peak for it, else a guess from its source size: what the budget reserves for it. */
+    expectedPeakRssBytes: number;
+    /** Its tsconfig cannot be read by its compiler: the bench reports that instead of a run. */
+    unreadable?: string;
+  }>;
+  skipped: SkippedPackage[];
+  /** The projects the packages reference, which a bench brings up to date with `tsc -b` before measuring. */
+  references: string[];
+}
+
 export interface BenchEnvironment {
   node: string;
   platform: string;

@@ -507,6 +507,35 @@ test('a baseline from another Node major, CPU count, memory limit or run count i
   );
 });
 
+test("a memory limit a few MiB off the baseline's (machines of one kind) is no warning; 1 % or more is", () => {
+  const baseline = reportWith([result('a')]);
+  const planned = [{ name: 'a', task: baseline.packages[0]!.task, compiler: { version: '6.0.3' } }];
+  const limit = baseline.environment.memoryLimit.bytes;
+  const warningsAt = (bytes: number) =>
+    comparableBaseline(baseline, 'base.json', planned, { environment: { ...baseline.environment, memoryLimit: { ...baseline.environment.memoryLimit, bytes } }, runs: 1 });
+  assert.deepEqual(warningsAt(limit - Math.floor(limit / 200)), [], 'half a percent apart');
+  assert.match(warningsAt(Math.floor(limit * 0.9)).join('\n'), /memory limit of \d+ MiB, this run \d+ MiB/);
+});
+
+test('a shard judges the baseline on the whole bench by package name, so an empty shard takes the same baseline as the others', () => {
+  const baseline = reportWith([result('a'), { ...result('b (tsconfig.app.json)'), dir: 'b' }]);
+  const env = { environment: baseline.environment, runs: 1 };
+  const whole = [
+    { name: 'a', compiler: { version: '6.0.3' } },
+    { name: 'b', compiler: { version: '6.0.2' } },
+  ];
+  assert.deepEqual(comparableBaseline(baseline, 'base.json', [], env, whole), [], 'nothing planned in this shard, and still comparable');
+  assert.throws(
+    () => comparableBaseline(baseline, 'base.json', [], env, [{ name: 'b', compiler: { version: '7.0.2' } }]),
+    (error: UsageError) => /b \(tsconfig\.app\.json\): the baseline measured TypeScript 6\.0\.3, this run uses 7\.0\.2/.test(formatError(error)),
+    "another shard's package on another major is refused in every shard",
+  );
+  assert.throws(
+    () => comparableBaseline(baseline, 'base.json', [], env, [{ name: 'c', compiler: { version: '6.0.3' } }]),
+    (error: UsageError) => /has no package in common with this run .*this run plans c\./.test(formatError(error)),
+  );
+});
+
 test('parseBaseline checks every field the bench reads and names the one that is wrong by its path', () => {
   const good = reportWith([result('a')]);
   const [a] = good.packages as unknown as Array<Record<string, unknown>>;

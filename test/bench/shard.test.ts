@@ -31,7 +31,7 @@ test('--shard i/n reads whole numbers with n at least 1 and i from 1 to n; anyth
   }
 });
 
-const unit = (dir: string, cost: number | null, sourceBytes = 1, name = dir): ShardUnit => ({ lane: dir, dir, name, targets: [{ cost, sourceBytes }] });
+const unit = (dir: string, cost: number | null, sourceBytes = 1, name = dir): ShardUnit => ({ dir, name, cost, sourceBytes });
 const dirs = (shards: ShardUnit[][]) => shards.map((shard) => shard.map((u) => u.dir));
 
 test('shards are filled largest cost first, each package to the shard with the smallest total so far', () => {
@@ -46,7 +46,6 @@ test('shards are filled largest cost first, each package to the shard with the s
       ],
     },
     { title: 'ties by dir, then the lowest shard', units: [unit('z', 2), unit('m', 2), unit('a', 2)], count: 2, expected: [['a', 'z'], ['m']] },
-    { title: 'ties of dir by name', units: [unit('p', 1, 1, 'y'), unit('p', 1, 1, 'x')].map((u) => ({ ...u, lane: u.name })), count: 2, expected: [['p'], ['p']] },
     { title: 'more shards than packages: the last are empty', units: [unit('a', 1), unit('b', 2)], count: 4, expected: [['b'], ['a'], [], []] },
     { title: 'one shard: every package', units: [unit('a', 1), unit('b', 2)], count: 1, expected: [['b', 'a']] },
     // Known: 10 per byte. c (unknown, 3 bytes) costs 30, above a (20) and below b (40).
@@ -57,40 +56,28 @@ test('shards are filled largest cost first, each package to the shard with the s
     assert.deepEqual(dirs(assignShards(units, count)), expected, title);
     assert.deepEqual(dirs(assignShards([...units].reverse(), count)), expected, `${title}: the input order does not matter`);
   }
-  const named = assignShards(
-    [unit('p', 1, 1, 'y'), unit('p', 1, 1, 'x')].map((u) => ({ ...u, lane: u.name })),
-    2,
-  );
-  assert.deepEqual(
-    named.map((shard) => shard.map((u) => u.name)),
-    [['x'], ['y']],
-  );
 });
 
-test("a lane's targets (a package's variants) count together and stay in one shard", () => {
-  const twice: ShardUnit = {
-    lane: 'a',
-    dir: 'a',
-    name: 'a',
-    targets: [
-      { cost: 3, sourceBytes: 1 },
-      { cost: 3, sourceBytes: 1 },
-    ],
-  };
-  assert.deepEqual(dirs(assignShards([unit('b', 5), twice, unit('c', 2)], 2)), [['a'], ['b', 'c']]);
-});
-
-test("a package's cost in the baseline is its median wall time × its largest peak RSS over the runs", () => {
-  const pkg = (name: string, peakRssBytes: number | null, max?: number) =>
+test("a package's cost in the baseline is its median wall time × its largest peak RSS, summed over its projects", () => {
+  const pkg = (name: string, peakRssBytes: number | null, max?: number, dir = name) =>
     ({
       name,
+      dir,
       task: 'tsc -p tsconfig.json --noEmit',
       wallMs: 2000,
       peakRssBytes,
       spread: max === undefined ? {} : { peakRssBytes: { median: 200, min: 100, max } },
     }) as unknown as PackageResult;
-  const costs = baselineCosts({ packages: [pkg('@m/a', 200, 300), pkg('@m/b', null), pkg('@m/c', 50)] } as BenchReport);
-  assert.deepEqual([...costs.values()], [2000 * 300, 2000 * 50]);
+  const costs = baselineCosts({
+    packages: [pkg('@m/a', 200, 300), pkg('@m/b', null), pkg('@m/c (tsconfig.app.json)', 50, undefined, '@m/c'), pkg('@m/c (tsconfig.lib.json)', 20, undefined, '@m/c')],
+  } as BenchReport);
+  assert.deepEqual(
+    [...costs],
+    [
+      ['@m/a', 2000 * 300],
+      ['@m/c', 2000 * 70],
+    ],
+  );
 });
 
 test('a journal written before --shard reads as a bench of every package', () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { baselineKey, baselinePeaks, comparableBaseline, compareWithBaseline, maxGrowthWithoutBaseline, parseBaseline } from '../baseline.js';
+import { baselineKey, baselinePeaks, comparableBaseline, compareWithBaseline, maxGrowthWithoutBaseline, packageNameOf, parseBaseline } from '../baseline.js';
 import { JOURNAL_FILE, describeOptions, formatJournalHeader, formatJournalLine, parseJournal, resumeOptions, runKey, type ParsedJournal } from '../journal.js';
 import { expandSolutionTargets, matchesFilter, planBench, sourceBytes, type BenchPlan, type BenchTarget } from './plan.js';
 import { compilerFromOverride, resolveCompiler } from '../../shared/effects/typescript-compiler.js';
@@ -18,6 +18,7 @@ import {
   type BenchEnvironment,
   type BenchReport,
   type CompilerInfo,
+  type DryRun,
   type JournalEntry,
   type RecordedOptions,
   type RunFigures,
@@ -213,41 +214,35 @@ function laneOf(target: BenchTarget): string {
 }
 
 /**
- * `--shard`: this shard's lanes, split by their cost in the baseline (source size when unknown), never by the local
- * report, which differs between CI machines and would drop or double packages. `baseline` keeps the baseline's
- * packages this shard compares with: not those of another shard's targets (they are not gone); those no shard
- * measures, in shard 1 only.
+ * `--shard`: this shard's packages, split by directory before any tsconfig is read (a shard reads only its own), by
+ * their cost in the baseline (source size when unknown), never by the local report, which differs between CI machines
+ * and would drop or double packages. `baseline` keeps the baseline's packages this shard compares with: its own, and
+ * in shard 1 those whose directory no shard measures (they are gone).
  */
 function shardOf(
-  planned: Planned[],
+  targets: BenchTarget[],
   shard: Shard,
-  root: string,
   baseline: BenchReport | undefined,
   notice: (text: string) => void,
-): Shard & { lanes: Set<string>; packages: string[]; baseline: (report: BenchReport) => BenchReport } {
+): Shard & { dirs: Set<string>; packages: string[]; baseline: (report: BenchReport) => BenchReport } {
   const costs = baseline ? baselineCosts(baseline) : new Map<string, number>();
-  const bytes = new Map<string, number>();
   const units = new Map<string, ShardUnit>();
-  for (const target of planned) {
-    if (!bytes.has(target.dir)) bytes.set(target.dir, sourceBytes(join(root, target.dir)));
-    const unit = units.get(target.lane) ?? { lane: target.lane, dir: target.dir, name: target.name, targets: [] };
-    unit.targets.push({ cost: costs.get(baselineKey(target.name, target.task)) ?? null, sourceBytes: bytes.get(target.dir)! });
-    units.set(target.lane, unit);
+  for (const target of targets) {
+    if (!units.has(target.relDir))
+      units.set(target.relDir, { dir: target.relDir, name: target.name, cost: costs.get(target.relDir) ?? null, sourceBytes: sourceBytes(target.dir) });
   }
   const mine = assignShards([...units.values()], shard.count)[shard.index - 1]!;
-  const lanes = new Set(mine.map((unit) => unit.lane));
-  const packages = [...new Set(mine.map((unit) => unit.dir))].sort();
+  const dirs = new Set(mine.map((unit) => unit.dir));
+  const packages = [...dirs].sort();
   const named = `shard ${shard.index}/${shard.count}`;
   if (mine.length === 0) notice(`${named} has no package: ${units.size} package${units.size === 1 ? '' : 's'} over ${shard.count} shards`);
   else notice(`${named}: ${mine.length} of ${units.size} packages (${packages.join(', ')})`);
-  const others = new Set(planned.filter((target) => !lanes.has(target.lane)).map((target) => baselineKey(target.name, target.task)));
-  const ours = new Set(planned.filter((target) => lanes.has(target.lane)).map((target) => baselineKey(target.name, target.task)));
-  const keep = (key: string) => ours.has(key) || (!others.has(key) && shard.index === 1);
+  const keep = (dir: string) => dirs.has(dir) || (!units.has(dir) && shard.index === 1);
   return {
     ...shard,
-    lanes,
+    dirs,
     packages,
-    baseline: (report) => ({ ...report, packages: report.packages.filter((pkg) => keep(baselineKey(pkg.name, pkg.task))), solution: null }),
+    baseline: (report) => ({ ...report, packages: report.packages.filter((pkg) => keep(pkg.dir)), solution: null }),
   };
 }
 
@@ -257,22 +252,30 @@ function shardOf(
  */
 function withinSelection(baseline: BenchReport, filters: string[], packageDir: string | undefined): BenchReport {
   if (filters.length === 0 && packageDir === undefined) return baseline;
-  // A project of a solution-style package is named `name (tsconfig.app.json)`: --filter matched the package's name.
+  // --filter matched the package's name, not its projects'.
   const selected = (pkg: { name: string; dir: string }) =>
-    (packageDir === undefined || pkg.dir === packageDir) && (filters.length === 0 || filters.some((filter) => matchesFilter(filter, pkg.name.replace(/ \(.*\)$/, ''), pkg.dir)));
+    (packageDir === undefined || pkg.dir === packageDir) && (filters.length === 0 || filters.some((filter) => matchesFilter(filter, packageNameOf(pkg.name), pkg.dir)));
   return { ...baseline, packages: baseline.packages.filter(selected) };
 }
 
 type Configs = Map<string, ProjectConfig | UnreadableConfig>;
 
 /**
- * Each project as its compiler resolves it, read side by side: one `tsc --showConfig` per project is
- * the bench's fixed cost before anything is measured.
+ * Each project as its compiler resolves it: one `tsc --showConfig` per project is the bench's fixed cost before
+ * anything is measured. Read side by side, as many at once as there are cores: hundreds of compiler processes at once
+ * would only queue for the cores and hold their memory meanwhile.
  */
 async function readConfigs(requests: Array<{ compiler: CompilerInfo; tsconfig: string }>, known: Configs): Promise<void> {
   const missing = [...new Map(requests.map((request) => [request.tsconfig, request])).values()].filter((request) => !known.has(request.tsconfig));
-  const configs = await Promise.all(missing.map((request) => readProjectConfig(request.compiler, request.tsconfig, process.env)));
-  for (const config of configs) known.set(config.tsconfig, config);
+  let next = 0;
+  const reader = async () => {
+    while (next < missing.length) {
+      const request = missing[next++]!;
+      const config = await readProjectConfig(request.compiler, request.tsconfig, process.env);
+      known.set(config.tsconfig, config);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), missing.length) }, reader));
 }
 
 function readable(configs: Configs, tsconfig: string): ProjectConfig | undefined {
@@ -637,8 +640,34 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks, signal:
   }
 }
 
-async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal, generated: string[]): Promise<BenchOutcome> {
-  const { cwd, concurrency, budgetBytes } = options;
+/** A bench planned: what it measures and how, before anything is built or measured. */
+interface SessionPlan {
+  bench: RecordedOptions;
+  previous: ParsedJournal | undefined;
+  out: string;
+  journalPath: string;
+  journalName: string;
+  resume: string;
+  baseline: BenchReport | undefined;
+  baselineShown: string | undefined;
+  baselineWarnings: string[];
+  plan: BenchPlan;
+  /** The packages' projects this bench (this shard) type-checks: what their references are built for. */
+  targets: BenchTarget[];
+  configs: Configs;
+  measured: Planned[];
+  solution: Planned | undefined;
+  shard: ReturnType<typeof shardOf> | undefined;
+  environment: BenchEnvironment;
+}
+
+/**
+ * Plans a bench: the packages, this shard's share of them (split before any tsconfig is read, so that a shard reads
+ * only its own), each project as its compiler reads it, the task and expected peak of each, the baseline judged.
+ * Writes nothing but the variants' generated tsconfigs (listed in `generated`); `dryRun` leaves --out alone.
+ */
+async function planSession(options: BenchOptions, hooks: BenchHooks, generated: string[], dryRun: boolean): Promise<SessionPlan> {
+  const { cwd } = options;
   const dirs = findPackageDirs(cwd);
   if (options.package) refuseWorkspaceRoot(dirs);
   const outGiven = options.out ?? join(relative(cwd, options.package ? dirs.packageDir : dirs.repoRoot) || '.', '.memtune');
@@ -660,19 +689,19 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
   let targets = script === undefined ? plan.targets : withScript(plan, script);
   const solution = bench.solution ? await planSolution(plan.root, compiler, planCwd) : undefined;
   if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
-  ensureWritable(out, outGiven);
-  const stop = new AbortController();
+  const wholeBench = targets;
+  // --shard: only this shard's packages from here on; the others are another job's, not skipped.
+  const shard = bench.shard === null ? undefined : shardOf(targets, parseShard(bench.shard), baseline, hooks.notice);
+  if (shard) targets = targets.filter((target) => shard.dirs.has(target.relDir));
+  if (!dryRun) ensureWritable(out, outGiven);
   const configs: Configs = new Map();
   // A script is run as it is.
   if (script === undefined) targets = await prepareChecks(targets, plan, configs);
-  if (targets.length === 0 && !solution) throw nothingToMeasure(plan.root, plan.skipped);
+  // A shard left with nothing (all its packages skipped) is an empty share of the bench, not a failure.
+  if (targets.length === 0 && !solution && !shard) throw nothingToMeasure(plan.root, plan.skipped);
   await prepareVariantConfigs(targets, bench.variants, plan.root, configs, generated);
 
-  const planned = planTargets(plan.root, targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
-  // --shard: only this shard's targets from here on; the others are another job's, not skipped.
-  const shard = bench.shard === null ? undefined : shardOf(planned, parseShard(bench.shard), plan.root, baseline, hooks.notice);
-  const measured = shard ? planned.filter((target) => shard.lanes.has(target.lane)) : planned;
-  if (shard) targets = targets.filter((target) => shard.lanes.has(laneOf(target)));
+  const measured = planTargets(plan.root, targets, configs, bench, baseline ? baselinePeaks(baseline) : new Map());
   const all = solution ? [...measured, solution] : measured;
   const environment = environmentOf(
     plan.root,
@@ -680,9 +709,50 @@ async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: Ab
     options.memoryLimit,
   );
   // Refused here, before anything is built or measured: a baseline that cannot judge this bench.
-  // Judged on the whole bench, not the shard: every shard of one bench takes the same baseline or refuses it.
-  const baselineWarnings = baseline ? comparableBaseline(baseline, baselineShown!, solution ? [...planned, solution] : planned, { environment, runs }) : [];
+  // A shard judges it on the whole bench: every shard of one bench takes the same baseline or refuses it.
+  const baselineWarnings = baseline ? comparableBaseline(baseline, baselineShown!, all, { environment, runs }, shard ? wholeBench : undefined) : [];
   for (const warning of baselineWarnings) hooks.notice(`warning: ${warning}`);
+  return { bench, previous, out, journalPath, journalName, resume, baseline, baselineShown, baselineWarnings, plan, targets, configs, measured, solution, shard, environment };
+}
+
+/** `--dry-run`: plans the bench as `runBench` would (each tsconfig read by its compiler) and returns the plan. */
+export async function dryRunBench(options: BenchOptions, hooks: BenchHooks): Promise<DryRun> {
+  const generated: string[] = [];
+  try {
+    const session = await planSession(options, hooks, generated, true);
+    const all = session.solution ? [...session.measured, session.solution] : session.measured;
+    const references = new Set(session.targets.flatMap((target) => readable(session.configs, target.tsconfig)?.references ?? []));
+    return {
+      root: session.plan.root,
+      shard: session.shard ? { index: session.shard.index, count: session.shard.count, packages: session.shard.packages } : null,
+      runs: session.bench.runs,
+      targets: all.map((target) => ({
+        name: shownName(target),
+        dir: target.dir,
+        task: target.task,
+        compiler: `${target.compiler.version}${target.compiler.native ? ' (native)' : ''}`,
+        profile: target.profile,
+        ...(target.variant === undefined ? {} : { variant: target.variant }),
+        expectedPeakRssBytes: target.estimate,
+        ...(target.unreadable === undefined ? {} : { unreadable: target.unreadable }),
+      })),
+      skipped: session.plan.skipped,
+      references: [...references].map((tsconfig) => relative(session.plan.root, tsconfig).replaceAll('\\', '/')).sort(),
+    };
+  } finally {
+    removeVariantConfigs(generated);
+  }
+}
+
+async function benchSession(options: BenchOptions, hooks: BenchHooks, signal: AbortSignal, generated: string[]): Promise<BenchOutcome> {
+  const { cwd, concurrency, budgetBytes } = options;
+  const session = await planSession(options, hooks, generated, false);
+  const { bench, previous, out, journalPath, journalName, resume, baseline, baselineShown, baselineWarnings, plan, targets, configs, measured, solution, shard, environment } =
+    session;
+  const { runs, script: scriptOrNull } = bench;
+  const script = scriptOrNull ?? undefined;
+  const all = solution ? [...measured, solution] : measured;
+  const stop = new AbortController();
   // Before anything is built or measured, and after a refused baseline (which leaves no journal behind):
   // a journal that cannot be written stops the bench now.
   const journal = new Journal(journalPath, journalName, bench, previous, () => stop.abort());

@@ -1,7 +1,7 @@
 import { mibText as mib } from '../recommend.js';
 import { runnerText } from '../runner-fit.js';
 import { shownName } from './report.js';
-import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, PackageResult, Spread, SummaryField, VariantSpec, VariantsReport } from '../types.js';
+import type { BaselineComparison, BaselineDelta, BaselineField, BenchReport, DryRun, PackageResult, Spread, SummaryField, VariantSpec, VariantsReport } from '../types.js';
 import type { VARIANT_FIELDS } from '../variants.js';
 import type { RunnerRecommendation } from '../types.js';
 import { formatBytes } from '../../shared/size.js';
@@ -426,4 +426,27 @@ export function renderMarkdownReport(report: BenchReport): string {
   }
   lines.push(...recommendationLines(report));
   return lines.join('\n').replace(/\n+$/, '\n');
+}
+
+/** `memtune bench --dry-run`: what would be measured, with which compiler, task and expected peak. */
+export function renderDryRun(plan: DryRun): string {
+  const share = plan.shard ? `shard ${plan.shard.index}/${plan.shard.count}: ` : '';
+  const runs = `${plan.runs} run${plan.runs === 1 ? '' : 's'} each`;
+  const lines = [
+    '## memtune bench --dry-run',
+    '',
+    `${share}${plan.targets.length} to measure, ${runs}; nothing built, measured or written.`,
+    '',
+    '| Package | Directory | Compiler | Profile | Expected peak RSS | Task |',
+    '| --- | --- | --- | --- | ---: | --- |',
+    ...plan.targets.map((target) => {
+      const name = escapeCell(target.variant === undefined ? target.name : `${target.name} [${target.variant}]`);
+      const task = target.unreadable === undefined ? code(target.task) : `not run: ${escapeCell(target.unreadable)}`;
+      return `| ${name} | ${code(target.dir)} | ${escapeCell(target.compiler)} | ${target.profile ?? NONE} | ${mib(target.expectedPeakRssBytes)} | ${task} |`;
+    }),
+  ];
+  if (plan.references.length > 0)
+    lines.push('', `Brought up to date first with \`tsc -b\`, with what they reference in turn (outside the measurement): ${plan.references.map(code).join(', ')}.`);
+  if (plan.skipped.length > 0) lines.push('', 'Skipped:', ...plan.skipped.map((pkg) => `- ${escapeText(pkg.name)} (${code(pkg.dir)}): ${escapeText(pkg.reason)}`));
+  return lines.join('\n');
 }
