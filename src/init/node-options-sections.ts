@@ -58,7 +58,7 @@ export function nodeOptionsWithScripts(before: string | undefined, path: string,
       }
       const key = flagKey(flag.name);
       const same = seen.find((other) => other.key === key && (other.value === flag.value || !isRepeatable(flag.name)));
-      if (same?.value === flag.value) {
+      if (same && same.value === flag.value) {
         skipped.push({ ...entry, reason: `[${section}] already has ${same.flag} (${same.from})`, conflict: false });
         continue;
       }

@@ -80,6 +80,8 @@ const OPERATOR_NAMES: Record<string, string> = {
   '&': 'a background job (&)',
 };
 
+const ONLY_ALLOWED = 'only the flags in process.allowedNodeEnvironmentFlags may be there';
+
 /** Why a planning step gave up: the script stays as it is. */
 class Unparsable extends Error {}
 
@@ -159,7 +161,8 @@ function simpleCommand(tokens: ShellToken[]): SimpleCommand {
     launcher = { word: rest[0]!, assignments };
     rest = rest.slice(1 + assignments.length);
   }
-  if (rest.length === 0) throw new Unparsable('there is no command after the variables');
+  // A lone `export` sets variables for the commands after it, and there are none.
+  if (rest.length === 0 || rest[0]!.raw === 'export') throw new Unparsable('there is no command after the variables');
   return { exported, separator, shell, launcher, command: rest };
 }
 
@@ -395,7 +398,7 @@ function classifyFlags(found: FoundFlag[], command: readonly string[], profile: 
       continue;
     }
     if (!context.allowed.has(flag.name)) {
-      const reason = REFUSED_REASONS[key] ?? `node ${context.allowed.version} does not accept it in NODE_OPTIONS (only the flags in process.allowedNodeEnvironmentFlags).`;
+      const reason = REFUSED_REASONS[key] ?? `node ${context.allowed.version} does not accept it in NODE_OPTIONS (${ONLY_ALLOWED}).`;
       dropped.push({ flag: flag.text, reason: `not allowed in NODE_OPTIONS: ${reason}`, replacement: sizing });
       continue;
     }
