@@ -148,7 +148,10 @@ function comparable(option: string, value: unknown): string {
   const one = (item: unknown): unknown => {
     if (typeof item !== 'string') return item;
     if (!PATH_OPTIONS.has(option)) return item.toLowerCase();
-    const path = item.replace(/^\$\{configDir\}\/?/, '').replace(/^\.\/?/, '').replace(/\/$/, '');
+    const path = item
+      .replace(/^\$\{configDir\}\/?/, '')
+      .replace(/^\.\/?/, '')
+      .replace(/\/$/, '');
     return `./${path}`;
   };
   return JSON.stringify(Array.isArray(value) ? value.map(one) : one(value));
@@ -174,7 +177,17 @@ export function withExtends(text: string, specifiers: readonly string[], compile
   }
   const value: string | string[] = list.length === 1 ? list[0]! : list;
   const node = findNodeAtLocation(parseTree(text)!, ['extends']);
-  if (node) return { text: replaceExtends(text, node.offset, node.length, node.type === 'array' ? node.children?.[0]?.offset : undefined, specifiers.filter((entry) => !existing.includes(entry)), value) };
+  if (node)
+    return {
+      text: replaceExtends(
+        text,
+        node.offset,
+        node.length,
+        node.type === 'array' ? node.children?.[0]?.offset : undefined,
+        specifiers.filter((entry) => !existing.includes(entry)),
+        value,
+      ),
+    };
   return { text: insertExtends(text, value) };
 }
 
