@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sameResultWithPreset } from '../../src/init/effects/tsconfig-check.js';
+import { sameResultWithPreset, shownConfig } from '../../src/init/effects/tsconfig-check.js';
 import { withExtends } from '../../src/init/tsconfig-preset.js';
 import { compilerAt } from '../../src/shared/effects/typescript-compiler.js';
 import { linkTypeScript } from '../bench/workspace-fixture.js';
@@ -110,7 +110,7 @@ test('the temporary tsconfig is removed when the process is stopped by SIGTERM m
   // A stand-in compiler that never finishes, so the signal arrives while the temporary file exists.
   writeTree(dir, { 'slow-tsc.js': 'setTimeout(() => {}, 60_000);\n' });
   const script = [
-    `import { sameResultWithPreset } from ${JSON.stringify(join(REPO, 'src/init/effects/tsconfig-check.ts'))};`,
+    `import { sameResultWithPreset, shownConfig } from ${JSON.stringify(join(REPO, 'src/init/effects/tsconfig-check.ts'))};`,
     `await sameResultWithPreset(${JSON.stringify(dir)}, ${JSON.stringify(tsconfig)}, '{}', { name: 'typescript', version: '5.9.3', native: false, path: ${JSON.stringify(join(dir, 'slow-tsc.js'))} });`,
   ].join('\n');
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, env: cleanEnv(), stdio: 'ignore' });
@@ -123,4 +123,27 @@ test('the temporary tsconfig is removed when the process is stopped by SIGTERM m
   const [code, signal] = await once(child, 'exit');
   assert.deepEqual([code, signal], [null, 'SIGTERM']);
   assert.ok(!existsSync(temp));
+});
+
+test('shownConfig gives what choosePreset needs: a solution root shows no files or include, its references and options', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, {
+    'package.json': { name: 'mono', private: true },
+    'tsconfig.json': '{\n  // the solution\n  "files": [],\n  "references": [{ "path": "packages/a" }],\n}\n',
+    'packages/a/tsconfig.json': { compilerOptions: { composite: true, noEmit: false }, include: ['src'] },
+    'packages/a/src/index.ts': 'export const a = 1;\n',
+  });
+  linkTypeScript(dir, 'typescript');
+  const compiler = compilerAt(join(dir, 'node_modules', 'typescript'))!;
+  const root = await shownConfig(compiler, join(dir, 'tsconfig.json'), cleanEnv());
+  assert.deepEqual(root, { options: {}, files: [], include: [], references: [join(dir, 'packages/a/tsconfig.json')] });
+  const pkg = await shownConfig(compiler, join(dir, 'packages/a/tsconfig.json'), cleanEnv());
+  assert.ok(!('unreadable' in pkg));
+  assert.equal(pkg.options.composite, true);
+  assert.deepEqual(pkg.files, ['./src/index.ts']);
+  writeTree(dir, { 'broken/tsconfig.json': '{ "extends": "./missing.json" }' });
+  // TS 7.0.2's --showConfig prints `{"compilerOptions": {}}` and exits 0 on a config it cannot read; 5.9 says why.
+  const ts5 = compilerAt(join(REPO, 'node_modules', 'typescript-5'))!;
+  const broken = await shownConfig(ts5, join(dir, 'broken/tsconfig.json'), cleanEnv());
+  assert.ok('unreadable' in broken && /missing\.json/.test(broken.unreadable), JSON.stringify(broken));
 });

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseJsonc } from '../../src/shared/jsonc.js';
 import { type PresetFacts, type PresetFile, choosePreset, knownDefaults, presetChanges, presetOptionsOf, withExtends } from '../../src/init/tsconfig-preset.js';
-import { REPO } from '../helpers.js';
+import { readPresetOptions } from '../../src/init/effects/tsconfig-check.js';
 
 const PLAIN: PresetFacts = { extends: [], onlyReferences: false, composite: false, noEmit: false, referencedBy: [], nodeTypes: false };
 
@@ -36,14 +34,23 @@ test('choosePreset says why: the referencing project, noEmit, an existing memtun
   assert.match(choosePreset(PLAIN).why, /base\.json/);
 });
 
-const readShipped = (name: string): PresetFile => parseJsonc(readFileSync(join(REPO, 'presets', 'tsconfig', `${name}.json`), 'utf8')) as PresetFile;
+test('presetOptionsOf merges presets as an extends array does: base first, the later preset winning', () => {
+  const files: Record<string, PresetFile> = {
+    base: { compilerOptions: { strict: true, types: [] } },
+    library: { extends: './base.json', compilerOptions: { composite: true } },
+    node: { extends: './base.json', compilerOptions: { types: ['node'] } },
+  };
+  const read = (name: string): PresetFile => files[name]!;
+  assert.deepEqual(presetOptionsOf(['memtune/tsconfig/library.json', 'memtune/tsconfig/node.json'], read), { strict: true, types: ['node'], composite: true });
+  assert.deepEqual(presetOptionsOf(['memtune/tsconfig/node.json', 'memtune/tsconfig/library.json'], read).types, []);
+});
 
-test('presetOptionsOf merges the shipped presets as an extends array does: node after library keeps types ["node"]', () => {
-  const merged = presetOptionsOf(['memtune/tsconfig/library.json', 'memtune/tsconfig/node.json'], readShipped);
+test('readPresetOptions reads the shipped presets: library + node has composite and Node types over base', () => {
+  const merged = readPresetOptions(['memtune/tsconfig/library.json', 'memtune/tsconfig/node.json']);
   assert.deepEqual(merged.types, ['node']);
   assert.equal(merged.composite, true);
-  assert.equal(merged.strict, true);
-  assert.deepEqual(presetOptionsOf(['memtune/tsconfig/node.json', 'memtune/tsconfig/library.json'], readShipped).types, []);
+  assert.equal(merged.noUncheckedIndexedAccess, true);
+  assert.equal(readPresetOptions(['memtune/tsconfig/check.json']).noEmit, true);
 });
 
 test('presetChanges lists what the preset sets, the package does not, and whose effective value differs', () => {

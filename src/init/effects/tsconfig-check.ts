@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { CompilerInfo } from '../../shared/compiler-info.js';
 import { parseJsonc } from '../../shared/jsonc.js';
 import { type Options, type PresetFile, presetOptionsOf } from '../tsconfig-preset.js';
@@ -169,22 +169,52 @@ interface Inspection {
   unreadable?: string;
 }
 
+/** A tsconfig as its own compiler resolves it (`tsc --showConfig`), with what choosePreset needs from it. */
+export interface ShownConfig {
+  options: Options;
+  /** Root files, as the compiler lists them (`./src/index.ts`). */
+  files: string[];
+  include: string[];
+  /** The referenced projects' tsconfig files, absolute (a directory reference names its tsconfig.json). */
+  references: string[];
+}
+
+/**
+ * `tsc --showConfig -p <tsconfig>` with the package's compiler; `{ unreadable }` holds its messages when it cannot
+ * read it. TS 7.0.2 does not say: it shows `{"compilerOptions": {}}` and exits 0 for a missing base or a bad
+ * option value, which only its check (TS5083, TS6046) reports.
+ */
+export async function shownConfig(compiler: CompilerInfo, tsconfig: string, env: NodeJS.ProcessEnv = process.env): Promise<ShownConfig | { unreadable: string }> {
+  const shown = await runTsc(compiler, ['--showConfig', '-p', tsconfig], dirname(tsconfig), env);
+  let parsed: { compilerOptions?: Options; files?: string[]; include?: string[]; references?: Array<{ path: string }> } | undefined;
+  try {
+    parsed = shown.exit === 0 ? JSON.parse(shown.stdout) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed) return { unreadable: `${shown.stdout}${shown.stderr}`.trim() };
+  return {
+    options: parsed.compilerOptions ?? {},
+    files: parsed.files ?? [],
+    include: parsed.include ?? [],
+    references: (parsed.references ?? []).map((ref) => referencedConfig(resolve(dirname(tsconfig), ref.path))),
+  };
+}
+
+function referencedConfig(path: string): string {
+  return path.endsWith('.json') ? path : join(path, 'tsconfig.json');
+}
+
 async function inspect(compiler: CompilerInfo, cwd: string, config: string, env: NodeJS.ProcessEnv): Promise<Inspection> {
   const buildInfo = mkdtempSync(join(tmpdir(), 'memtune-init-'));
   try {
     const [shown, check] = await Promise.all([
-      runTsc(compiler, ['--showConfig', '-p', config], cwd, env),
+      shownConfig(compiler, config, env),
       runTsc(compiler, ['-p', config, '--noEmit', '--pretty', 'false', '--tsBuildInfoFile', join(buildInfo, 'check.tsbuildinfo')], cwd, env),
     ]);
     const diagnostics = diagnosticsOf(`${check.stdout}\n${check.stderr}`);
-    let parsed: { compilerOptions?: Options; files?: string[] } | undefined;
-    try {
-      parsed = shown.exit === 0 ? JSON.parse(shown.stdout) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    const run: CheckRun = { exit: check.exit, diagnostics, options: parsed?.compilerOptions ?? {}, files: parsed?.files ?? [] };
-    return parsed ? { run } : { run, unreadable: `${shown.stdout}${shown.stderr}`.trim() };
+    if ('unreadable' in shown) return { run: { exit: check.exit, diagnostics, options: {}, files: [] }, unreadable: shown.unreadable };
+    return { run: { exit: check.exit, diagnostics, options: shown.options, files: shown.files } };
   } finally {
     rmSync(buildInfo, { recursive: true, force: true });
   }
