@@ -17,6 +17,10 @@ const COMMANDS: Record<string, CommandEntry> = {
   run: { summary: 'run a command with a memory profile: memtune run <profile> -- <command>', load: () => import('./run/command.js') },
   doctor: { summary: 'check Node, .node-options, heap and tsconfig against the machine', load: () => import('./doctor/command.js') },
   bench: { summary: "measure each package's compiler peak heap, retained heap and peak RSS", load: () => import('./bench/command.js') },
+  init: {
+    summary: 'adopt memtune: hand-made memory flags into profiles, tsconfig presets, turbo and CI wiring (a diff; --write applies)',
+    load: () => import('./init/command.js'),
+  },
   docker: { summary: 'render the Dockerfile template for this repo', load: () => import('./docker/command.js') },
 };
 

@@ -77,8 +77,7 @@ export async function diagnose(input: DoctorInput): Promise<Finding[]> {
     check: 'node-version',
     message: `node ${input.nodeVersion}${isEndOfLife(major) ? ` is end-of-life: move to an LTS major (${supportedMajorsText()})` : ''}`,
   });
-  checkNvmrc(input, findings);
-  for (const dir of new Set([dirs.repoRoot, dirs.packageDir])) checkEngines(input.nodeVersion, dir, findings);
+  findings.push(...nodeVersionFindings(input, [dirs.repoRoot, dirs.packageDir]));
 
   // The environment memtune run gives this package's scripts: the real one, then ./.env where it sets nothing.
   const env: PackageEnv = { env: { ...input.env }, origins: {} };
@@ -214,11 +213,19 @@ function heapFindings(input: DoctorInput, limit: MemoryLimit, files: NodeOptions
   });
 }
 
+/** The running node against the nearest `.nvmrc` and the `engines.node` of each of `dirs` (`memtune init` checks them too). */
+export function nodeVersionFindings(input: Pick<DoctorInput, 'cwd' | 'nodeVersion'>, dirs: readonly string[]): Finding[] {
+  const findings: Finding[] = [];
+  checkNvmrc(input, findings);
+  for (const dir of new Set(dirs)) checkEngines(input.nodeVersion, dir, findings);
+  return findings;
+}
+
 /**
  * The running node against the nearest `.nvmrc`, read as memtune docker reads it: a major (or lts/<codename>)
  * pins the major, a fuller version pins as many numbers as it has; `lts/*` and `node` move, so they are not compared.
  */
-function checkNvmrc(input: DoctorInput, findings: Finding[]): void {
+function checkNvmrc(input: Pick<DoctorInput, 'cwd' | 'nodeVersion'>, findings: Finding[]): void {
   const nvmrc = findNvmrc(input.cwd);
   if (!nvmrc) return;
   const { path: where, value: text } = nvmrc;

@@ -8,6 +8,9 @@ import { parseProfiles, type Profiles } from '../profiles.js';
  */
 export const PROFILES_FILE = nearestAbove(import.meta.dirname, join('presets', 'profiles', 'profiles.json'));
 
+/** memtune's `presets/` directory, as installed. */
+export const PRESETS_DIR = dirname(dirname(PROFILES_FILE));
+
 function nearestAbove(dir: string, relative: string): string {
   const file = join(dir, relative);
   return existsSync(file) || dirname(dir) === dir ? file : nearestAbove(dirname(dir), relative);
