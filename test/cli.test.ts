@@ -18,7 +18,7 @@ test('memtune without a command prints the usage and exits 2', () => {
 test('an unknown command is named, the valid ones listed, exit 2', () => {
   const result = runMemtune(['bild']);
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /^memtune: unknown command "bild"; the commands are run, doctor, bench, docker\.\n/);
+  assert.match(result.stderr, /^memtune: unknown command "bild"; the commands are run, doctor, bench, init, docker\.\n/);
 });
 
 test('npm pack ships the presets and the compiled bin, and nothing of the tests or examples', () => {

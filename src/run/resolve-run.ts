@@ -102,6 +102,11 @@ interface Merged {
   directories: string[];
 }
 
+/** The file of a `file:line` origin label (`/repo/.node-options:3 (40% of 2 GiB)`). */
+function fileOf(label: string): string {
+  return label.replace(/:\d+( .*)?$/, '');
+}
+
 /** One value per flag (repeatable flags once per value); a flag the user set twice is a warning. */
 function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: Problem[], warnings: Notice[]): Merged {
   const merged: FlagSetting[] = [];
@@ -122,7 +127,10 @@ function mergeFlags(layers: FlagSetting[], input: ResolveRunInput, problems: Pro
     }
     const previous = merged[index]!;
     overridden.push({ flag: previous, by: flag });
-    if (previous.origin.kind !== 'preset' && previous.value !== flag.value) {
+    // A package's .node-options over the repo's is the layering working as documented (--explain shows it); a value
+    // set twice in one place, or a file's replaced by the environment or the command line, may not be meant.
+    const layered = previous.origin.kind === 'file' && flag.origin.kind === 'file' && fileOf(previous.origin.label) !== fileOf(flag.origin.label);
+    if (previous.origin.kind !== 'preset' && !layered && previous.value !== flag.value) {
       warnings.push({ message: `${key} is set twice: ${formatFlag(previous)} (${previous.origin.label}) is replaced by ${formatFlag(flag)} (${flag.origin.label}).` });
     }
     merged[index] = flag;

@@ -225,10 +225,8 @@ test('merges preset < repo .node-options < package .node-options < NODE_OPTIONS 
     return { line: result.stdout.split('\n')[0], stderr: result.stderr };
   };
   assert.equal(heap([]).line, 'NODE_OPTIONS=--max-old-space-size=1100 --expose-gc');
-  assert.match(
-    heap([]).stderr,
-    /^memtune: warning: --max-old-space-size is set twice: --max-old-space-size=1000 \(.*\/\.node-options:1\) is replaced by --max-old-space-size=1100 \(.*packages\/a\/\.node-options:2\)\.$/m,
-  );
+  // The package's file over the repo's is the documented layering, not a mistake: no warning.
+  assert.doesNotMatch(heap([]).stderr, /set twice/);
   assert.equal(heap([], { NODE_OPTIONS: '--max-old-space-size=1200' }).line, 'NODE_OPTIONS=--max-old-space-size=1200 --expose-gc');
   assert.equal(heap(['--node-option=--max-old-space-size=50%'], { NODE_OPTIONS: '--max-old-space-size=1200' }).line, 'NODE_OPTIONS=--max-old-space-size=2048 --expose-gc');
 });
