@@ -9,7 +9,8 @@ export function formattingOf(text: string): FormattingOptions | undefined {
   return indent.startsWith('\t') ? { insertSpaces: false, tabSize: 1, eol } : { insertSpaces: true, tabSize: indent.length, eol };
 }
 
-function editOptions(text: string): { formattingOptions?: FormattingOptions } {
+/** jsonc-parser's options for an edit of `text`: its own layout, or none for a one-line file (inserted as is). */
+export function editOptions(text: string): { formattingOptions?: FormattingOptions } {
   const formattingOptions = formattingOf(text);
   return formattingOptions ? { formattingOptions } : {};
 }

@@ -1,5 +1,6 @@
-import { applyEdits, findNodeAtLocation, modify, parseTree, type FormattingOptions } from 'jsonc-parser';
+import { applyEdits, findNodeAtLocation, modify, parseTree } from 'jsonc-parser';
 import { parseJsonc } from '../shared/jsonc.js';
+import { editOptions } from './json-edit.js';
 
 /**
  * Which memtune tsconfig preset fits a package (issue 16, point 3), what adopting it would change, and the
@@ -212,10 +213,8 @@ function replaceExtends(text: string, offset: number, length: number, firstEntry
 function insertExtends(text: string, value: string | string[]): string {
   // jsonc-parser formats an inserted array over several lines; a placeholder string, replaced, keeps it on one.
   const placeholder = 'memtune-init:extends';
-  const multiline = /\n/.test(text.trim());
   const edits = modify(text, ['extends'], Array.isArray(value) ? placeholder : value, {
-    // Given formatting options, jsonc-parser re-formats a one-line object; without them it inserts as is.
-    ...(multiline ? { formattingOptions: formattingOf(text) } : {}),
+    ...editOptions(text),
     // After `$schema`, which editors expect first; else first, where readers look for it.
     getInsertionIndex: (properties) => (properties[0] === '$schema' ? 1 : 0),
   });
@@ -232,7 +231,3 @@ function eolOf(text: string): string {
 }
 
 /** The file's own indentation: the first indented line's leading whitespace is one level. */
-function formattingOf(text: string): FormattingOptions {
-  const indent = /^([ \t]+)\S/m.exec(text)?.[1] ?? '  ';
-  return indent.startsWith('\t') ? { insertSpaces: false, tabSize: 4, eol: eolOf(text) } : { insertSpaces: true, tabSize: indent.length, eol: eolOf(text) };
-}

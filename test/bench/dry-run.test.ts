@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import type { DryRun } from '../../src/bench/types.js';
 import { runMemtune, tempDir, writeTree } from '../helpers.js';
-import { WORKSPACE_ROOT } from './workspace-fixture.js';
+import { fourPackageFiles } from './workspace-fixture.js';
 
 /**
  * Four packages of different sizes (b the largest), d referencing c, and a compiler that appends each tsconfig it is
@@ -12,17 +12,7 @@ import { WORKSPACE_ROOT } from './workspace-fixture.js';
  */
 function loggedWorkspace(root: string): { compiler: string; log: string } {
   const log = join(root, 'compiler.log');
-  const files: Record<string, string | object> = { ...WORKSPACE_ROOT };
-  for (const [name, size] of [
-    ['a', 100],
-    ['b', 4000],
-    ['c', 2000],
-    ['d', 800],
-  ] as const) {
-    files[`packages/${name}/package.json`] = { name: `@s/${name}` };
-    files[`packages/${name}/tsconfig.json`] = { files: [] };
-    files[`packages/${name}/src/index.ts`] = `export const text = '${'x'.repeat(size)}';\n`;
-  }
+  const files = fourPackageFiles();
   files['fake-typescript/package.json'] = { name: 'typescript', version: '6.0.0' };
   files['fake-typescript/bin/tsc'] = [
     "const fs = require('node:fs');",

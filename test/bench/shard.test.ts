@@ -8,7 +8,7 @@ import { SCHEMA_VERSION, type BenchReport, type PackageResult } from '../../src/
 import { UsageError, formatError } from '../../src/shared/errors.js';
 import { runMemtune, tempDir, writeTree } from '../helpers.js';
 import { fakeCompiler } from './fake-compiler.js';
-import { WORKSPACE_ROOT } from './workspace-fixture.js';
+import { fourPackageFiles } from './workspace-fixture.js';
 
 test('--shard i/n reads whole numbers with n at least 1 and i from 1 to n; anything else is refused, saying what is wrong', () => {
   assert.deepEqual(parseShard('1/1'), { index: 1, count: 1 });
@@ -88,18 +88,7 @@ test('a journal written before --shard reads as a bench of every package', () =>
 
 /** A workspace of four packages of different sizes, checked by a fake compiler that ends at once. */
 function fourPackages(root: string): string {
-  const files: Record<string, string | object> = { ...WORKSPACE_ROOT };
-  for (const [name, size] of [
-    ['a', 100],
-    ['b', 4000],
-    ['c', 2000],
-    ['d', 800],
-  ] as const) {
-    files[`packages/${name}/package.json`] = { name: `@s/${name}` };
-    files[`packages/${name}/tsconfig.json`] = { files: [] };
-    files[`packages/${name}/src/index.ts`] = `export const text = '${'x'.repeat(size)}';\n`;
-  }
-  writeTree(root, files);
+  writeTree(root, fourPackageFiles());
   return fakeCompiler(root, '');
 }
 

@@ -12,6 +12,25 @@ export function linkTypeScript(dir: string, alias: 'typescript' | 'typescript-5'
 
 export const WORKSPACE_ROOT = { 'package.json': { name: 'mono', private: true, workspaces: ['packages/*'] } };
 
+/**
+ * A workspace's files with four packages @s/a–d of different source sizes (b larger than the others together), so
+ * that a split by source size is known: b alone in shard 1 of 2.
+ */
+export function fourPackageFiles(): Record<string, string | object> {
+  const files: Record<string, string | object> = { ...WORKSPACE_ROOT };
+  for (const [name, size] of [
+    ['a', 100],
+    ['b', 4000],
+    ['c', 2000],
+    ['d', 800],
+  ] as const) {
+    files[`packages/${name}/package.json`] = { name: `@s/${name}` };
+    files[`packages/${name}/tsconfig.json`] = { files: [] };
+    files[`packages/${name}/src/index.ts`] = `export const text = '${'x'.repeat(size)}';\n`;
+  }
+  return files;
+}
+
 /** A workspace: a JS-compiled package, a native one, one without tsconfig, one that resolves no typescript. */
 export function mixedCompilerWorkspace(root: string): void {
   linkMemtune(root);
