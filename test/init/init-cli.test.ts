@@ -259,6 +259,18 @@ test('init prints its changes as a diff and writes nothing; --write refuses a re
   assert.equal(readFileSync(join(root, 'package.json'), 'utf8').includes('memtune run build -- tsc -b'), true);
 });
 
+test('init --relative turns each fixed heap into a share of the memory limit, the basis in a comment', (t) => {
+  const root = tempDir(t);
+  issueRepo(root, 'npm', false);
+  const result = runMemtune(['init', '--relative'], { cwd: root, env: cleanEnv({ MEMTUNE_MEMORY_LIMIT: '8GiB' }) });
+  assert.equal(result.status, 0, result.stderr);
+  // 4096 MiB of 8 GiB, 3072 of 8 GiB, 2048 of 8 GiB.
+  assert.match(result.stdout, /^\+--max-old-space-size=50%$/m);
+  assert.match(result.stdout, /^\+--max-old-space-size=38%$/m);
+  assert.match(result.stdout, /^\+--max-old-space-size=25%$/m);
+  assert.match(result.stdout, /^\+# .*4096 MiB.*8 GiB/m);
+});
+
 test('init --ci github adds the workflow from presets/github; an unknown --ci is refused naming the workflows', (t) => {
   const root = tempDir(t);
   issueRepo(root, 'npm', false);
