@@ -27,7 +27,7 @@ const USAGE = [
   'Options:',
   '  --write      apply the changes (each file atomically, formatting and comments kept); without it nothing is written',
   '  --force      with --write: write although the repository has uncommitted changes; also add a preset whose',
-  '               check differs (review the diff first)',
+  '               result would differ with it (review the diff first)',
   '  --relative   fixed heap sizes become a share of the memory limit (NN%), else they stay as written',
   '  --ci NAME    also add .github/workflows/: github (one job) or github-matrix (shards and a merge job)',
   '',

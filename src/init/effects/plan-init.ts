@@ -33,7 +33,7 @@ export interface InitOptions {
   nodeVersion: string;
   /** `--relative`: fixed heap sizes become a share of this limit. */
   relative?: MemoryLimit | undefined;
-  /** `--force`: add a preset's `extends` even where the check differs with it. */
+  /** `--force`: add a preset's `extends` even where the package's result differs with it. */
   force: boolean;
   ci?: CiWorkflow | undefined;
 }
@@ -255,7 +255,7 @@ async function planTsconfigs(
     }
     const check = await sameResultWithPreset(fact.dir, fact.tsconfig, edit.text, fact.compiler);
     if ('skipped' in check) notes.push({ kind: 'left', where, message: `${named}; not added: ${check.skipped}` });
-    else if (!check.same) notes.push({ kind: 'left', where, message: `${named}; not added: its check differs with it: ${check.difference.join('; ')}. --force adds it anyway` });
+    else if (!check.same) notes.push({ kind: 'left', where, message: `${named}; not added, the result would differ: ${check.difference.join('; ')}. --force adds it anyway` });
     else {
       notes.push({ kind: 'done', where, message: `${named}; TypeScript ${fact.compiler.version} checks it the same before and after` });
       change(fact.tsconfig, fact.text, edit.text);

@@ -274,11 +274,13 @@ function differenceOf(before: CheckRun, after: CheckRun, unreadable: string | un
   }
   const emits = before.options.noEmit !== true || after.options.noEmit !== true;
   if (emits && unreadable === undefined) {
+    const changed: string[] = [];
     for (const option of EMIT_OPTIONS) {
       const was = JSON.stringify(before.options[option]);
       const now = JSON.stringify(after.options[option]);
-      if (was !== now) difference.push(`output changes: ${option} ${was ?? '(not set)'} → ${now ?? '(not set)'}`);
+      if (was !== now) changed.push(`${option} ${was ?? '(not set)'} → ${now ?? '(not set)'}`);
     }
+    if (changed.length > 0) difference.push(`emits differently: ${changed.join(', ')}`);
   }
   return difference;
 }
