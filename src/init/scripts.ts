@@ -198,8 +198,15 @@ function planCommand(name: string, original: string, parsed: SimpleCommand, cont
   const notes: string[] = [];
   const found: FoundFlag[] = [];
   const all = [...parsed.exported, ...parsed.shell, ...(parsed.launcher?.assignments ?? [])];
+  let previous: Assignment | undefined;
   for (const assignment of all.filter((entry) => entry.key === 'NODE_OPTIONS')) {
+    // A later NODE_OPTIONS= replaces an earlier one, unless it adds to it with $NODE_OPTIONS.
+    if (previous && !assignment.word.vars.includes('NODE_OPTIONS')) {
+      notes.push(`${previous.word.raw} is replaced by ${assignment.word.raw} later on the line: the command never saw it, so its flags are not carried.`);
+      found.length = 0;
+    }
     found.push(...nodeOptionsFlags(assignment.word, 'NODE_OPTIONS=', notes));
+    previous = assignment;
   }
   let command = parsed.command;
   const program = command[0]!;
@@ -480,7 +487,7 @@ function classifyFlags(found: FoundFlag[], command: readonly string[], profile: 
     }
     if (!context.allowed.has(flag.name)) {
       const reason = REFUSED_REASONS[key] ?? `node ${context.allowed.version} does not accept it in NODE_OPTIONS (${ONLY_ALLOWED}).`;
-      dropped.push({ flag: flag.text, reason: `not allowed in NODE_OPTIONS: ${reason}`, replacement: sizing });
+      dropped.push({ flag: flag.text, reason: `not allowed in NODE_OPTIONS: ${reason}`, replacement: MEMORY_FLAGS.has(key) ? sizing : 'nothing' });
       continue;
     }
     const sizeProblem = heapSizeProblem(flag.name, flag.value);

@@ -275,7 +275,8 @@ test('flags node does not know in NODE_OPTIONS are dropped; --max-old-space-size
     plan.dropped.map((entry) => [entry.flag, entry.replacement]),
     [
       ['--max-old-space-size-percentage=60', '--max-old-space-size=60%, carried'],
-      ['--stack-size=2000', 'nothing: memtune run build sizes the heap from the memory limit (50%)'],
+      // Not a memory flag: the profile's heap does not stand in for it.
+      ['--stack-size=2000', 'nothing'],
     ],
   );
   assert.match(plan.dropped[1]!.reason, /node v20\.20\.2 does not accept it in NODE_OPTIONS/);
@@ -426,4 +427,14 @@ test('Windows set NODE_OPTIONS=… && is left as it is, with why', () => {
   const plan = planScriptRewrite('build', 'set NODE_OPTIONS=--max-old-space-size=4096 && react-scripts build', CONTEXT);
   assert.equal(plan.kind, 'unparsable');
   assert.match(plan.kind === 'unparsable' ? plan.reason : '', /^set NODE_OPTIONS=… is Windows cmd syntax \(under sh, set changes no variable\)/);
+});
+
+test('a second NODE_OPTIONS= on the line replaces the first, as the shell does, unless it adds to it with $NODE_OPTIONS', () => {
+  const replaced = rewrite('build', 'NODE_OPTIONS=--require=./a.cjs cross-env NODE_OPTIONS=--max-old-space-size=8192 vite build');
+  assert.deepEqual(row(replaced), ['build', 'memtune run build -- vite build', ['--max-old-space-size=8192'], []]);
+  assert.deepEqual(replaced.notes, [
+    'NODE_OPTIONS=--require=./a.cjs is replaced by NODE_OPTIONS=--max-old-space-size=8192 later on the line: the command never saw it, so its flags are not carried.',
+  ]);
+  const added = rewrite('build', 'export NODE_OPTIONS=--require=./a.cjs && NODE_OPTIONS="$NODE_OPTIONS --max-old-space-size=8192" vite build');
+  assert.deepEqual(row(added), ['build', 'memtune run build -- vite build', ['--require=./a.cjs', '--max-old-space-size=8192'], []]);
 });
