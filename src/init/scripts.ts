@@ -66,8 +66,9 @@ const MEMORY_FLAGS = new Set([
   '--max-heap-size',
   '--initial-heap-size',
 ]);
-const MEMORY_TEXT =
-  /\bNODE_OPTIONS\b|--(?:max|min)[-_](?:old|semi)[-_]space[-_]size|--expose[-_]gc|--optimize[-_]for[-_]size|--gc[-_]interval|--(?:max|initial)[-_]heap[-_]size|--heapsnapshot[-_]near[-_]heap[-_]limit/;
+const MEMORY_FLAG_TEXT =
+  /--(?:max|min)[-_](?:old|semi)[-_]space[-_]size|--expose[-_]gc|--optimize[-_]for[-_]size|--gc[-_]interval|--(?:max|initial)[-_]heap[-_]size|--heapsnapshot[-_]near[-_]heap[-_]limit/;
+const MEMORY_TEXT = new RegExp(`\\bNODE_OPTIONS\\b|${MEMORY_FLAG_TEXT.source}`);
 /** Node options whose value is the next word when written without `=`. */
 const NODE_VALUE_FLAGS = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--env-file', '--title', '--input-type']);
 /** After these, node runs code from the command line or its test runner: no script file follows. */
@@ -224,7 +225,8 @@ function planCommand(name: string, original: string, parsed: SimpleCommand, cont
   let commandFlags: FoundFlag[] = [];
   if (program.value === 'node') ({ command, flags: commandFlags } = nodeCommand(command, context.allowed, notes));
   const words = command.map((word) => word.value);
-  const left = command.slice(1).filter((word) => word.value.startsWith('--') && MEMORY_FLAGS.has(flagKey(splitFlag(word.value).name)));
+  // Also inside a quoted command (nodemon --exec "node --max-old-space-size=… app.js").
+  const left = command.slice(1).filter((word) => MEMORY_FLAG_TEXT.test(word.value));
   if (words[0] !== 'node' && left.length > 0) {
     notes.push(
       `${shown(left)} stays on the ${command[0]!.raw} command line, as it was: memtune moves only NODE_OPTIONS and node's own flags; where ${command[0]!.raw} hands it to node, it wins over the profile.`,

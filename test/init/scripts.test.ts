@@ -421,6 +421,9 @@ test('a memory flag on a command other than node stays where it was, and init sa
   assert.deepEqual(plan.notes, [
     "--max-old-space-size=4096 stays on the tsx command line, as it was: memtune moves only NODE_OPTIONS and node's own flags; where tsx hands it to node, it wins over the profile.",
   ]);
+  const nested = rewrite('dev', 'nodemon --exec "node --max-old-space-size=2048 dist/main.js"');
+  assert.equal(nested.script, 'memtune run dev -- nodemon --exec "node --max-old-space-size=2048 dist/main.js"');
+  assert.match(nested.notes.join('\n'), /^"node --max-old-space-size=2048 dist\/main\.js" stays on the nodemon command line, as it was/);
 });
 
 test('Windows set NODE_OPTIONS=… && is left as it is, with why', () => {
