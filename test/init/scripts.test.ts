@@ -441,3 +441,8 @@ test('a second NODE_OPTIONS= on the line replaces the first, as the shell does, 
   const added = rewrite('build', 'export NODE_OPTIONS=--require=./a.cjs && NODE_OPTIONS="$NODE_OPTIONS --max-old-space-size=8192" vite build');
   assert.deepEqual(row(added), ['build', 'memtune run build -- vite build', ['--require=./a.cjs', '--max-old-space-size=8192'], []]);
 });
+
+test('a backslash before a newline joins the lines, as sh reads them, in quotes or not', () => {
+  const plan = rewrite('build', 'NODE_OPTIONS="--max-old-space-size=4096 \\\n--max-semi-space-size=16" \\\n  node \\\n  --enable-source-maps node_modules/.bin/tsc -b');
+  assert.deepEqual(row(plan), ['build', 'memtune run build -- tsc -b', ['--max-old-space-size=4096', '--max-semi-space-size=16', '--enable-source-maps'], []]);
+});
