@@ -502,7 +502,7 @@ function classifyFlags(found: FoundFlag[], command: readonly string[], profile: 
       dropped.push({ flag: flag.text, reason: `${command[0]} is the native compiler (TypeScript 7): V8 heap flags reach only its small node launcher.`, replacement: go });
       continue;
     }
-    if (key === '--expose-gc' && !context.callsGc?.(command)) {
+    if (key === '--expose-gc' && !knownGcCaller(command) && !context.callsGc?.(command)) {
       const snapshot = profile.nodeFlags.some((text) => text.startsWith('--heapsnapshot-near-heap-limit'));
       dropped.push({
         flag: flag.text,
@@ -514,6 +514,11 @@ function classifyFlags(found: FoundFlag[], command: readonly string[], profile: 
     candidates.push(flag);
   }
   return { flags: oneValueEach(candidates, dropped).map((flag) => carried(flag, context)), dropped };
+}
+
+/** jest --logHeapUsage calls gc() before it reads each test file's heap, where --expose-gc gives it one. */
+function knownGcCaller(command: readonly string[]): boolean {
+  return command.includes('--logHeapUsage') && command.some((word) => /(?:^|\/)jest(?:\.js)?$/.test(word));
 }
 
 /** Duplicates dropped: the same value twice (any spelling) keeps the first; two values keep the last, as node does. */

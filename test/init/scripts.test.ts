@@ -446,3 +446,17 @@ test('a backslash before a newline joins the lines, as sh reads them, in quotes 
   const plan = rewrite('build', 'NODE_OPTIONS="--max-old-space-size=4096 \\\n--max-semi-space-size=16" \\\n  node \\\n  --enable-source-maps node_modules/.bin/tsc -b');
   assert.deepEqual(row(plan), ['build', 'memtune run build -- tsc -b', ['--max-old-space-size=4096', '--max-semi-space-size=16', '--enable-source-maps'], []]);
 });
+
+test('--expose-gc is carried for jest --logHeapUsage, which calls gc() before it reads each heap', () => {
+  for (const script of [
+    'node --expose-gc --max-old-space-size=4096 ./node_modules/.bin/jest --logHeapUsage',
+    'node --expose-gc --max-old-space-size=4096 node_modules/jest/bin/jest.js --logHeapUsage',
+    "NODE_OPTIONS='--expose-gc --max-old-space-size=4096' npx jest --runInBand --logHeapUsage",
+  ]) {
+    assert.deepEqual(rewrite('test', script).flags, [{ name: '--expose-gc' }, { name: '--max-old-space-size', value: '4096' }], script);
+  }
+  assert.deepEqual(
+    rewrite('test', "NODE_OPTIONS='--expose-gc --max-old-space-size=4096' jest").dropped.map((entry) => entry.flag),
+    ['--expose-gc'],
+  );
+});
