@@ -226,8 +226,12 @@ function planCommand(name: string, original: string, parsed: SimpleCommand, cont
   if (program.value === 'node') ({ command, flags: commandFlags } = nodeCommand(command, context.allowed, notes));
   const words = command.map((word) => word.value);
   // Also inside a quoted command (nodemon --exec "node --max-old-space-size=… app.js").
-  const left = command.slice(1).filter((word) => MEMORY_FLAG_TEXT.test(word.value));
-  if (words[0] !== 'node' && left.length > 0) {
+  const left = words[0] === 'node' ? [] : command.slice(1).filter((word) => MEMORY_FLAG_TEXT.test(word.value));
+  if (left.length > 0 && found.length === 0 && commandFlags.length === 0) {
+    // Nothing would move: memtune run around it would claim a profile that the command's own setting overrides.
+    throw new Unparsable(`its memory settings are inside the command (${shown(left)}), which memtune does not take apart: move them into .node-options by hand`);
+  }
+  if (left.length > 0) {
     notes.push(
       `${shown(left)} stays on the ${command[0]!.raw} command line, as it was: memtune moves only NODE_OPTIONS and node's own flags; where ${command[0]!.raw} hands it to node, it wins over the profile.`,
     );

@@ -415,15 +415,22 @@ test("npx --node-options replaces NODE_OPTIONS for its command: its flags go to 
   assert.equal(both.kind, 'unparsable');
 });
 
-test('a memory flag on a command other than node stays where it was, and init says so', () => {
-  const plan = rewrite('start', 'tsx --max-old-space-size=4096 src/x.ts');
-  assert.deepEqual(row(plan), ['start', 'memtune run start -- tsx --max-old-space-size=4096 src/x.ts', [], []]);
+test('memory flags inside the command (another program, a quoted command) are left there: alone, the line is left with why', () => {
+  for (const script of [
+    'tsx --max-old-space-size=4096 src/x.ts',
+    'nodemon --exec "node --max-old-space-size=2048 dist/main.js"',
+    'dotenv -e .env.production -- cross-env NODE_OPTIONS=--max-old-space-size=4096 next build',
+    'pm2-runtime start ecosystem.config.js --node-args="--max-old-space-size=2048"',
+  ]) {
+    const plan = planScriptRewrite('start', script, CONTEXT);
+    assert.equal(plan.kind, 'unparsable', script);
+    assert.match(plan.kind === 'unparsable' ? plan.reason : '', /^its memory settings are inside the command \(.+\), which memtune does not take apart/, script);
+  }
+  const plan = rewrite('start', 'NODE_OPTIONS=--require=./otel.cjs tsx --max-old-space-size=4096 src/x.ts');
+  assert.deepEqual(row(plan), ['start', 'memtune run start -- tsx --max-old-space-size=4096 src/x.ts', ['--require=./otel.cjs'], []]);
   assert.deepEqual(plan.notes, [
     "--max-old-space-size=4096 stays on the tsx command line, as it was: memtune moves only NODE_OPTIONS and node's own flags; where tsx hands it to node, it wins over the profile.",
   ]);
-  const nested = rewrite('dev', 'nodemon --exec "node --max-old-space-size=2048 dist/main.js"');
-  assert.equal(nested.script, 'memtune run dev -- nodemon --exec "node --max-old-space-size=2048 dist/main.js"');
-  assert.match(nested.notes.join('\n'), /^"node --max-old-space-size=2048 dist\/main\.js" stays on the nodemon command line, as it was/);
 });
 
 test('Windows set NODE_OPTIONS=… && is left as it is, with why', () => {
