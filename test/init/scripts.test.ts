@@ -189,6 +189,10 @@ test('running twice: every rewritten script plans no change the second time', ()
     ['test', 'cross-env CI=1 NODE_OPTIONS=--max-old-space-size=2048 vitest run'],
     ['typecheck', 'export NODE_OPTIONS=--max-old-space-size=3072 && tsc --noEmit'],
     ['build:tsc', 'node --max-old-space-size=4096 node_modules/.bin/tsc -b'],
+    ['start', 'node --optimize-for-size --max-old-space-size=512 dist/main.js'],
+    ['dev', 'node --inspect --max-old-space-size=4096 ./node_modules/.bin/vite'],
+    ['build', 'npx --node-options=--max-old-space-size=4096 tsc -b'],
+    ['start', 'NODE_OPTIONS=--require=./otel.cjs tsx --max-old-space-size=4096 src/x.ts'],
   ];
   for (const [name, script] of scripts) {
     const first = rewrite(name, script);
