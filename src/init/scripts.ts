@@ -2,7 +2,7 @@ import { quote } from '../shared/errors.js';
 import type { Profile, Profiles } from '../shared/profiles.js';
 import { formatBytes, toMiB } from '../shared/size.js';
 import type { AllowedNodeFlags } from '../run/node-flags.js';
-import { REFUSED_REASONS, SIZE_FLAGS, flagKey, formatFlag, heapSizeProblem, isRepeatable, parseHeapSize, parseNodeOptionsEnv, splitFlag } from '../run/node-options.js';
+import { REFUSED_REASONS, SIZE_FLAGS, flagKey, formatFlag, heapSizeProblem, isRepeatable, parseHeapSize, splitFlag, tokenizeNodeOptions } from '../run/node-options.js';
 import { type ShellToken, type ShellWord, shellTokens } from './shell-line.js';
 
 /** What the effects layer knows about the package a script belongs to. */
@@ -66,8 +66,9 @@ const MEMORY_FLAGS = new Set([
   '--max-heap-size',
   '--initial-heap-size',
 ]);
-const MEMORY_TEXT =
-  /\bNODE_OPTIONS\b|--(?:max|min)[-_](?:old|semi)[-_]space[-_]size|--expose[-_]gc|--optimize[-_]for[-_]size|--gc[-_]interval|--(?:max|initial)[-_]heap[-_]size|--heapsnapshot[-_]near[-_]heap[-_]limit/;
+const MEMORY_FLAG_TEXT =
+  /--(?:max|min)[-_](?:old|semi)[-_]space[-_]size|--expose[-_]gc|--optimize[-_]for[-_]size|--gc[-_]interval|--(?:max|initial)[-_]heap[-_]size|--heapsnapshot[-_]near[-_]heap[-_]limit/;
+const MEMORY_TEXT = new RegExp(`\\bNODE_OPTIONS\\b|${MEMORY_FLAG_TEXT.source}`);
 /** Node options whose value is the next word when written without `=`. */
 const NODE_VALUE_FLAGS = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--env-file', '--title', '--input-type']);
 /** After these, node runs code from the command line or its test runner: no script file follows. */
@@ -146,6 +147,11 @@ function simpleCommand(tokens: ShellToken[]): SimpleCommand {
     segments.shift();
     operators.shift();
   }
+  if (first[0]?.raw === 'set' && first.some((word) => word.value.startsWith('NODE_OPTIONS='))) {
+    throw new Unparsable(
+      'set NODE_OPTIONS=… is Windows cmd syntax (under sh, set changes no variable): write memtune run <profile> -- … by hand, which sets the flags on every platform',
+    );
+  }
   if (operators.length > 0) throw new Unparsable(`${OPERATOR_NAMES[operators[0]!]}: memtune rewrites only a single command, or one behind export NODE_OPTIONS=…;`);
   const words = segments[0]!;
   const shell = leadingAssignments(words);
@@ -193,8 +199,15 @@ function planCommand(name: string, original: string, parsed: SimpleCommand, cont
   const notes: string[] = [];
   const found: FoundFlag[] = [];
   const all = [...parsed.exported, ...parsed.shell, ...(parsed.launcher?.assignments ?? [])];
+  let previous: Assignment | undefined;
   for (const assignment of all.filter((entry) => entry.key === 'NODE_OPTIONS')) {
-    found.push(...nodeOptionsFlags(assignment.word, notes));
+    // A later NODE_OPTIONS= replaces an earlier one, unless it adds to it with $NODE_OPTIONS.
+    if (previous && !assignment.word.vars.includes('NODE_OPTIONS')) {
+      notes.push(`${previous.word.raw} is replaced by ${assignment.word.raw} later on the line: the command never saw it, so its flags are not carried.`);
+      found.length = 0;
+    }
+    found.push(...nodeOptionsFlags(assignment.word, 'NODE_OPTIONS=', notes));
+    previous = assignment;
   }
   let command = parsed.command;
   const program = command[0]!;
@@ -203,9 +216,26 @@ function planCommand(name: string, original: string, parsed: SimpleCommand, cont
     if (found.length === 0) return { kind: 'unchanged' };
     throw new Unparsable('NODE_OPTIONS in front of memtune run wins over its profile: move the flags into .node-options by hand');
   }
+  if (program.value === 'npx') {
+    const inherited = found.length;
+    command = npxCommand(command, found, notes);
+    if (inherited > 0 && command !== parsed.command)
+      throw new Unparsable('NODE_OPTIONS and npx --node-options both: npx replaces the first for the command it runs; rewrite it by hand');
+  }
   let commandFlags: FoundFlag[] = [];
-  if (program.value === 'node') ({ command, flags: commandFlags } = nodeCommand(command, notes));
+  if (program.value === 'node') ({ command, flags: commandFlags } = nodeCommand(command, context.allowed, notes));
   const words = command.map((word) => word.value);
+  // Also inside a quoted command (nodemon --exec "node --max-old-space-size=… app.js").
+  const left = words[0] === 'node' ? [] : command.slice(1).filter((word) => MEMORY_FLAG_TEXT.test(word.value));
+  if (left.length > 0 && found.length === 0 && commandFlags.length === 0) {
+    // Nothing would move: memtune run around it would claim a profile that the command's own setting overrides.
+    throw new Unparsable(`its memory settings are inside the command (${shown(left)}), which memtune does not take apart: move them into .node-options by hand`);
+  }
+  if (left.length > 0) {
+    notes.push(
+      `${shown(left)} stays on the ${command[0]!.raw} command line, as it was: memtune moves only NODE_OPTIONS and node's own flags; where ${command[0]!.raw} hands it to node, it wins over the profile.`,
+    );
+  }
   const choice = chooseProfile(name, words, context.profiles);
   if (!choice) {
     return {
@@ -229,28 +259,71 @@ function planCommand(name: string, original: string, parsed: SimpleCommand, cont
   };
 }
 
-/** The flags of a `NODE_OPTIONS=…` word; `$NODE_OPTIONS` in it is the inherited value, which memtune run keeps. */
-function nodeOptionsFlags(word: ShellWord, notes: string[]): FoundFlag[] {
+/**
+ * The flags of a `NODE_OPTIONS=…` word (or npx's `--node-options=…`), each as the script spells it; `$NODE_OPTIONS`
+ * in it is the inherited value, which memtune run keeps.
+ */
+function nodeOptionsFlags(word: ShellWord, prefix: string, notes: string[]): FoundFlag[] {
   const others = word.vars.filter((name) => name !== 'NODE_OPTIONS');
   if (others.length > 0) {
     throw new Unparsable(`NODE_OPTIONS uses $${others[0]}, which memtune cannot resolve: a .node-options file has no variables`);
   }
-  let text = word.value.slice('NODE_OPTIONS='.length);
+  let text = word.value.slice(prefix.length);
   if (word.vars.length > 0) {
     text = text.replace(/\$\{NODE_OPTIONS\}|\$NODE_OPTIONS/g, ' ');
     notes.push('NODE_OPTIONS added to the inherited NODE_OPTIONS: memtune run keeps that one too, after its .node-options (so it wins).');
   }
-  return parseNodeOptionsEnv(text, { kind: 'env', label: 'NODE_OPTIONS' }).map((flag) => ({ name: flag.name, value: flag.value, text: formatFlag(flag) }));
+  // As node reads NODE_OPTIONS: a word without a dash is the value of the flag before it (--require x).
+  const flags: FoundFlag[] = [];
+  for (const token of tokenizeNodeOptions(text)) {
+    const last = flags.at(-1);
+    if (token.startsWith('-') || !last || last.value !== undefined) flags.push({ ...splitFlag(token), text: token });
+    else {
+      last.value = token;
+      last.text += ` ${token}`;
+      if (flagKey(last.name) in SIZE_FLAGS) notes.push(spacedSize(last));
+    }
+  }
+  return flags;
 }
 
+/** npx's options that take the next word as their value. */
+const NPX_VALUE_OPTIONS = new Set(['-p', '--package', '-c', '--call']);
+
+/** `npx --node-options=…` replaces NODE_OPTIONS for the command, the profile's flags with it: they go to the profile instead. */
+function npxCommand(command: ShellWord[], found: FoundFlag[], notes: string[]): ShellWord[] {
+  const kept: ShellWord[] = [command[0]!];
+  const taken: string[] = [];
+  let i = 1;
+  for (; i < command.length && command[i]!.value.startsWith('-') && command[i]!.value !== '--'; i++) {
+    const word = command[i]!;
+    if (word.value.startsWith('--node-options=')) {
+      found.push(...nodeOptionsFlags(word, '--node-options=', notes));
+      taken.push(word.raw);
+    } else if (word.value === '--node-options' && i + 1 < command.length) {
+      found.push(...nodeOptionsFlags(command[++i]!, '', notes));
+      taken.push(`${word.raw} ${command[i]!.raw}`);
+    } else {
+      kept.push(word);
+      if (NPX_VALUE_OPTIONS.has(word.value) && i + 1 < command.length) kept.push(command[++i]!);
+    }
+  }
+  if (taken.length === 0) return command;
+  notes.push(`npx ${taken.join(' ')} replaced NODE_OPTIONS for the command, so the profile's flags would not reach it: its flags go to .node-options instead.`);
+  return [...kept, ...command.slice(i)];
+}
+
+/** Flags that act on the one process they are given to: in NODE_OPTIONS every node process the command starts takes them. */
+const PER_PROCESS = /^--(?:inspect|cpu-prof|heap-prof|prof$|title$)/;
+
 /**
- * `node [flags] script …`: memory flags leave the command line for the profile, other flags stay with node. A
- * script in `node_modules/.bin/` (or TypeScript's own `bin/tsc`) becomes that bin, run the way memtune run finds
- * it; the flags node would have taken then go to the profile as well.
+ * `node [flags] script …`: memory flags node accepts in NODE_OPTIONS leave the command line for the profile, other
+ * flags stay with node. A script in `node_modules/.bin/` (or TypeScript's own `bin/tsc`) becomes that bin, run the
+ * way memtune run finds it, when node's other flags can go to the profile as well without acting differently.
  */
-function nodeCommand(command: ShellWord[], notes: string[]): { command: ShellWord[]; flags: FoundFlag[] } {
+function nodeCommand(command: ShellWord[], allowed: AllowedNodeFlags, notes: string[]): { command: ShellWord[]; flags: FoundFlag[] } {
   const flags: FoundFlag[] = [];
-  const stays: ShellWord[] = [];
+  const stays: Array<{ flag: FoundFlag; words: ShellWord[] }> = [];
   let i = 1;
   let noScript = false;
   for (; i < command.length; i++) {
@@ -268,8 +341,11 @@ function nodeCommand(command: ShellWord[], notes: string[]): { command: ShellWor
         i++;
       }
     }
-    if (MEMORY_FLAGS.has(key)) flags.push({ ...flag, text: words.map((entry) => entry.raw).join(' ') });
-    else stays.push(...words);
+    const found = { ...flag, text: words.map((entry) => entry.raw).join(' ') };
+    if (key in SIZE_FLAGS && words.length > 1) notes.push(spacedSize(found));
+    // A flag node refuses in NODE_OPTIONS (--optimize-for-size) works only here: it stays.
+    if (MEMORY_FLAGS.has(key) && (allowed.has(flag.name) || key === '--max-old-space-size-percentage')) flags.push(found);
+    else stays.push({ flag: found, words });
     if (NODE_NO_SCRIPT.has(key)) {
       noScript = true;
       i++;
@@ -278,11 +354,25 @@ function nodeCommand(command: ShellWord[], notes: string[]): { command: ShellWor
   }
   const script = command[i];
   const bin = script && !noScript ? binOf(script.value) : undefined;
-  if (!script || !bin) return { command: [command[0]!, ...stays, ...command.slice(i)], flags };
-  for (const word of stays) flags.push({ ...splitFlag(word.value), text: word.raw });
+  const held = stays.filter(({ flag }) => !allowed.has(flag.name) || PER_PROCESS.test(flagKey(flag.name)));
+  const why = (flag: FoundFlag) =>
+    allowed.has(flag.name)
+      ? `${flag.text} (in NODE_OPTIONS it would reach every node process the command starts)`
+      : `${flag.text} (node ${allowed.version} refuses it in NODE_OPTIONS)`;
+  if (bin && held.length > 0) notes.push(`node ${script!.raw} stays as it is, since node's ${held.map(({ flag }) => why(flag)).join(', ')} must stay on its command line.`);
+  else
+    for (const { flag } of held)
+      if (MEMORY_FLAGS.has(flagKey(flag.name))) notes.push(`${flag.text} stays on node's command line: node ${allowed.version} refuses it in NODE_OPTIONS.`);
+  if (!script || !bin || held.length > 0) return { command: [command[0]!, ...stays.flatMap(({ words }) => words), ...command.slice(i)], flags };
+  flags.push(...stays.map(({ flag }) => flag));
   notes.push(`node ${script.raw} runs as ${bin}, which memtune run finds in node_modules/.bin.`);
   const binWord: ShellWord = { kind: 'word', raw: bin, value: bin, vars: [] };
   return { command: [binWord, ...command.slice(i + 1)], flags };
+}
+
+/** V8 takes a size only after `=`: given `--max-old-space-size 4096`, node did not start (exit 9). */
+function spacedSize(flag: FoundFlag): string {
+  return `node refuses ${flag.text} (a V8 flag takes its value after =, not after a space: the script did not start); carried as ${flag.name}=${flag.value}.`;
 }
 
 /** `node_modules/.bin/tsc` and `node_modules/typescript/bin/tsc` are `tsc`. */
@@ -347,7 +437,11 @@ function commandEvidence(words: readonly string[]): Evidence | undefined {
     return undefined;
   }
   if (program === 'node') {
-    const script = args.find((arg) => !arg.startsWith('-'));
+    const at = args.findIndex((arg) => !arg.startsWith('-'));
+    const script = args[at];
+    // node node_modules/.bin/tsc runs tsc, node node_modules/jest/bin/jest.js jest.
+    const bin = binOf(script ?? '') ?? /^(?:\.\/)?node_modules\/(?:@[\w.-]+\/)?([\w.-]+)\/(?:dist\/)?bin\//.exec(script ?? '')?.[1];
+    if (bin) return commandEvidence([bin, ...args.slice(at + 1)]);
     if (script && /^(?:\.\/)?(?:dist|build|lib|out)\//.test(script)) return { profile: 'start', what: 'node on built code', strong: false };
   }
   return undefined;
@@ -399,7 +493,7 @@ function classifyFlags(found: FoundFlag[], command: readonly string[], profile: 
     }
     if (!context.allowed.has(flag.name)) {
       const reason = REFUSED_REASONS[key] ?? `node ${context.allowed.version} does not accept it in NODE_OPTIONS (${ONLY_ALLOWED}).`;
-      dropped.push({ flag: flag.text, reason: `not allowed in NODE_OPTIONS: ${reason}`, replacement: sizing });
+      dropped.push({ flag: flag.text, reason: `not allowed in NODE_OPTIONS: ${reason}`, replacement: MEMORY_FLAGS.has(key) ? sizing : 'nothing' });
       continue;
     }
     const sizeProblem = heapSizeProblem(flag.name, flag.value);
@@ -412,7 +506,7 @@ function classifyFlags(found: FoundFlag[], command: readonly string[], profile: 
       dropped.push({ flag: flag.text, reason: `${command[0]} is the native compiler (TypeScript 7): V8 heap flags reach only its small node launcher.`, replacement: go });
       continue;
     }
-    if (key === '--expose-gc' && !context.callsGc?.(command)) {
+    if (key === '--expose-gc' && !knownGcCaller(command) && !context.callsGc?.(command)) {
       const snapshot = profile.nodeFlags.some((text) => text.startsWith('--heapsnapshot-near-heap-limit'));
       dropped.push({
         flag: flag.text,
@@ -424,6 +518,11 @@ function classifyFlags(found: FoundFlag[], command: readonly string[], profile: 
     candidates.push(flag);
   }
   return { flags: oneValueEach(candidates, dropped).map((flag) => carried(flag, context)), dropped };
+}
+
+/** jest --logHeapUsage calls gc() before it reads each test file's heap, where --expose-gc gives it one. */
+function knownGcCaller(command: readonly string[]): boolean {
+  return command.includes('--logHeapUsage') && command.some((word) => /(?:^|\/)jest(?:\.js)?$/.test(word));
 }
 
 /** Duplicates dropped: the same value twice (any spelling) keeps the first; two values keep the last, as node does. */
@@ -450,7 +549,9 @@ function oneValueEach(flags: FoundFlag[], dropped: DroppedFlag[]): FoundFlag[] {
 
 /** With `--relative`, a fixed old-space size becomes the nearest whole percent of the memory limit (1% to 100%). */
 function carried(flag: FoundFlag, context: ScriptContext): CarriedFlag {
-  const result: CarriedFlag = flag.value === undefined ? { name: flag.name } : { name: flag.name, value: flag.value };
+  // -r becomes --require: the .node-options line reads as what node is given.
+  const name = flag.name.startsWith('--') ? flag.name : flagKey(flag.name);
+  const result: CarriedFlag = flag.value === undefined ? { name } : { name, value: flag.value };
   const limit = context.relative;
   const size = flag.value === undefined ? undefined : parseHeapSize(flag.value, true);
   if (!limit || !SIZE_FLAGS[flagKey(flag.name)]?.percent || !size || !('mib' in size)) return result;

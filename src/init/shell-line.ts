@@ -78,7 +78,9 @@ export function shellTokens(line: string): { tokens: ShellToken[] } | { problem:
       let j = i + 1;
       for (; j < line.length && line[j] !== '"'; j++) {
         const inner = line[j]!;
-        if (inner === '\\' && j + 1 < line.length && '$`"\\\n'.includes(line[j + 1]!)) into.value += line[++j];
+        // A backslash before a newline joins the lines: both go.
+        if (inner === '\\' && line[j + 1] === '\n') j++;
+        else if (inner === '\\' && j + 1 < line.length && '$`"\\'.includes(line[j + 1]!)) into.value += line[++j];
         else if (inner === '`') return { problem: 'a command substitution ` … `' };
         else if (inner === '$') {
           const after = variable(j, into);
@@ -89,6 +91,9 @@ export function shellTokens(line: string): { tokens: ShellToken[] } | { problem:
       }
       if (j >= line.length) return { problem: 'a double quote without its pair' };
       i = j;
+    } else if (char === '\\' && line[i + 1] === '\n') {
+      // A line continuation: sh removes it before it reads words, so it neither ends nor starts one.
+      i++;
     } else if (char === '\\') {
       if (i + 1 >= line.length) return { problem: 'a backslash at the end of the line' };
       begin(i).value += line[++i];

@@ -230,8 +230,9 @@ export function parseNodeOptionsEnv(text: string, origin: Origin): FlagSetting[]
   return flags;
 }
 
+/** `-r x` is written `--require=x`: node refuses `-r=x` (exit 9), and one token per flag keeps the quoting simple. */
 export function formatFlag(flag: { name: string; value?: string }): string {
-  const text = flag.value === undefined ? flag.name : `${flag.name}=${flag.value}`;
+  const text = flag.value === undefined ? flag.name : `${SHORT_FLAGS[flag.name] ?? flag.name}=${flag.value}`;
   return /[\s"\\]/.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : text;
 }
 

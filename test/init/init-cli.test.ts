@@ -223,6 +223,23 @@ test('init leaves the scripts it cannot take apart as they are and lists each wi
   assert.equal(existsSync(join(root, '.node-options')), false);
 });
 
+test("init warns that a package's .env now reaches the scripts it rewrote, since memtune run loads it", (t) => {
+  const root = tempDir(t);
+  issueRepo(root, 'npm', false);
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  manifest.scripts = { start: 'NODE_OPTIONS=--max-old-space-size=512 node dist/env.js', plain: 'node dist/env.js' };
+  writeFileSync(join(root, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(root, 'dist/env.js'), 'console.log(process.env.FROM_DOTENV ?? "unset");\n');
+  writeFileSync(join(root, '.env'), 'FROM_DOTENV=yes\n');
+  git(root, 'add', '-A');
+  git(root, 'commit', '-qm', 'a .env that no script loaded');
+  assert.equal(runScript(root, 'npm', 'start').stdout.trim(), 'unset');
+  const result = runMemtune(['init', '--write'], { cwd: root });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /! \.env: memtune run loads it before its command: the rewritten scripts \("start"\) now get its variables/);
+  assert.deepEqual([runScript(root, 'npm', 'start').stdout.trim(), runScript(root, 'npm', 'plain').stdout.trim()], ['yes', 'unset']);
+});
+
 test('a tsconfig with a syntax error is named and skipped; the rest goes on', (t) => {
   const root = tempDir(t);
   issueRepo(root, 'npm', false);

@@ -16,6 +16,8 @@ const ALLOWED = allowedFlagsOf('node', 'v20.20.2', [
   '--enable-source-maps',
   '--heapsnapshot-near-heap-limit',
   '--watch',
+  '--experimental-vm-modules',
+  '--inspect',
 ]);
 const CONTEXT: ScriptContext = { profiles: PROFILES, allowed: ALLOWED };
 
@@ -187,6 +189,10 @@ test('running twice: every rewritten script plans no change the second time', ()
     ['test', 'cross-env CI=1 NODE_OPTIONS=--max-old-space-size=2048 vitest run'],
     ['typecheck', 'export NODE_OPTIONS=--max-old-space-size=3072 && tsc --noEmit'],
     ['build:tsc', 'node --max-old-space-size=4096 node_modules/.bin/tsc -b'],
+    ['start', 'node --optimize-for-size --max-old-space-size=512 dist/main.js'],
+    ['dev', 'node --inspect --max-old-space-size=4096 ./node_modules/.bin/vite'],
+    ['build', 'npx --node-options=--max-old-space-size=4096 tsc -b'],
+    ['start', 'NODE_OPTIONS=--require=./otel.cjs tsx --max-old-space-size=4096 src/x.ts'],
   ];
   for (const [name, script] of scripts) {
     const first = rewrite(name, script);
@@ -238,14 +244,14 @@ test('duplicates: the same value twice keeps the first, two values keep the last
     'build',
     'memtune run build -- tsc -b',
     ['--max-old-space-size=4096', '--max_semi_space_size=32', '--require=./a.cjs', '--require=./b.cjs'],
-    ['--max-old-space-size=4096', '--max-semi-space-size=16', '-r=./a.cjs'],
+    ['--max-old-space-size=4096', '--max-semi-space-size=16', '-r ./a.cjs'],
   ]);
   assert.deepEqual(
     plan.dropped.map((entry) => [entry.reason, entry.replacement]),
     [
       ['given twice.', '--max-old-space-size=4096, kept'],
       ['--max-semi-space-size is set twice with different values; node uses the last.', '--max_semi_space_size=32, kept'],
-      ['the same flag as --require=./a.cjs, in another spelling.', '--require=./a.cjs, kept'],
+      ['the same flag as --require ./a.cjs, in another spelling.', '--require ./a.cjs, kept'],
     ],
   );
 });
@@ -273,7 +279,8 @@ test('flags node does not know in NODE_OPTIONS are dropped; --max-old-space-size
     plan.dropped.map((entry) => [entry.flag, entry.replacement]),
     [
       ['--max-old-space-size-percentage=60', '--max-old-space-size=60%, carried'],
-      ['--stack-size=2000', 'nothing: memtune run build sizes the heap from the memory limit (50%)'],
+      // Not a memory flag: the profile's heap does not stand in for it.
+      ['--stack-size=2000', 'nothing'],
     ],
   );
   assert.match(plan.dropped[1]!.reason, /node v20\.20\.2 does not accept it in NODE_OPTIONS/);
@@ -323,4 +330,144 @@ test('the allowed flags are an input: a flag that node accepts is carried, the s
   assert.deepEqual(row(rewrite('start', script)).slice(2), [['--max-old-space-size=4096', '--enable-source-maps'], []]);
   const older = allowedFlagsOf('node', 'v12.0.0', ['--max-old-space-size']);
   assert.deepEqual(row(rewrite('start', script, { allowed: older })).slice(2), [['--max-old-space-size=4096'], ['--enable-source-maps']]);
+});
+
+test('node keeps the flags that work only on its command line; a bin stays node <flags> <bin> when one of them is there', () => {
+  const table: Array<[string, string, ReturnType<typeof row>]> = [
+    // node refuses --optimize-for-size and --stack-size in NODE_OPTIONS: moved there, they would be lost.
+    [
+      'start',
+      'node --optimize-for-size --max-old-space-size=512 dist/main.js',
+      ['start', 'memtune run start -- node --optimize-for-size dist/main.js', ['--max-old-space-size=512'], []],
+    ],
+    [
+      'typecheck',
+      'node --stack-size=8000 --max-old-space-size=4096 node_modules/typescript/bin/tsc --noEmit',
+      ['typecheck', 'memtune run typecheck -- node --stack-size=8000 node_modules/typescript/bin/tsc --noEmit', ['--max-old-space-size=4096'], []],
+    ],
+    [
+      'build',
+      'node --env-file=.env --max-old-space-size=4096 node_modules/.bin/tsc -b',
+      ['build', 'memtune run build -- node --env-file=.env node_modules/.bin/tsc -b', ['--max-old-space-size=4096'], []],
+    ],
+    // In NODE_OPTIONS --inspect would reach every node process the command starts (jest's workers).
+    [
+      'test',
+      'node --inspect --max-old-space-size=4096 ./node_modules/.bin/jest',
+      ['test', 'memtune run test -- node --inspect ./node_modules/.bin/jest', ['--max-old-space-size=4096'], []],
+    ],
+    // A flag with its value in the next word moves as one flag, under the name node accepts in NODE_OPTIONS.
+    [
+      'test',
+      'node -r dotenv/config --max-old-space-size=4096 node_modules/.bin/jest',
+      ['test', 'memtune run test -- jest', ['--max-old-space-size=4096', '--require=dotenv/config'], []],
+    ],
+    [
+      'test',
+      'node --max-old-space-size=4096 node_modules/jest/bin/jest.js -i',
+      ['test', 'memtune run test -- node node_modules/jest/bin/jest.js -i', ['--max-old-space-size=4096'], []],
+    ],
+  ];
+  for (const [name, script, expected] of table) assert.deepEqual(row(rewrite(name, script)), expected, script);
+  assert.deepEqual(rewrite('start', 'node --optimize-for-size --max-old-space-size=512 dist/main.js').notes, [
+    "--optimize-for-size stays on node's command line: node v20.20.2 refuses it in NODE_OPTIONS.",
+  ]);
+  assert.deepEqual(rewrite('test', 'node --inspect --max-old-space-size=4096 ./node_modules/.bin/jest').notes, [
+    "node ./node_modules/.bin/jest stays as it is, since node's --inspect (in NODE_OPTIONS it would reach every node process the command starts) must stay on its command line.",
+  ]);
+  // jest.js under node_modules/jest/bin says what runs, where the name does not.
+  assert.equal(rewrite('ci', 'node --max-old-space-size=4096 node_modules/jest/bin/jest.js').why, 'runs node node_modules/jest/bin/jest.js (a test runner)');
+  assert.equal(rewrite('ci', 'node --env-file=.env --max-old-space-size=4096 node_modules/.bin/tsc --noEmit').profile, 'typecheck');
+});
+
+test('-r with its value in NODE_OPTIONS is carried as --require=…, which node accepts there (it refuses -r=…)', () => {
+  const plan = rewrite('dev', 'NODE_OPTIONS="-r dotenv/config --max-old-space-size=2048" tsx watch src/main.ts');
+  assert.deepEqual(plan.flags, [
+    { name: '--require', value: 'dotenv/config' },
+    { name: '--max-old-space-size', value: '2048' },
+  ]);
+});
+
+test('a size after a space, which node refuses, is carried with = and said so', () => {
+  for (const script of ["NODE_OPTIONS='--max-old-space-size 4096' tsc --noEmit", 'node --max-old-space-size 4096 node_modules/.bin/tsc --noEmit']) {
+    const plan = rewrite('typecheck', script);
+    assert.deepEqual(plan.flags, [{ name: '--max-old-space-size', value: '4096' }], script);
+    assert.ok(
+      plan.notes.includes(
+        'node refuses --max-old-space-size 4096 (a V8 flag takes its value after =, not after a space: the script did not start); carried as --max-old-space-size=4096.',
+      ),
+      plan.notes.join('\n'),
+    );
+  }
+});
+
+test("npx --node-options replaces NODE_OPTIONS for its command: its flags go to the profile, npx's other options stay", () => {
+  const table: Array<[string, string, string[]]> = [
+    ['npx --node-options=--max-old-space-size=4096 tsc -b', 'memtune run build -- npx tsc -b', ['--max-old-space-size=4096']],
+    [
+      "npx --yes --node-options '--max-old-space-size=4096 --experimental-vm-modules' -p typescript tsc -b",
+      'memtune run build -- npx --yes -p typescript tsc -b',
+      ['--max-old-space-size=4096', '--experimental-vm-modules'],
+    ],
+  ];
+  for (const [script, expected, flags] of table) {
+    const plan = rewrite('build', script);
+    assert.deepEqual([plan.script, plan.flags.map((flag) => `${flag.name}=${flag.value}`.replace(/=undefined$/, ''))], [expected, flags], script);
+    assert.match(plan.notes.join('\n'), /replaced NODE_OPTIONS for the command/);
+  }
+  const both = planScriptRewrite('build', 'NODE_OPTIONS=--max-old-space-size=8192 npx --node-options=--max-old-space-size=4096 tsc -b', CONTEXT);
+  assert.equal(both.kind, 'unparsable');
+});
+
+test('memory flags inside the command (another program, a quoted command) are left there: alone, the line is left with why', () => {
+  for (const script of [
+    'tsx --max-old-space-size=4096 src/x.ts',
+    'nodemon --exec "node --max-old-space-size=2048 dist/main.js"',
+    'dotenv -e .env.production -- cross-env NODE_OPTIONS=--max-old-space-size=4096 next build',
+    'pm2-runtime start ecosystem.config.js --node-args="--max-old-space-size=2048"',
+  ]) {
+    const plan = planScriptRewrite('start', script, CONTEXT);
+    assert.equal(plan.kind, 'unparsable', script);
+    assert.match(plan.kind === 'unparsable' ? plan.reason : '', /^its memory settings are inside the command \(.+\), which memtune does not take apart/, script);
+  }
+  const plan = rewrite('start', 'NODE_OPTIONS=--require=./otel.cjs tsx --max-old-space-size=4096 src/x.ts');
+  assert.deepEqual(row(plan), ['start', 'memtune run start -- tsx --max-old-space-size=4096 src/x.ts', ['--require=./otel.cjs'], []]);
+  assert.deepEqual(plan.notes, [
+    "--max-old-space-size=4096 stays on the tsx command line, as it was: memtune moves only NODE_OPTIONS and node's own flags; where tsx hands it to node, it wins over the profile.",
+  ]);
+});
+
+test('Windows set NODE_OPTIONS=… && is left as it is, with why', () => {
+  const plan = planScriptRewrite('build', 'set NODE_OPTIONS=--max-old-space-size=4096 && react-scripts build', CONTEXT);
+  assert.equal(plan.kind, 'unparsable');
+  assert.match(plan.kind === 'unparsable' ? plan.reason : '', /^set NODE_OPTIONS=… is Windows cmd syntax \(under sh, set changes no variable\)/);
+});
+
+test('a second NODE_OPTIONS= on the line replaces the first, as the shell does, unless it adds to it with $NODE_OPTIONS', () => {
+  const replaced = rewrite('build', 'NODE_OPTIONS=--require=./a.cjs cross-env NODE_OPTIONS=--max-old-space-size=8192 vite build');
+  assert.deepEqual(row(replaced), ['build', 'memtune run build -- vite build', ['--max-old-space-size=8192'], []]);
+  assert.deepEqual(replaced.notes, [
+    'NODE_OPTIONS=--require=./a.cjs is replaced by NODE_OPTIONS=--max-old-space-size=8192 later on the line: the command never saw it, so its flags are not carried.',
+  ]);
+  const added = rewrite('build', 'export NODE_OPTIONS=--require=./a.cjs && NODE_OPTIONS="$NODE_OPTIONS --max-old-space-size=8192" vite build');
+  assert.deepEqual(row(added), ['build', 'memtune run build -- vite build', ['--require=./a.cjs', '--max-old-space-size=8192'], []]);
+});
+
+test('a backslash before a newline joins the lines, as sh reads them, in quotes or not', () => {
+  const plan = rewrite('build', 'NODE_OPTIONS="--max-old-space-size=4096 \\\n--max-semi-space-size=16" \\\n  node \\\n  --enable-source-maps node_modules/.bin/tsc -b');
+  assert.deepEqual(row(plan), ['build', 'memtune run build -- tsc -b', ['--max-old-space-size=4096', '--max-semi-space-size=16', '--enable-source-maps'], []]);
+});
+
+test('--expose-gc is carried for jest --logHeapUsage, which calls gc() before it reads each heap', () => {
+  for (const script of [
+    'node --expose-gc --max-old-space-size=4096 ./node_modules/.bin/jest --logHeapUsage',
+    'node --expose-gc --max-old-space-size=4096 node_modules/jest/bin/jest.js --logHeapUsage',
+    "NODE_OPTIONS='--expose-gc --max-old-space-size=4096' npx jest --runInBand --logHeapUsage",
+  ]) {
+    assert.deepEqual(rewrite('test', script).flags, [{ name: '--expose-gc' }, { name: '--max-old-space-size', value: '4096' }], script);
+  }
+  assert.deepEqual(
+    rewrite('test', "NODE_OPTIONS='--expose-gc --max-old-space-size=4096' jest").dropped.map((entry) => entry.flag),
+    ['--expose-gc'],
+  );
 });

@@ -100,6 +100,9 @@ test('NODE_OPTIONS is split as node splits it, and written back so node reads th
     ],
   );
   assert.equal(formatNodeOptions([{ name: '--require', value: '/a b/c.cjs' }, { name: '--expose-gc' }]), '"--require=/a b/c.cjs" --expose-gc');
+  // node refuses -r=b and -C=x (exit 9): a short flag goes back under its long name.
+  assert.equal(formatNodeOptions(flags), '--require=./a.cjs --max-old-space-size=100 --require=b');
+  assert.equal(formatNodeOptions([{ name: '-C', value: 'development' }, { name: '-r' }]), '--conditions=development -r');
   assert.equal(flagKey('--max_old_space_size'), '--max-old-space-size');
   assert.equal(flagKey('-r'), '--require');
 });

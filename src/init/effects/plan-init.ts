@@ -148,6 +148,16 @@ function planScripts(
     }
   }
   if (rewrites.length === 0) return;
+  // memtune run loads the package's .env before its command: scripts that go through it now get those variables.
+  const dotenv = join(dir, '.env');
+  if (existsSync(dotenv)) {
+    const names = rewrites.map((rewrite) => quote(rewrite.name)).join(', ');
+    notes.push({
+      kind: 'warning',
+      where: shown(dotenv),
+      message: `memtune run loads it before its command: the rewritten scripts (${names}) now get its variables where the environment does not set them (docs/run.md, .env files); check they expect them`,
+    });
+  }
   change(manifestPath, text, withScripts(text, rewrites));
   const nodeOptionsPath = join(dir, '.node-options');
   const before = readTextIfExists(nodeOptionsPath);
