@@ -171,7 +171,9 @@ function heapProblem(merged: FlagSetting[], limit: ResolveRunInput['limit']): { 
       where: heapFlag.origin.label,
       message:
         `--max-old-space-size=${heapMiB} is above the memory limit, ${limitMiB} MiB from ${limit.detail}; ` +
-        'the process would be killed by the system before V8 ever reports running out.',
+        'the process would be killed by the system before V8 ever reports running out.' +
+        // Only .node-options reads NN%: node itself would refuse it in NODE_OPTIONS or on its command line.
+        (heapFlag.origin.kind === 'file' ? ' A share of the limit (--max-old-space-size=50%) follows each machine instead.' : ''),
     },
   };
 }

@@ -36,6 +36,9 @@ export function findWorkspacePackage(packages: WorkspacePackage[], app: string, 
   throw new UsageError({
     where: `--app ${quote(app)}`,
     message: `not a package of this workspace; the packages are: ${packages.map((pkg) => `${pkg.dir} (${pkg.name})`).join(', ') || 'none'}.`,
-    fix: 'Pass one of them, by directory or by name: memtune docker --app apps/api',
+    fix:
+      packages.length === 0
+        ? 'Run it in a workspace with packages, or without --app in the package itself.'
+        : `Pass one of them, by directory or by name: memtune docker --app ${packages[0]!.dir}`,
   });
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { BenchReport } from '../../src/bench/types.js';
 import { BIN, REPO, cleanEnv, linkMemtune, runMemtune, tempDir, writeTree } from '../helpers.js';
 import { LIB, linkTypeScript } from './workspace-fixture.js';
 
 /** The bench task of docs/bench.md ("One turbo task per package"), as a user adds it to turbo.json. */
-const BENCH_TASK = { dependsOn: ['^build'], inputs: ['src/**', 'tsconfig*.json', 'package.json'], outputs: ['.memtune/**'] };
+const BENCH_TASK = { dependsOn: ['^build'], inputs: ['src/**', 'tsconfig*.json', 'package.json'], outputs: ['.memtune/memtune-*'] };
 
 /**
  * An npm workspace with packages a and b, each with `"bench": "memtune bench --package"`, checked by the native compiler
@@ -97,6 +97,10 @@ test('turbo run bench measures each package once: a second run replays every rep
     assert.equal(result.status, 0, result.stdout + result.stderr);
     return result.stdout;
   };
+  // What memtune run dev/start leave in .memtune/diagnostics (heap snapshots) is no output of the bench task.
+  const snapshot = join(root, 'packages', 'a', '.memtune', 'diagnostics', 'Heap.20261205.heapsnapshot');
+  mkdirSync(dirname(snapshot), { recursive: true });
+  writeFileSync(snapshot, '{}');
   assert.match(turbo(), /Cached: {4}0 cached, 2 total/);
   const first = reportAt(join(root, 'packages', 'a')).generatedAt;
   // memtune run sized turbo to run both benches at once: their timings are marked as taken beside other tasks.
@@ -107,6 +111,7 @@ test('turbo run bench measures each package once: a second run replays every rep
   assert.match(second, /Cached: {4}2 cached, 2 total/);
   assert.match(second, /a:bench: cache hit, replaying logs/);
   assert.equal(reportAt(join(root, 'packages', 'a')).generatedAt, first, "turbo restored a's report from its cache");
+  assert.ok(!existsSync(snapshot), 'a heap snapshot is not cached, so never restored (nor uploaded to a remote cache)');
 
   writeFileSync(join(root, 'packages', 'b', 'src', 'index.ts'), `${LIB}export const more = 1;\n`);
   const third = turbo();

@@ -80,7 +80,7 @@ test('--app that is not a package of the workspace is named, the packages listed
   assert.equal(result.status, 2);
   assert.match(
     result.stderr,
-    /^memtune: --app "apps\/web": not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\nPass one of them/,
+    /^memtune: --app "apps\/web": not a package of this workspace; the packages are: apps\/api \(@acme\/api\), packages\/util \(@acme\/util\)\.\nPass one of them, by directory or by name: memtune docker --app apps\/api$/m,
   );
   assert.equal(result.stdout, '');
   assert.deepEqual(readdirSync(repo).sort(), before);

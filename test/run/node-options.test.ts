@@ -193,7 +193,7 @@ test('resolveRun refuses a heap above the memory limit and names where it came f
   const pkg = parseNodeOptionsFile('--max-old-space-size=4096\n', '/repo/pkg/.node-options', NAMES);
   assert.throws(
     () => resolveRun(input({ files: [pkg] })),
-    /\/repo\/pkg\/\.node-options:1: --max-old-space-size=4096 is above the memory limit, 2048 MiB from MEMTUNE_MEMORY_LIMIT/,
+    /\/repo\/pkg\/\.node-options:1: --max-old-space-size=4096 is above the memory limit, 2048 MiB from MEMTUNE_MEMORY_LIMIT; .* A share of the limit \(--max-old-space-size=50%\) follows each machine instead\./,
   );
   assert.throws(
     () => resolveRun(input({ limit: { bytes: 200 * MiB, source: 'env', detail: 'MEMTUNE_MEMORY_LIMIT' } })),

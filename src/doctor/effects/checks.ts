@@ -193,7 +193,14 @@ function nodeOptionsFileFindings(input: DoctorInput, dir: string, files: Map<str
     files.set(dir, inspected.file);
     if (inspected.problems.length > 0) return inspected.problems.map((problem) => problemFinding('node-options-file', problem));
     const { file } = inspected;
-    return [{ severity: 'info', check: 'node-options-file', message: `${path}: ${file.flags.length} flags, ${file.env.length} Go settings, valid`, where: path }];
+    return [
+      {
+        severity: 'info',
+        check: 'node-options-file',
+        message: `${path}: ${file.flags.length} ${file.flags.length === 1 ? 'flag' : 'flags'}, ${file.env.length} Go ${file.env.length === 1 ? 'setting' : 'settings'}, valid`,
+        where: path,
+      },
+    ];
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     return errorFindings('node-options-file', error);
