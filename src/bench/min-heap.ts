@@ -96,7 +96,7 @@ export function searchBounds(native: boolean, runs: readonly RunFigures[]): Sear
     upperFrom: native
       ? 'the peak RSS, rounded up'
       : floored
-        ? `the ${HEAP_MIN_MiB} MiB floor of a heap recommendation, above the peak used heap`
+        ? 'the peak used heap, raised to the floor of a heap recommendation'
         : 'the peak used heap, rounded up',
     wallLimitMs: native ? Math.round(NATIVE_WALL_FACTOR * referenceWallMs) : null,
     probeTimeoutMs: native ? Math.round(NATIVE_WALL_FACTOR * referenceWallMs) : Math.max(PROBE_MIN_TIMEOUT_MS, Math.round(JS_PROBE_WALL_FACTOR * referenceWallMs)),

@@ -132,7 +132,7 @@ test('the bounds come from the runs that completed: retained and peak heap for a
   assert.match(searchBounds(false, [runs[2]!]) as string, /no measured run completed/);
   const small = searchBounds(false, [run({ wallMs: 500, peakHeapUsedBytes: 22 * MiB })]) as SearchBounds;
   assert.deepEqual([small.lowerBytes / MiB, small.upperBytes / MiB], [0, 128], "a small check's search reaches up to the recommendation's floor");
-  assert.match(small.upperFrom, /^the 128 MiB floor of a heap recommendation/);
+  assert.match(small.upperFrom, /^the peak used heap, raised to the floor of a heap recommendation$/);
   assert.equal(resolutionFor(100 * MiB), 16 * MiB);
   assert.equal(resolutionFor(1000 * MiB), 50 * MiB);
   assert.deepEqual(probeOf(123 * MiB, runs[0]!), { heapMiB: 123, status: 'ok', wallMs: 1000, peakRssBytes: 500 * MiB });
