@@ -93,11 +93,7 @@ export function searchBounds(native: boolean, runs: readonly RunFigures[]): Sear
     setting: native ? 'GOMEMLIMIT' : 'max-old-space-size',
     lowerBytes: Math.min(lower, upper),
     upperBytes: floored ? HEAP_MIN_MiB * MiB : roundUpMiB(upper),
-    upperFrom: native
-      ? 'the peak RSS, rounded up'
-      : floored
-        ? 'the peak used heap, raised to the floor of a heap recommendation'
-        : 'the peak used heap, rounded up',
+    upperFrom: native ? 'the peak RSS, rounded up' : floored ? 'the peak used heap, raised to the floor of a heap recommendation' : 'the peak used heap, rounded up',
     wallLimitMs: native ? Math.round(NATIVE_WALL_FACTOR * referenceWallMs) : null,
     probeTimeoutMs: native ? Math.round(NATIVE_WALL_FACTOR * referenceWallMs) : Math.max(PROBE_MIN_TIMEOUT_MS, Math.round(JS_PROBE_WALL_FACTOR * referenceWallMs)),
     referenceWallMs,

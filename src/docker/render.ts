@@ -164,7 +164,7 @@ export function renderDockerfile(plan: DockerPlan, template: string, profile: St
     ? `node --max-old-space-size-percentage=${profile.heapPercent} gives V8's old space ${profile.heapPercent}% of the memory node sees (the cgroup limit)`
     : `Node ${plan.node.tag} has no --max-old-space-size-percentage, so memtune run start sets --max-old-space-size to ${profile.heapPercent}% of the detected limit; memtune is a production dependency for that`;
   return renderTemplate(template, {
-    buildSecretHint: pm.berry ? '--secret id=npm_token,env=NPM_TOKEN ' : '--secret id=npmrc,src=$HOME/.npmrc ',
+    buildSecretHint: pm.berry ? '--secret id=npm_token,env=NPM_TOKEN' : '--secret id=npmrc,src=$HOME/.npmrc',
     imageName: imageName(plan.app.name),
     heapNote,
     nodeTag: plan.node.tag,

@@ -106,6 +106,23 @@ test('the CMD is node with the percentage flag on Node >= 24 and memtune run sta
   assert.equal(jsonArray(['node', 'a "b".js']), '["node", "a \\"b\\".js"]');
 });
 
+test('the Dockerfile header builds with plain docker build; the registry secret is offered for private packages only', () => {
+  const plan: DockerPlan = {
+    node: { tag: '22', major: 22, source: '.nvmrc', heapPercentageFlag: false },
+    packageManager: { name: 'npm', berry: false, lockfile: 'package-lock.json' },
+    app: { dir: '', name: 'svc' },
+    start: { nodeFlags: [], entry: 'dist/server.js', args: [], source: 'start' },
+    manifests: ['package.json', 'package-lock.json'],
+    rootFiles: [],
+    startNodeOptions: [],
+    warnings: [],
+  };
+  const header = renderDockerfile(plan, readPreset('docker/Dockerfile'), { heapPercent: 60, nodeFlags: [] }).split('\n').slice(0, 8).join('\n');
+  // BuildKit fails a --secret whose source file is missing: a public project's build must not need ~/.npmrc.
+  assert.match(header, /^# {3}build: {2}docker build -t svc \.$/m);
+  assert.match(header, /^# +\(private packages: add --secret id=npmrc,src=\$HOME\/\.npmrc; without it the install reads no token\)$/m);
+});
+
 test('runtime directories: relative to the working directory inside it, absolute elsewhere in /app, shell-quoted, each once', () => {
   const plan: DockerPlan = {
     node: { tag: '22', major: 22, source: '.nvmrc', heapPercentageFlag: false },
