@@ -294,7 +294,17 @@ test('init --ci github adds the workflow from presets/github; an unknown --ci is
   const bad = runMemtune(['init', '--ci', 'gitlab'], { cwd: root });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /memtune: --ci "gitlab": not a workflow memtune has; the workflows are github, github-matrix\.\nWrite --ci github/);
+  // The baseline is saved on pushes to the default branch: here master, not the preset's main.
+  git(root, 'branch', '-M', 'master');
   const result = runMemtune(['init', '--write', '--ci', 'github-matrix'], { cwd: root });
   assert.equal(result.status, 0, result.stderr);
-  assert.equal(readFileSync(join(root, '.github/workflows/memtune-matrix.yml'), 'utf8'), readFileSync(join(REPO, 'presets/github/memtune-matrix.yml'), 'utf8'));
+  assert.match(result.stderr, /memtune-matrix\.yml: the workflow from memtune's presets\/github\/memtune-matrix\.yml; runs on pushes to master/);
+  const preset = readFileSync(join(REPO, 'presets/github/memtune-matrix.yml'), 'utf8');
+  assert.match(preset, /^ {4}branches: \[main\]$/m);
+  assert.equal(readFileSync(join(root, '.github/workflows/memtune-matrix.yml'), 'utf8'), preset.replace('branches: [main]', 'branches: [master]'));
+  git(root, 'add', '-A');
+  git(root, 'commit', '-qm', 'memtune init');
+  const again = runMemtune(['init', '--ci', 'github-matrix'], { cwd: root });
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /memtune-matrix\.yml/, 'the workflow it wrote is not reported as differing');
 });

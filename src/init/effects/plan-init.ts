@@ -306,11 +306,13 @@ function planWiring(root: string, options: InitOptions, change: (path: string, b
   if (options.ci) {
     const name = CI_WORKFLOWS[options.ci];
     const path = join(root, '.github', 'workflows', name);
-    const preset = readFileSync(join(PRESETS_DIR, 'github', name), 'utf8');
+    const branch = defaultBranchOf(root);
+    const preset = withPushBranch(readFileSync(join(PRESETS_DIR, 'github', name), 'utf8'), branch);
     const existing = readTextIfExists(path);
     if (existing === undefined) {
       change(path, undefined, preset);
-      notes.push({ kind: 'done', where: relative(root, path), message: `the workflow from memtune's presets/github/${name}` });
+      const on = branch === undefined ? 'runs on pushes to main: change its branches: [main] if your default branch has another name' : `runs on pushes to ${branch}`;
+      notes.push({ kind: 'done', where: relative(root, path), message: `the workflow from memtune's presets/github/${name}; ${on}, where it saves the baseline` });
     } else if (existing !== preset) {
       notes.push({
         kind: 'left',
@@ -319,6 +321,23 @@ function planWiring(root: string, options: InitOptions, change: (path: string, b
       });
     }
   }
+}
+
+/**
+ * The branch whose pushes save the baseline: origin's HEAD, else a local main or master. Not the current branch:
+ * init is often run on a branch made to adopt memtune.
+ */
+function defaultBranchOf(root: string): string | undefined {
+  const remote = spawnSync('git', ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], { cwd: root, encoding: 'utf8' });
+  if (remote.status === 0 && remote.stdout.trim() !== '') return remote.stdout.trim().replace(/^origin\//, '');
+  return ['main', 'master'].find((name) => spawnSync('git', ['show-ref', '--verify', '--quiet', `refs/heads/${name}`], { cwd: root }).status === 0);
+}
+
+/** The workflow with `push: branches: [main]` naming `branch` (quoted when YAML needs it). */
+function withPushBranch(workflow: string, branch: string | undefined): string {
+  if (branch === undefined || branch === 'main') return workflow;
+  const name = /^[\w./-]+$/.test(branch) ? branch : JSON.stringify(branch);
+  return workflow.replace(/^(\s+branches: )\[main\]$/m, `$1[${name}]`);
 }
 
 /** `work` for each item, as many at once as there are cores (each may start a compiler). */
