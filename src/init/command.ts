@@ -21,7 +21,7 @@ const USAGE = [
   '    line kept as a comment; flags node refuses, duplicates and --expose-gc without a caller are dropped, each said why;',
   "  - each tsconfig.json gets the matching preset's `extends` (library, check, node, solution) when its compiler",
   '    checks it the same before and after (both run), with the options the preset changes listed;',
-  '  - turbo.json passes MEMTUNE_* through, .gitignore gets .memtune/, --ci adds the workflow from presets/github/.',
+  '  - turbo.json passes MEMTUNE_* through, .gitignore gets .memtune/ (and .turbo/ with turbo), --ci adds the workflow.',
   'Scripts it cannot take apart (pipelines, && chains, variables it cannot resolve) are left as they are and listed.',
   '',
   'Options:',

@@ -35,10 +35,16 @@ export function withPassThrough(text: string, present: readonly string[] | undef
   return applyEdits(text, modify(text, path, value, { ...editOptions(text), isArrayInsertion: present !== undefined }));
 }
 
-/** `.gitignore` with `.memtune/` appended on a line of its own (the file made when there is none). */
-export function withGitIgnore(text: string | undefined): string {
+/** What init may add to `.gitignore`, each with the comment that says why. */
+export const IGNORED = {
+  memtune: { pattern: '.memtune/', comment: 'memtune bench reports, journals and diagnostics: machine-specific output' },
+  turbo: { pattern: '.turbo/', comment: "turbo's cache and task logs: not ignored, the logs are inputs of the next run and tasks miss the cache" },
+} as const;
+
+/** `.gitignore` with each of `entries` appended on a line of its own after its comment (the file made when there is none). */
+export function withGitIgnore(text: string | undefined, entries: ReadonlyArray<{ pattern: string; comment: string }> = [IGNORED.memtune]): string {
   const before = text ?? '';
   const eol = before.includes('\r\n') ? '\r\n' : '\n';
   const separator = before === '' || before.endsWith('\n') ? '' : eol;
-  return `${before}${separator}# memtune bench reports, journals and diagnostics: machine-specific output${eol}.memtune/${eol}`;
+  return `${before}${separator}${entries.map((entry) => `# ${entry.comment}${eol}${entry.pattern}${eol}`).join('')}`;
 }

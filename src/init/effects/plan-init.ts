@@ -17,7 +17,7 @@ import type { Profiles } from '../../shared/profiles.js';
 import { formatBytes } from '../../shared/size.js';
 import { missingPassThrough } from '../../shared/turbo-config.js';
 import { nodeVersionFindings } from '../../doctor/effects/checks.js';
-import { PASS_THROUGH, withGitIgnore, withPassThrough, withScripts } from '../json-edit.js';
+import { IGNORED, PASS_THROUGH, withGitIgnore, withPassThrough, withScripts } from '../json-edit.js';
 import { nodeOptionsWithScripts } from '../node-options-sections.js';
 import { type ScriptRewrite, planScriptRewrite } from '../scripts.js';
 import { type PresetChoice, choosePreset, knownDefaults, presetChanges, withExtends } from '../tsconfig-preset.js';
@@ -283,7 +283,7 @@ function resolvesMemtune(dir: string): boolean {
   }
 }
 
-/** turbo.json passes MEMTUNE_* through, .gitignore has .memtune/, and with --ci the workflow from presets/github/. */
+/** turbo.json passes MEMTUNE_* through, .gitignore has .memtune/ (and .turbo/ with turbo), and with --ci the workflow from presets/github/. */
 function planWiring(root: string, options: InitOptions, change: (path: string, before: string | undefined, after: string) => void, notes: InitNote[]): void {
   const turbo = readTurboJson(root);
   if (turbo && missingPassThrough(turbo.config).length > 0) {
@@ -296,12 +296,19 @@ function planWiring(root: string, options: InitOptions, change: (path: string, b
       message: `globalPassThroughEnv gets ${PASS_THROUGH}: a memtune run inside a task then sees its share of memory`,
     });
   }
-  const ignored = spawnSync('git', ['check-ignore', '-q', join('.memtune', 'memtune-report.json')], { cwd: root, stdio: 'ignore' });
-  // 1: not ignored; 0: ignored; anything else: not a git work tree, nothing to ignore.
-  if (ignored.status === 1) {
+  // git check-ignore exits 1 for a path not ignored, 0 for one ignored, anything else outside a git work tree.
+  const notIgnored = (path: string) => spawnSync('git', ['check-ignore', '-q', path], { cwd: root, stdio: 'ignore' }).status === 1;
+  const entries = [
+    ...(notIgnored(join('.memtune', 'memtune-report.json')) ? [IGNORED.memtune] : []),
+    ...(turbo && notIgnored(join('.turbo', 'turbo-build.log')) ? [IGNORED.turbo] : []),
+  ];
+  if (entries.length > 0) {
     const path = join(root, '.gitignore');
-    change(path, readTextIfExists(path), withGitIgnore(readTextIfExists(path)));
-    notes.push({ kind: 'done', where: '.gitignore', message: '.memtune/ (bench reports, journals, diagnostics) ignored' });
+    change(path, readTextIfExists(path), withGitIgnore(readTextIfExists(path), entries));
+    for (const entry of entries) {
+      const why = entry === IGNORED.memtune ? '(bench reports, journals, diagnostics)' : "(turbo's cache and logs: not ignored, the logs are inputs of the next run and tasks miss the cache)";
+      notes.push({ kind: 'done', where: '.gitignore', message: `${entry.pattern} ${why} ignored` });
+    }
   }
   if (options.ci) {
     const name = CI_WORKFLOWS[options.ci];
