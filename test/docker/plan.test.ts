@@ -74,17 +74,19 @@ test('start scripts: node flags, entry and arguments are read; heap flags are dr
   }
 });
 
+/** An npm service at the root of its repository, on Node 26 (with the heap percentage flag) or 22. */
+const plan = (heapPercentageFlag: boolean): DockerPlan => ({
+  node: { tag: heapPercentageFlag ? '26' : '22', major: heapPercentageFlag ? 26 : 22, source: '.nvmrc', heapPercentageFlag },
+  packageManager: { name: 'npm', berry: false, lockfile: 'package-lock.json' },
+  app: { dir: '', name: 'svc' },
+  start: { nodeFlags: ['--enable-source-maps'], entry: 'dist/server.js', args: ['--port', '8080'], source: 'start' },
+  manifests: ['package.json', 'package-lock.json'],
+  rootFiles: [],
+  startNodeOptions: [],
+  warnings: [],
+});
+
 test('the CMD is node with the percentage flag on Node >= 24 and memtune run start before it', () => {
-  const plan = (heapPercentageFlag: boolean): DockerPlan => ({
-    node: { tag: heapPercentageFlag ? '26' : '22', major: heapPercentageFlag ? 26 : 22, source: '.nvmrc', heapPercentageFlag },
-    packageManager: { name: 'npm', berry: false, lockfile: 'package-lock.json' },
-    app: { dir: '', name: 'svc' },
-    start: { nodeFlags: ['--enable-source-maps'], entry: 'dist/server.js', args: ['--port', '8080'], source: 'start' },
-    manifests: ['package.json', 'package-lock.json'],
-    rootFiles: [],
-    startNodeOptions: [],
-    warnings: [],
-  });
   const profile = { heapPercent: 60, nodeFlags: ['--report-on-fatalerror'] };
   assert.deepEqual(startCommand(plan(true), profile), [
     'node',
@@ -107,17 +109,7 @@ test('the CMD is node with the percentage flag on Node >= 24 and memtune run sta
 });
 
 test('the Dockerfile header builds with plain docker build; the registry secret is offered for private packages only', () => {
-  const plan: DockerPlan = {
-    node: { tag: '22', major: 22, source: '.nvmrc', heapPercentageFlag: false },
-    packageManager: { name: 'npm', berry: false, lockfile: 'package-lock.json' },
-    app: { dir: '', name: 'svc' },
-    start: { nodeFlags: [], entry: 'dist/server.js', args: [], source: 'start' },
-    manifests: ['package.json', 'package-lock.json'],
-    rootFiles: [],
-    startNodeOptions: [],
-    warnings: [],
-  };
-  const header = renderDockerfile(plan, readPreset('docker/Dockerfile'), { heapPercent: 60, nodeFlags: [] }).split('\n').slice(0, 8).join('\n');
+  const header = renderDockerfile(plan(false), readPreset('docker/Dockerfile'), { heapPercent: 60, nodeFlags: [] }).split('\n').slice(0, 8).join('\n');
   // BuildKit fails a --secret whose source file is missing: a public project's build must not need ~/.npmrc.
   assert.match(header, /^# {3}build: {2}docker build -t svc \.$/m);
   assert.match(header, /^# +\(private packages: add --secret id=npmrc,src=\$HOME\/\.npmrc; without it the install reads no token\)$/m);

@@ -306,7 +306,10 @@ function planWiring(root: string, options: InitOptions, change: (path: string, b
     const path = join(root, '.gitignore');
     change(path, readTextIfExists(path), withGitIgnore(readTextIfExists(path), entries));
     for (const entry of entries) {
-      const why = entry === IGNORED.memtune ? '(bench reports, journals, diagnostics)' : "(turbo's cache and logs: not ignored, the logs are inputs of the next run and tasks miss the cache)";
+      const why =
+        entry === IGNORED.memtune
+          ? '(bench reports, journals, diagnostics)'
+          : "(turbo's cache and logs: not ignored, the logs are inputs of the next run and tasks miss the cache)";
       notes.push({ kind: 'done', where: '.gitignore', message: `${entry.pattern} ${why} ignored` });
     }
   }
